@@ -1,0 +1,42 @@
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+
+namespace banger::cli {
+
+void addDnsCommands(CLI::App& app, Context& ctx) {
+  auto* dns = app.add_subcommand("dns", "The .vm name server")->require_subcommand(1);
+  static bool json = false;
+
+  auto* status = dns->add_subcommand("status", "Show where the .vm zone is served");
+  status->add_flag("--json", json, "Print JSON");
+  onRun(status, ctx, [&ctx] {
+    auto client = ctx.buses.dns();
+    nlohmann::json out = {{"listen_address", client.ListenAddress()},
+                          {"zone", client.Zone()},
+                          {"record_count", client.RecordCount()}};
+    if (json) {
+      std::cout << out.dump(2) << "\n";
+    } else {
+      std::cout << "zone:    " << out["zone"].get<std::string>() << "\n"
+                << "listen:  " << out["listen_address"].get<std::string>() << "\n"
+                << "records: " << out["record_count"].get<uint32_t>() << "\n";
+    }
+    return 0;
+  });
+
+  auto* records = dns->add_subcommand("records", "List the names the zone answers");
+  records->add_flag("--json", json, "Print JSON");
+  onRun(records, ctx, [&ctx] {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : ctx.buses.dns().ListRecords()) {
+      out.push_back({{"name", r.get<0>()}, {"address", r.get<1>()}});
+      if (!json) std::cout << r.get<0>() << "\t" << r.get<1>() << "\n";
+    }
+    if (json) std::cout << out.dump(2) << "\n";
+    return 0;
+  });
+}
+
+}  // namespace banger::cli

@@ -1,0 +1,65 @@
+#include <iostream>
+
+#include "commands.h"
+#include "completion.h"
+#include "doctor.h"
+
+namespace banger::cli {
+
+void addHostCommands(CLI::App& app, Context& ctx) {
+  auto* doctor = app.add_subcommand("doctor", "Check this machine and banger's services");
+  onRun(doctor, ctx, [&ctx] {
+    SystemHostInspector host;
+    return printDoctor(runDoctor(host, ctx.buses), std::cout);
+  });
+
+  auto* sshConfig = app.add_subcommand("ssh-config", "Let plain `ssh NAME.vm` reach your VMs");
+  static bool install = false, uninstall = false;
+  auto* in = sshConfig->add_flag("--install", install, "Add an Include of banger's ssh_config to ~/.ssh/config");
+  sshConfig->add_flag("--uninstall", uninstall, "Remove that Include")->excludes(in);
+  onRun(sshConfig, ctx, [] {
+    std::cerr << "banger: ssh-config is not available in this version yet; it arrives with SSH "
+                 "access to VMs\n";
+    return 1;
+  });
+
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  static std::string shell;
+  completion->add_option("SHELL", shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  onRun(completion, ctx, [&app] {
+    std::cout << completionScript(app, shell);
+    return 0;
+  });
+
+  auto* system = app.add_subcommand("system", "Install and inspect banger's services")->require_subcommand(1);
+  auto* status = system->add_subcommand("status", "Show whether each service answers");
+  onRun(status, ctx, [&ctx] {
+    int failed = 0;
+    const std::vector<std::tuple<const char*, bool, const char*>> services = {
+        {"org.banger.Vm", false, "/org/banger/Vm"},
+        {"org.banger.Image", false, "/org/banger/Image"},
+        {"org.banger.Dns", false, "/org/banger/Dns"},
+        {"org.banger.Net", true, "/org/banger/Net"}};
+    for (const auto& [name, onSystem, path] : services) {
+      try {
+        ping(onSystem ? ctx.buses.system() : ctx.buses.user(), name, path);
+        std::cout << name << ": running\n";
+      } catch (const sdbus::Error& e) {
+        std::cout << name << ": not reachable (" << e.getMessage() << ")\n";
+        ++failed;
+      }
+    }
+    return failed ? 1 : 0;
+  });
+  for (const char* verb : {"install", "restart", "uninstall"}) {
+    auto* sub = system->add_subcommand(verb, std::string(verb) + " banger's services");
+    onRun(sub, ctx, [verb = std::string(verb)] {
+      std::cerr << "banger: system " << verb
+                << " is not available in this version yet; install with `meson install` as the "
+                   "README describes\n";
+      return 1;
+    });
+  }
+}
+
+}  // namespace banger::cli

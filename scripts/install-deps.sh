@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package banger needs to build, test and run. Idempotent:
+# it only calls apt-get when something is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ meson ninja-build pkg-config python3 git
+  # libraries
+  libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libsqlite3-dev libcurl4-openssl-dev
+  libarchive-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libssl-dev
+  libnl-route-3-dev libnftables-dev libext2fs-dev
+  # tests
+  libgtest-dev libgmock-dev clang
+  # run time and test peers: buses, polkit, systemd tools, networking
+  dbus dbus-daemon polkitd systemd iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run this script as root (sudo)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

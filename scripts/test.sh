@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh build: installs what it needs, configures a clean
+# build directory, builds with warnings as errors and runs every suite. Tests that need
+# root (private system bus with polkitd, network namespaces) run when this runs as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+build=${BUILD_DIR:-build-test}
+rm -rf "$build"
+meson setup "$build" --buildtype=debugoptimized
+ninja -C "$build"
+
+results="$PWD/$build/gtest-results"
+mkdir -p "$results"
+status=0
+GTEST_OUTPUT="xml:$results/" meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
+
+# One closing line with the counts of individual test cases across every suite.
+python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + '/*.xml'):
+    for case in ET.parse(f).getroot().iter('testcase'):
+        if case.find('failure') is not None:
+            failed += 1
+        elif case.get('result') == 'skipped' or case.find('skipped') is not None:
+            skipped += 1
+        else:
+            passed += 1
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

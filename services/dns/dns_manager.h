@@ -1,0 +1,31 @@
+// /org/banger/Dns: org.banger.Dns1.Manager.
+#pragma once
+
+#include "banger/daemon.h"
+#include "org.banger.Dns1.Manager_adaptor.h"
+
+namespace banger::dns {
+
+inline constexpr const char* kBusName = "org.banger.Dns";
+inline constexpr const char* kRootPath = "/org/banger/Dns";
+inline constexpr const char* kListenAddress = "127.0.0.1:42069";
+inline constexpr const char* kZone = "vm";
+
+class DnsManager final
+    : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manager_adaptor, sdbus::Properties_adaptor>,
+      public Service {
+ public:
+  explicit DnsManager(ServiceContext& context);
+  ~DnsManager() override;
+
+ private:
+  std::vector<sdbus::Struct<std::string, std::string>> ListRecords() override;
+  std::vector<std::string> Resolve(const std::string& name) override;
+  std::string ListenAddress() override;
+  std::string Zone() override;
+  uint32_t RecordCount() override;
+
+  CallGuard& guard_;
+};
+
+}  // namespace banger::dns

@@ -1,0 +1,259 @@
+// The four daemons on private buses, started by D-Bus activation from the project's own
+// activation templates, with the project's system-bus policy and the real polkitd.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "banger/process.h"
+#include "harness.h"
+#include "introspection.h"
+
+using namespace banger;
+using namespace banger::test;
+
+namespace {
+constexpr unsigned kIdleSec = 2;
+
+struct ServiceCase {
+  std::string bus, name, path;
+  std::vector<std::string> rootInterfaces;  // files in interfaces/
+};
+
+const std::vector<ServiceCase> kUserServices = {
+    {"user", "org.banger.Vm", "/org/banger/Vm", {"org.banger.Vm1.Manager"}},
+    {"user", "org.banger.Image", "/org/banger/Image", {"org.banger.Image1.Manager"}},
+    {"user", "org.banger.Dns", "/org/banger/Dns", {"org.banger.Dns1.Manager"}},
+};
+const ServiceCase kNet{"system", "org.banger.Net", "/org/banger/Net", {"org.banger.Net1.Manager"}};
+
+std::string contract(const std::string& interface) {
+  return readFile(std::string(BANGER_SOURCE_DIR) + "/interfaces/" + interface + ".xml");
+}
+
+std::string introspect(sdbus::IConnection& bus, const std::string& name, const std::string& path) {
+  auto proxy = sdbus::createProxy(bus, name, path);
+  std::string xml;
+  proxy->callMethod("Introspect").onInterface("org.freedesktop.DBus.Introspectable").storeResultsTo(xml);
+  return xml;
+}
+
+sdbus::Error callError(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const sdbus::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the call succeeded";
+  return sdbus::Error("none", "none");
+}
+
+class Services : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    BusHarness::Options options;
+    options.idleTimeoutSec = kIdleSec;
+    options.systemBus = geteuid() == 0;  // only root may own org.banger.Net under the policy
+    options.polkit = geteuid() == 0;
+    harness_ = new BusHarness(options);
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  void requireRoot() {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (a system bus the test owns, polkitd); CI runs as root";
+  }
+  static BusHarness* harness_;
+};
+BusHarness* Services::harness_ = nullptr;
+
+TEST_F(Services, EachUserServiceIsActivatedByItsFirstCallAndMatchesTheContract) {
+  auto bus = harness_->connectSession();
+  for (const auto& s : kUserServices) {
+    SCOPED_TRACE(s.name);
+    const std::string xml = introspect(*bus, s.name, s.path);  // activates it
+    EXPECT_TRUE(nameHasOwner(*bus, s.name));
+    const auto live = interfaceMembers(xml);
+    for (const auto& interface : s.rootInterfaces) {
+      const auto expected = interfaceMembers(contract(interface));
+      ASSERT_EQ(expected.count(interface), 1U);
+      ASSERT_EQ(live.count(interface), 1U) << xml;
+      EXPECT_EQ(live.at(interface), expected.at(interface));
+    }
+  }
+  const auto vm = interfaceMembers(introspect(*bus, "org.banger.Vm", "/org/banger/Vm"));
+  EXPECT_EQ(vm.count("org.freedesktop.DBus.ObjectManager"), 1U);
+  const auto& members = vm.at("org.banger.Vm1.Manager");
+  EXPECT_NE(std::find(members.begin(), members.end(), "method CreateVm: in a{sv} spec; out o machine; out o job;"),
+            members.end());
+}
+
+TEST_F(Services, NetIsActivatedOnTheSystemBusAndMatchesTheContract) {
+  requireRoot();
+  auto bus = harness_->connectSystem();
+  const std::string xml = introspect(*bus, kNet.name, kNet.path);
+  const auto live = interfaceMembers(xml);
+  EXPECT_EQ(live.at("org.banger.Net1.Manager"),
+            interfaceMembers(contract("org.banger.Net1.Manager")).at("org.banger.Net1.Manager"));
+  auto proxy = sdbus::createProxy(*bus, kNet.name, kNet.path);
+  const std::string bridge = proxy->getProperty("Bridge").onInterface("org.banger.Net1.Manager");
+  const std::string subnet = proxy->getProperty("Subnet").onInterface("org.banger.Net1.Manager");
+  EXPECT_EQ(bridge, "banger0");
+  EXPECT_EQ(subnet, "172.16.0.0/24");
+}
+
+TEST_F(Services, DaemonsPrintTheirContractWithIntrospect) {
+  const std::map<std::string, std::vector<std::string>> daemons = {
+      {BANGER_VM_BIN, {"org.banger.Vm1.Manager", "org.banger.Vm1.Machine", "org.banger.Job1"}},
+      {BANGER_IMAGE_BIN, {"org.banger.Image1.Manager", "org.banger.Image1.Image", "org.banger.Image1.Kernel", "org.banger.Job1"}},
+      {BANGER_NET_BIN, {"org.banger.Net1.Manager"}},
+      {BANGER_DNS_BIN, {"org.banger.Dns1.Manager"}}};
+  SystemProcessRunner runner;
+  for (const auto& [binary, interfaces] : daemons) {
+    const auto result = runner.run({{binary, "--introspect"}});
+    ASSERT_TRUE(result.ok()) << binary << ": " << result.err;
+    const auto printed = interfaceMembers(result.out);
+    EXPECT_EQ(printed.size(), interfaces.size()) << binary;
+    for (const auto& i : interfaces) {
+      EXPECT_EQ(printed.at(i), interfaceMembers(contract(i)).at(i)) << binary << " " << i;
+    }
+  }
+}
+
+TEST_F(Services, UnknownOptionKeyAndWrongTypeAreInvalidArgumentNamingTheKey) {
+  auto bus = harness_->connectSession();
+  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
+  auto e = callError([&] {
+    std::map<std::string, sdbus::Variant> overrides{{"colour", sdbus::Variant(std::string("red"))}};
+    vm->callMethod("ResolveSpec").onInterface("org.banger.Vm1.Manager").withArguments(overrides);
+  });
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("'colour'"), std::string::npos) << e.getMessage();
+
+  e = callError([&] {
+    std::map<std::string, sdbus::Variant> overrides{{"vcpus", sdbus::Variant(std::string("2"))}};
+    vm->callMethod("ResolveSpec").onInterface("org.banger.Vm1.Manager").withArguments(overrides);
+  });
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("'vcpus'"), std::string::npos) << e.getMessage();
+
+  auto image = sdbus::createProxy(*bus, "org.banger.Image", "/org/banger/Image");
+  e = callError([&] {
+    std::map<std::string, sdbus::Variant> options{{"frobnicate", sdbus::Variant(true)}};
+    image->callMethod("Pull").onInterface("org.banger.Image1.Manager").withArguments(std::string("alpine"), options);
+  });
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("'frobnicate'"), std::string::npos) << e.getMessage();
+}
+
+TEST_F(Services, LaterBehaviourAnswersNotSupportedSayingSo) {
+  auto bus = harness_->connectSession();
+  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
+  auto e = callError([&] {
+    vm->callMethod("CreateVm").onInterface("org.banger.Vm1.Manager").withArguments(std::map<std::string, sdbus::Variant>{});
+  });
+  EXPECT_EQ(e.getName(), "org.banger.Error.NotSupported");
+  EXPECT_NE(e.getMessage().find("CreateVm is not supported by this version"), std::string::npos);
+}
+
+TEST_F(Services, ResolveSpecReportsProvenance) {
+  writeFile(harness_->root() / "config/config.toml", "[vm_defaults]\nmemory_mib = 3072\n");
+  auto bus = harness_->connectSession();
+  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
+  std::map<std::string, sdbus::Variant> spec;
+  std::map<std::string, std::string> provenance;
+  vm->callMethod("ResolveSpec")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(std::map<std::string, sdbus::Variant>{{"vcpus", sdbus::Variant(uint32_t{3})}})
+      .storeResultsTo(spec, provenance);
+  std::filesystem::remove(harness_->root() / "config/config.toml");
+  EXPECT_EQ(spec.at("vcpus").get<uint32_t>(), 3U);
+  EXPECT_EQ(provenance.at("vcpus"), "flag");
+  EXPECT_EQ(spec.at("memory_mib").get<uint32_t>(), 3072U);
+  EXPECT_EQ(provenance.at("memory_mib"), "config");
+  EXPECT_EQ(spec.at("image").get<std::string>(), "debian-bookworm");
+  EXPECT_EQ(provenance.at("image"), "builtin");
+  EXPECT_TRUE(provenance.at("disk_bytes") == "auto" || provenance.at("disk_bytes") == "builtin");
+}
+
+TEST_F(Services, BadConfigIsReportedNamingTheKey) {
+  writeFile(harness_->root() / "config/config.toml", "[[file_sync]]\nhost = \"~/x\"\nguest = \"/etc/x\"\n");
+  auto bus = harness_->connectSession();
+  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
+  auto e = callError([&] {
+    vm->callMethod("ResolveSpec").onInterface("org.banger.Vm1.Manager").withArguments(std::map<std::string, sdbus::Variant>{});
+  });
+  std::filesystem::remove(harness_->root() / "config/config.toml");
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("file_sync entry 1, key 'guest'"), std::string::npos) << e.getMessage();
+}
+
+TEST_F(Services, ServicesExitWhenIdleAndComeBackOnTheNextCall) {
+  auto bus = harness_->connectSession();
+  std::vector<std::pair<std::string, std::string>> names;
+  for (const auto& s : kUserServices) names.emplace_back(s.name, s.path);
+  for (const auto& [name, path] : names) {
+    SCOPED_TRACE(name);
+    introspect(*bus, name, path);
+    ASSERT_TRUE(nameHasOwner(*bus, name));
+    EXPECT_TRUE(waitFor([&] { return !nameHasOwner(*bus, name); }, std::chrono::seconds(kIdleSec + 5)))
+        << "still running after " << kIdleSec << " s idle";
+    introspect(*bus, name, path);
+    EXPECT_TRUE(nameHasOwner(*bus, name)) << "not activated again";
+  }
+  if (geteuid() == 0) {
+    auto system = harness_->connectSystem();
+    introspect(*system, kNet.name, kNet.path);
+    EXPECT_TRUE(waitFor([&] { return !nameHasOwner(*system, kNet.name); }, std::chrono::seconds(kIdleSec + 5)));
+    introspect(*system, kNet.name, kNet.path);
+    EXPECT_TRUE(nameHasOwner(*system, kNet.name));
+  }
+}
+
+TEST_F(Services, PolkitdAnswersOnTheTestSystemBus) {
+  requireRoot();
+  ASSERT_TRUE(harness_->polkitRunning());
+  auto bus = harness_->connectSystem();
+  auto authority = sdbus::createProxy(*bus, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority");
+  sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>> subject{
+      "unix-process", {{"pid", sdbus::Variant(uint32_t(getpid()))},
+                       {"start-time", sdbus::Variant(uint64_t{0})},
+                       {"uid", sdbus::Variant(int32_t{0})}}};
+  sdbus::Struct<bool, bool, std::map<std::string, std::string>> result;
+  authority->callMethod("CheckAuthorization")
+      .onInterface("org.freedesktop.PolicyKit1.Authority")
+      .withArguments(subject, std::string("org.freedesktop.policykit.exec"),
+                     std::map<std::string, std::string>{}, uint32_t{0}, std::string())
+      .storeResultsTo(result);
+  EXPECT_TRUE(result.get<0>()) << "root is authorized for everything";
+}
+
+TEST_F(Services, DoctorPrintsItsChecksAndFailsWithoutFirecracker) {
+  Command doctor{{BANGER_CLI_BIN, "doctor"}};
+  doctor.extraEnv = harness_->clientEnvironment();
+  doctor.extraEnv["PATH"] = "/usr/bin:/bin";  // no firecracker here
+  SystemProcessRunner runner;
+  const auto result = runner.run(doctor);
+  EXPECT_EQ(result.exitCode, 1) << result.out << result.err;
+  EXPECT_NE(result.out.find("FAIL  firecracker: not found on PATH"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("pass  vm service: org.banger.Vm answers"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("pass  image service"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("pass  dns service"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("vm_defaults.vcpu: "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("architecture"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("/dev/kvm"), std::string::npos) << result.out;
+  if (geteuid() == 0) {
+    EXPECT_NE(result.out.find("pass  net service"), std::string::npos) << result.out;
+  }
+}
+
+TEST_F(Services, DoctorHonoursFirecrackerBinFromConfig) {
+  writeFile(harness_->root() / "config/config.toml", "firecracker_bin = \"/bin/true\"\n");
+  Command doctor{{BANGER_CLI_BIN, "doctor"}};
+  doctor.extraEnv = harness_->clientEnvironment();
+  SystemProcessRunner runner;
+  const auto result = runner.run(doctor);
+  std::filesystem::remove(harness_->root() / "config/config.toml");
+  EXPECT_NE(result.out.find("pass  firecracker: /bin/true (firecracker_bin)"), std::string::npos) << result.out;
+}
+
+}  // namespace

@@ -1,0 +1,80 @@
+// Private D-Bus buses for tests: a session bus and a system bus configured with the
+// project's own dbus-policy/, activation files made from the project's templates but
+// pointing into the build tree, and the real polkitd on the system bus.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace banger::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string readFile(const std::filesystem::path& file);
+void writeFile(const std::filesystem::path& file, const std::string& text);
+std::string replaceAll(std::string text, const std::string& from, const std::string& to);
+
+// Polls `done` every 20 ms until it holds or `timeout` passes.
+bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+// Starts a program in the background with extra environment; returns its pid.
+pid_t spawnBackground(const std::vector<std::string>& argv,
+                      const std::map<std::string, std::string>& env,
+                      const std::filesystem::path& logFile);
+void stopProcess(pid_t pid);
+
+// A temp libexec/banger/ holding links to the built daemons, so installed-layout
+// templates (@LIBEXECDIR@/banger/banger-vm) can be used as they are.
+std::filesystem::path makeLibexec(const std::filesystem::path& root);
+
+class BusHarness {
+ public:
+  struct Options {
+    unsigned idleTimeoutSec = 60;
+    bool systemBus = true;
+    bool polkit = true;
+  };
+  explicit BusHarness(Options options);
+  ~BusHarness();
+
+  const std::string& sessionAddress() const { return sessionAddress_; }
+  const std::string& systemAddress() const { return systemAddress_; }
+  const std::filesystem::path& root() const { return dir_.path(); }
+  // The environment a client needs to reach these buses (and banger's temp roots).
+  std::map<std::string, std::string> clientEnvironment() const;
+
+  std::unique_ptr<sdbus::IConnection> connectSession() const;
+  std::unique_ptr<sdbus::IConnection> connectSystem() const;
+  bool polkitRunning() const { return polkitPid_ > 0; }
+
+ private:
+  void startBus(const std::string& kind, const std::string& config, std::string& address, pid_t& pid);
+  std::string policyFor(const std::string& kind) const;
+  void stopAll();
+
+  Options options_;
+  TempDir dir_;
+  std::string sessionAddress_, systemAddress_;
+  pid_t sessionPid_ = -1, systemPid_ = -1, polkitPid_ = -1;
+  std::map<std::string, std::string> env_;
+};
+
+bool nameHasOwner(sdbus::IConnection& bus, const std::string& name);
+
+}  // namespace banger::test
