@@ -14,7 +14,9 @@ sdbus::IConnection& Buses::system() {
 
 void ping(sdbus::IConnection& bus, const std::string& name, const std::string& path) {
   auto proxy = sdbus::createProxy(bus, name, path);
-  proxy->callMethod("Ping").onInterface("org.freedesktop.DBus.Peer").withTimeout(std::chrono::seconds(25));
+  proxy->callMethod("Ping")
+      .onInterface("org.freedesktop.DBus.Peer")
+      .withTimeout(std::chrono::seconds(25));
 }
 
 }  // namespace banger::cli

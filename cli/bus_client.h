@@ -42,7 +42,8 @@ class JobsClient final : public sdbus::ProxyInterfaces<Interface> {
   void onJobNew(const uint32_t& id, const sdbus::ObjectPath& path) override {
     if (jobNew) jobNew(id, path);
   }
-  void onJobRemoved(const uint32_t& id, const sdbus::ObjectPath& path, const std::string& state) override {
+  void onJobRemoved(const uint32_t& id, const sdbus::ObjectPath& path,
+                    const std::string& state) override {
     if (jobRemoved) jobRemoved(id, path, state);
   }
 };

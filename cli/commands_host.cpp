@@ -15,7 +15,8 @@ void addHostCommands(CLI::App& app, Context& ctx) {
 
   auto* sshConfig = app.add_subcommand("ssh-config", "Let plain `ssh NAME.vm` reach your VMs");
   static bool install = false, uninstall = false;
-  auto* in = sshConfig->add_flag("--install", install, "Add an Include of banger's ssh_config to ~/.ssh/config");
+  auto* in = sshConfig->add_flag("--install", install,
+                                 "Add an Include of banger's ssh_config to ~/.ssh/config");
   sshConfig->add_flag("--uninstall", uninstall, "Remove that Include")->excludes(in);
   onRun(sshConfig, ctx, [] {
     std::cerr << "banger: ssh-config is not available in this version yet; it arrives with SSH "
@@ -25,13 +26,16 @@ void addHostCommands(CLI::App& app, Context& ctx) {
 
   auto* completion = app.add_subcommand("completion", "Print a shell completion script");
   static std::string shell;
-  completion->add_option("SHELL", shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  completion->add_option("SHELL", shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   onRun(completion, ctx, [&app] {
     std::cout << completionScript(app, shell);
     return 0;
   });
 
-  auto* system = app.add_subcommand("system", "Install and inspect banger's services")->require_subcommand(1);
+  auto* system =
+      app.add_subcommand("system", "Install and inspect banger's services")->require_subcommand(1);
   auto* status = system->add_subcommand("status", "Show whether each service answers");
   onRun(status, ctx, [&ctx] {
     int failed = 0;

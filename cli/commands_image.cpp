@@ -53,7 +53,9 @@ void addImageCommands(CLI::App& app, Context& ctx) {
 
   auto* reg = image->add_subcommand("register", "Register an existing ext4 root filesystem");
   reg->add_option("--name", name, "Image name")->required();
-  reg->add_option("--rootfs", rootfs, "ext4 root filesystem file")->required()->check(CLI::ExistingFile);
+  reg->add_option("--rootfs", rootfs, "ext4 root filesystem file")
+      ->required()
+      ->check(CLI::ExistingFile);
   auto* kr = reg->add_option("--kernel-ref", kernelRef, "Name of a known kernel");
   auto* kf = reg->add_option("--kernel", kernelFile, "A vmlinux file")->check(CLI::ExistingFile);
   kr->excludes(kf);
@@ -93,12 +95,16 @@ void addImageCommands(CLI::App& app, Context& ctx) {
     return 0;
   });
 
-  auto* catalog = image->add_subcommand("catalog", "List the images banger can build or pull by name");
+  auto* catalog =
+      image->add_subcommand("catalog", "List the images banger can build or pull by name");
   catalog->add_flag("--json", json, "Print JSON");
   onRun(catalog, ctx, [&ctx] {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : ctx.buses.image().Catalog()) {
-      out.push_back({{"name", e.get<0>()}, {"kind", e.get<1>()}, {"description", e.get<2>()}, {"source", e.get<3>()}});
+      out.push_back({{"name", e.get<0>()},
+                     {"kind", e.get<1>()},
+                     {"description", e.get<2>()},
+                     {"source", e.get<3>()}});
       if (!json) std::cout << e.get<0>() << "\t" << e.get<1>() << "\t" << e.get<2>() << "\n";
     }
     if (json) std::cout << out.dump(2) << "\n";
@@ -107,7 +113,8 @@ void addImageCommands(CLI::App& app, Context& ctx) {
 }
 
 void addKernelCommands(CLI::App& app, Context& ctx) {
-  auto* kernel = app.add_subcommand("kernel", "Pull, import and manage guest kernels")->require_subcommand(1);
+  auto* kernel =
+      app.add_subcommand("kernel", "Pull, import and manage guest kernels")->require_subcommand(1);
   static std::string name, vmlinux, initrd, modules;
   static bool json = false;
 
@@ -119,9 +126,12 @@ void addKernelCommands(CLI::App& app, Context& ctx) {
     return 0;
   });
 
-  auto* import = kernel->add_subcommand("import", "Import a vmlinux (and optional initrd, modules)");
+  auto* import =
+      kernel->add_subcommand("import", "Import a vmlinux (and optional initrd, modules)");
   import->add_option("--name", name, "Kernel name")->required();
-  import->add_option("--vmlinux", vmlinux, "ELF vmlinux file")->required()->check(CLI::ExistingFile);
+  import->add_option("--vmlinux", vmlinux, "ELF vmlinux file")
+      ->required()
+      ->check(CLI::ExistingFile);
   import->add_option("--initrd", initrd, "initrd file")->check(CLI::ExistingFile);
   import->add_option("--modules", modules, "Modules directory")->check(CLI::ExistingDirectory);
   onRun(import, ctx, [&ctx] {

@@ -30,7 +30,8 @@ struct SpecFlags {
     if (memoryMib) o["memory_mib"] = memoryMib;
     if (!diskSize.empty()) {
       auto bytes = parseSize(diskSize);
-      if (!bytes) throw CLI::ValidationError("--disk-size", "'" + diskSize + "' is not a size like 8G");
+      if (!bytes)
+        throw CLI::ValidationError("--disk-size", "'" + diskSize + "' is not a size like 8G");
       o["disk_bytes"] = *bytes;
     }
     if (nat) o["nat"] = true;
@@ -58,7 +59,8 @@ void printJob(const sdbus::ObjectPath& job) { std::cout << "job " << std::string
 void addVmCommands(CLI::App& app, Context& ctx) {
   auto* vm = app.add_subcommand("vm", "Create, run and manage VMs")->require_subcommand(1);
 
-  auto* run = vm->add_subcommand("run", "Run a command (or a shell) in a fresh VM, optionally with a repository inside");
+  auto* run = vm->add_subcommand(
+      "run", "Run a command (or a shell) in a fresh VM, optionally with a repository inside");
   static SpecFlags runFlags;
   static std::string runPath, branch, from;
   static bool rm = false;
@@ -116,7 +118,8 @@ void addVmCommands(CLI::App& app, Context& ctx) {
     const auto machines = ctx.buses.vm().ListMachines();
     nlohmann::json out = nlohmann::json::array();
     for (const auto& m : machines) {
-      out.push_back({{"name", m.get<0>()}, {"state", m.get<1>()}, {"path", std::string(m.get<2>())}});
+      out.push_back(
+          {{"name", m.get<0>()}, {"state", m.get<1>()}, {"path", std::string(m.get<2>())}});
       if (!listJson) std::cout << m.get<0>() << "\t" << m.get<1>() << "\n";
     }
     if (listJson) std::cout << out.dump(2) << "\n";
@@ -130,14 +133,22 @@ void addVmCommands(CLI::App& app, Context& ctx) {
   show->add_flag("--json", showJson, "Print JSON");
   onRun(show, ctx, [&ctx] {
     auto m = ctx.buses.machine(one);
-    nlohmann::json out = {{"name", m.Name()},       {"state", m.State()},   {"image", m.Image()},
-                          {"kernel", m.Kernel()},   {"vcpus", m.VCpus()},   {"memory_mib", m.MemoryMiB()},
-                          {"disk_bytes", m.DiskBytes()}, {"address", m.Address()}, {"hostname", m.Hostname()},
-                          {"nat", m.Nat()},         {"last_error", m.LastError()}};
+    nlohmann::json out = {{"name", m.Name()},
+                          {"state", m.State()},
+                          {"image", m.Image()},
+                          {"kernel", m.Kernel()},
+                          {"vcpus", m.VCpus()},
+                          {"memory_mib", m.MemoryMiB()},
+                          {"disk_bytes", m.DiskBytes()},
+                          {"address", m.Address()},
+                          {"hostname", m.Hostname()},
+                          {"nat", m.Nat()},
+                          {"last_error", m.LastError()}};
     if (showJson) {
       std::cout << out.dump(2) << "\n";
     } else {
-      for (const auto& [k, v] : out.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      for (const auto& [k, v] : out.items())
+        std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
     }
     return 0;
   });
@@ -157,7 +168,8 @@ void addVmCommands(CLI::App& app, Context& ctx) {
        }},
       {"ports", "Show the ports a VM listens on",
        [](MachineClient& m) {
-         for (const auto& p : m.Ports()) std::cout << p.get<0>() << " " << p.get<1>() << ":" << p.get<2>() << "\n";
+         for (const auto& p : m.Ports())
+           std::cout << p.get<0>() << " " << p.get<1>() << ":" << p.get<2>() << "\n";
        }},
       {"set", "Change a VM's size or NAT",
        [](MachineClient& m) {
@@ -182,14 +194,16 @@ void addVmCommands(CLI::App& app, Context& ctx) {
     });
   }
 
-  auto* workspace = vm->add_subcommand("workspace", "Copy a repository into a VM")->require_subcommand(1);
+  auto* workspace =
+      vm->add_subcommand("workspace", "Copy a repository into a VM")->require_subcommand(1);
   auto* prepare = workspace->add_subcommand("prepare", "Copy PATH into the VM NAME");
   static std::string guestPath, mode = "overlay";
   static bool untracked = false, dryRun = false;
   prepare->add_option("NAME", one, "VM name")->required();
   prepare->add_option("PATH", runPath, "Repository on this machine")->required();
   prepare->add_option("--guest-path", guestPath, "Where in the guest (default /root/repo)");
-  prepare->add_option("--mode", mode, "overlay or full_copy")->check(CLI::IsMember({"overlay", "full_copy"}));
+  prepare->add_option("--mode", mode, "overlay or full_copy")
+      ->check(CLI::IsMember({"overlay", "full_copy"}));
   prepare->add_flag("--include-untracked", untracked, "Also copy untracked, not ignored files");
   prepare->add_flag("--dry-run", dryRun, "List the files that would be copied");
   onRun(prepare, ctx, [&ctx] {

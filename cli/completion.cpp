@@ -30,14 +30,16 @@ std::string bash(const WordTable& table) {
   std::ostringstream s;
   s << "# banger completion for bash (and zsh through bashcompinit)\n"
     << "__banger_words() {\n  case \"$1\" in\n";
-  for (const auto& [path, words] : table) s << "    \"" << path << "\") echo \"" << join(words) << "\";;\n";
+  for (const auto& [path, words] : table)
+    s << "    \"" << path << "\") echo \"" << join(words) << "\";;\n";
   s << "  esac\n}\n"
     << "_banger() {\n"
     << "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" path=\"\" i w\n"
     << "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
     << "    w=\"${COMP_WORDS[i]}\"\n"
     << "    [[ $w == -* ]] && continue\n"
-    << "    case \" $(__banger_words \"$path\") \" in *\" $w \"*) path=\"${path:+$path }$w\";; esac\n"
+    << "    case \" $(__banger_words \"$path\") \" in *\" $w \"*) path=\"${path:+$path }$w\";; "
+       "esac\n"
     << "  done\n"
     << "  COMPREPLY=($(compgen -W \"$(__banger_words \"$path\")\" -- \"$cur\"))\n"
     << "}\n"
@@ -51,7 +53,8 @@ std::string fish(const WordTable& table) {
   for (const auto& [path, words] : table) {
     std::string condition = "__fish_use_subcommand";
     if (!path.empty()) {
-      const std::string last = path.substr(path.rfind(' ') == std::string::npos ? 0 : path.rfind(' ') + 1);
+      const std::string last =
+          path.substr(path.rfind(' ') == std::string::npos ? 0 : path.rfind(' ') + 1);
       condition = "__fish_seen_subcommand_from " + last;
     }
     s << "complete -c banger -n '" << condition << "' -a '" << join(words) << "'\n";

@@ -57,8 +57,9 @@ Check checkKvm(const HostInspector& host) {
     return {Verdict::Fail, "/dev/kvm",
             "missing: enable virtualisation in the firmware and load kvm_intel or kvm_amd"};
   }
-  return {Verdict::Fail, "/dev/kvm",
-          detail + ": add yourself to the 'kvm' group (sudo usermod -aG kvm $USER) and log in again"};
+  return {
+      Verdict::Fail, "/dev/kvm",
+      detail + ": add yourself to the 'kvm' group (sudo usermod -aG kvm $USER) and log in again"};
 }
 
 Check checkFirecracker(const HostInspector& host) {
@@ -66,15 +67,18 @@ Check checkFirecracker(const HostInspector& host) {
   const std::string configured = host.configuredFirecracker(configError);
   if (!configError.empty()) return {Verdict::Fail, "firecracker", "config.toml: " + configError};
   if (!configured.empty()) {
-    if (access(configured.c_str(), X_OK) == 0) return {Verdict::Pass, "firecracker", configured + " (firecracker_bin)"};
-    return {Verdict::Fail, "firecracker",
-            "firecracker_bin = " + configured + " is not an executable file; fix it in config.toml"};
+    if (access(configured.c_str(), X_OK) == 0)
+      return {Verdict::Pass, "firecracker", configured + " (firecracker_bin)"};
+    return {
+        Verdict::Fail, "firecracker",
+        "firecracker_bin = " + configured + " is not an executable file; fix it in config.toml"};
   }
   const std::string found = host.findProgram("firecracker");
   if (!found.empty()) return {Verdict::Pass, "firecracker", found};
-  return {Verdict::Fail, "firecracker",
-          "not found on PATH and firecracker_bin is not set; install Firecracker (v1.16) and put it "
-          "on PATH, or set firecracker_bin in ~/.config/banger/config.toml"};
+  return {
+      Verdict::Fail, "firecracker",
+      "not found on PATH and firecracker_bin is not set; install Firecracker (v1.16) and put it "
+      "on PATH, or set firecracker_bin in ~/.config/banger/config.toml"};
 }
 
 Check checkService(const std::string& label, const std::function<sdbus::IConnection&()>& bus,
@@ -96,7 +100,8 @@ std::vector<Check> checkDefaults(Buses& buses) {
     const auto memory = spec.at("memory_mib").get<uint32_t>();
     const auto disk = spec.at("disk_bytes").get<uint64_t>();
     return {
-        {Verdict::Pass, "vm_defaults.vcpu", std::to_string(vcpus) + " (" + provenance["vcpus"] + ")"},
+        {Verdict::Pass, "vm_defaults.vcpu",
+         std::to_string(vcpus) + " (" + provenance["vcpus"] + ")"},
         {Verdict::Pass, "vm_defaults.memory_mib",
          std::to_string(memory) + " (" + provenance["memory_mib"] + ")"},
         {Verdict::Pass, "vm_defaults.disk_size",
@@ -110,14 +115,18 @@ std::vector<Check> checkDefaults(Buses& buses) {
 
 std::vector<Check> runDoctor(const HostInspector& host, Buses& buses) {
   std::vector<Check> checks{checkArch(host), checkKvm(host), checkFirecracker(host)};
-  checks.push_back(checkService("vm service", [&]() -> sdbus::IConnection& { return buses.user(); },
-                                "org.banger.Vm", "/org/banger/Vm"));
-  checks.push_back(checkService("image service", [&]() -> sdbus::IConnection& { return buses.user(); },
-                                "org.banger.Image", "/org/banger/Image"));
-  checks.push_back(checkService("dns service", [&]() -> sdbus::IConnection& { return buses.user(); },
-                                "org.banger.Dns", "/org/banger/Dns"));
-  checks.push_back(checkService("net service", [&]() -> sdbus::IConnection& { return buses.system(); },
-                                "org.banger.Net", "/org/banger/Net"));
+  checks.push_back(checkService(
+      "vm service", [&]() -> sdbus::IConnection& { return buses.user(); }, "org.banger.Vm",
+      "/org/banger/Vm"));
+  checks.push_back(checkService(
+      "image service", [&]() -> sdbus::IConnection& { return buses.user(); }, "org.banger.Image",
+      "/org/banger/Image"));
+  checks.push_back(checkService(
+      "dns service", [&]() -> sdbus::IConnection& { return buses.user(); }, "org.banger.Dns",
+      "/org/banger/Dns"));
+  checks.push_back(checkService(
+      "net service", [&]() -> sdbus::IConnection& { return buses.system(); }, "org.banger.Net",
+      "/org/banger/Net"));
   if (checks[3].verdict == Verdict::Pass) {
     for (auto& c : checkDefaults(buses)) checks.push_back(std::move(c));
   }
@@ -127,7 +136,9 @@ std::vector<Check> runDoctor(const HostInspector& host, Buses& buses) {
 int printDoctor(const std::vector<Check>& checks, std::ostream& out) {
   int failures = 0;
   for (const auto& c : checks) {
-    const char* word = c.verdict == Verdict::Pass ? "pass" : c.verdict == Verdict::Warn ? "warn" : "FAIL";
+    const char* word = c.verdict == Verdict::Pass   ? "pass"
+                       : c.verdict == Verdict::Warn ? "warn"
+                                                    : "FAIL";
     out << word << "  " << c.name << ": " << c.reason << "\n";
     failures += c.verdict == Verdict::Fail;
   }

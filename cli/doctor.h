@@ -22,9 +22,9 @@ struct Check {
 class HostInspector {
  public:
   virtual ~HostInspector() = default;
-  virtual std::string machine() const = 0;                  // uname -m
-  virtual int kvmAccess(std::string& detail) const = 0;      // 0 ok, else errno
-  virtual std::string findProgram(const std::string& name) const = 0;  // "" if absent
+  virtual std::string machine() const = 0;                                  // uname -m
+  virtual int kvmAccess(std::string& detail) const = 0;                     // 0 ok, else errno
+  virtual std::string findProgram(const std::string& name) const = 0;       // "" if absent
   virtual std::string configuredFirecracker(std::string& error) const = 0;  // from config.toml
 };
 

@@ -1,8 +1,8 @@
 #include "banger/config.h"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "banger/errors.h"
 #include "banger/log.h"
@@ -63,12 +63,14 @@ std::string checkGuestPath(const std::string& raw, const std::string& source,
                            const std::string& where) {
   if (raw.empty()) configError(source, where, "is empty");
   if (raw[0] == '~' && raw.rfind("~/", 0) != 0) {
-    configError(source, where, "'" + raw + "': only ~/ (root's home in the guest) is supported, not ~user/");
+    configError(source, where,
+                "'" + raw + "': only ~/ (root's home in the guest) is supported, not ~user/");
   }
   const bool inHome = (raw.rfind("~/", 0) == 0 && raw.size() > 2) ||
                       (raw.rfind("/root/", 0) == 0 && raw.size() > 6);
   if (!inHome) {
-    configError(source, where, "'" + raw + "' is outside the guest home; use a path under ~/ or /root/");
+    configError(source, where,
+                "'" + raw + "' is outside the guest home; use a path under ~/ or /root/");
   }
   if (hasDotDot(raw)) configError(source, where, "'" + raw + "' must not contain '..'");
   return raw;

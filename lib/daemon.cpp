@@ -29,8 +29,10 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
   bool introspect = false;
   unsigned idleSeconds = static_cast<unsigned>(std::stoul(BANGER_DEFAULT_IDLE_SEC));
   std::string logLevel = "info";
-  app.add_flag("--introspect", introspect, "Print the D-Bus interfaces this service implements and exit");
-  app.add_option("--idle-timeout", idleSeconds, "Exit after this many seconds without calls (0 = never)")
+  app.add_flag("--introspect", introspect,
+               "Print the D-Bus interfaces this service implements and exit");
+  app.add_option("--idle-timeout", idleSeconds,
+                 "Exit after this many seconds without calls (0 = never)")
       ->capture_default_str();
   app.add_option("--log-level", logLevel, "error, warning, info or debug")->capture_default_str();
   app.set_version_flag("--version", std::string(BANGER_VERSION));
@@ -64,7 +66,8 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
     ServiceContext context{*connection, loop, *pool, guard};
     auto service = factory(context);
     connection->requestName(spec.busName);
-    log::info("serving " + spec.busName + (idleSeconds ? ", exiting after " + std::to_string(idleSeconds) + " s idle" : ""));
+    log::info("serving " + spec.busName +
+              (idleSeconds ? ", exiting after " + std::to_string(idleSeconds) + " s idle" : ""));
 
     std::function<void()> checkIdle = [&] {
       const auto idleFor = CallGuard::Clock::now() - guard.lastActivity();
@@ -88,9 +91,10 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
     return 0;
   } catch (const sdbus::Error& e) {
     log::error("D-Bus failure: " + e.getName() + ": " + e.getMessage() +
-               (spec.bus == BusKind::System ? " (is the system bus policy for " + spec.busName +
-                                                  " installed in /usr/share/dbus-1/system.d?)"
-                                            : " (is a session bus running? check DBUS_SESSION_BUS_ADDRESS)"));
+               (spec.bus == BusKind::System
+                    ? " (is the system bus policy for " + spec.busName +
+                          " installed in /usr/share/dbus-1/system.d?)"
+                    : " (is a session bus running? check DBUS_SESSION_BUS_ADDRESS)"));
   } catch (const std::exception& e) {
     log::error(std::string("fatal: ") + e.what());
   }

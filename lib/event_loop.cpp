@@ -87,8 +87,8 @@ void EventLoop::runDueTimers() {
 int EventLoop::nextTimeoutMs(int busTimeoutMs) const {
   int timeout = busTimeoutMs;
   if (!timers_.empty()) {
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first -
-                                                                   Clock::now());
+    const auto wait =
+        std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - Clock::now());
     const int ms = wait.count() < 0 ? 0 : static_cast<int>(wait.count());
     timeout = timeout < 0 ? ms : std::min(timeout, ms);
   }

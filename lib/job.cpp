@@ -29,7 +29,8 @@ struct JobContext::Shared {
 };
 
 void JobContext::stage(const std::string& stage, const std::string& detail) {
-  shared_->onLoop([id = shared_->id, stage, detail](JobManager& m) { m.applyStage(id, stage, detail); });
+  shared_->onLoop(
+      [id = shared_->id, stage, detail](JobManager& m) { m.applyStage(id, stage, detail); });
 }
 
 void JobContext::progress(uint64_t completed, uint64_t total) {
@@ -60,37 +61,29 @@ void JobContext::throwIfCanceled() const {
 
 JobObject::JobObject(sdbus::IConnection& connection, std::string path, Record record,
                      CallGuard& guard, std::shared_ptr<JobContext::Shared> shared)
-    : AdaptorInterfaces(connection, std::move(path)),
+    : PublishedObject(connection, std::move(path)),
       record_(std::move(record)),
       guard_(guard),
       shared_(std::move(shared)) {
-  registerAdaptor();
-  emitInterfacesAddedSignal();
+  publish();
 }
 
-JobObject::~JobObject() {
-  try {
-    emitInterfacesRemovedSignal();
-  } catch (const std::exception& e) {
-    log::warning(std::string("announcing the removal of a job failed: ") + e.what());
-  }
-  unregisterAdaptor();
-}
+JobObject::~JobObject() { withdraw(); }
 
 void JobObject::Cancel() {
   guard_("Job1.Cancel", [&] {
     const uid_t caller = callerUid(getObject());
     if (caller != 0 && caller != record_.startedByUid) {
-      fail(ErrorCode::AccessDenied, "job " + std::to_string(record_.id) +
-                                        " was started by another user; only they or root may cancel it");
+      fail(ErrorCode::AccessDenied,
+           "job " + std::to_string(record_.id) +
+               " was started by another user; only they or root may cancel it");
     }
     if (record_.state == "running") shared_->canceled = true;
   });
 }
 
 JobManager::JobManager(sdbus::IConnection& connection, EventLoop& loop, WorkerPool& pool,
-                       CallGuard& guard, std::string basePath, JobSignals signals,
-                       JobTiming timing)
+                       CallGuard& guard, std::string basePath, JobSignals signals, JobTiming timing)
     : connection_(connection),
       loop_(loop),
       pool_(pool),
@@ -143,10 +136,12 @@ sdbus::ObjectPath JobManager::start(const std::string& operation, const sdbus::O
   record.operation = operation;
   record.target = target;
   record.startedByUid = uid;
-  record.startedAtUs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
-  jobs_.emplace(id, std::make_unique<JobObject>(connection_, path, std::move(record), guard_, shared));
+  record.startedAtUs =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  jobs_.emplace(id,
+                std::make_unique<JobObject>(connection_, path, std::move(record), guard_, shared));
   if (signals_.jobNew) signals_.jobNew(id, sdbus::ObjectPath(path));
   return sdbus::ObjectPath(path);
 }
@@ -157,8 +152,7 @@ void JobManager::applyStage(uint32_t id, const std::string& stage, const std::st
   auto& record = it->second->record();
   record.stage = stage;
   record.detail = detail;
-  it->second->emitPropertiesChangedSignal(org::banger::Job1_adaptor::INTERFACE_NAME,
-                                          {"Stage", "Detail"});
+  it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME, {"Stage", "Detail"});
   it->second->emitStageChanged(stage, detail);
 }
 
@@ -179,11 +173,11 @@ void JobManager::flushProgress(uint32_t id) {
   auto& record = it->second->record();
   record.completedBytes = completed;
   record.totalBytes = total;
-  record.progress = total == 0 ? -1.0
-                               : static_cast<double>(std::min(completed, total)) /
-                                     static_cast<double>(total);
-  it->second->emitPropertiesChangedSignal(org::banger::Job1_adaptor::INTERFACE_NAME,
-                                          {"Progress", "CompletedBytes", "TotalBytes"});
+  record.progress =
+      total == 0 ? -1.0
+                 : static_cast<double>(std::min(completed, total)) / static_cast<double>(total);
+  it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME,
+                                {"Progress", "CompletedBytes", "TotalBytes"});
 }
 
 void JobManager::finish(uint32_t id, const std::string& state, const std::string& errorName,
@@ -196,13 +190,14 @@ void JobManager::finish(uint32_t id, const std::string& state, const std::string
   record.errorName = errorName;
   record.errorMessage = errorMessage;
   if (state == "succeeded" && record.totalBytes == 0) record.progress = 1.0;
-  it->second->emitPropertiesChangedSignal(org::banger::Job1_adaptor::INTERFACE_NAME,
-                                          {"State", "ErrorName", "ErrorMessage", "Progress"});
+  it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME,
+                                {"State", "ErrorName", "ErrorMessage", "Progress"});
   it->second->emitFinished(state, errorName, errorMessage);
   const sdbus::ObjectPath path = it->second->getObjectPath();
   if (signals_.jobRemoved) signals_.jobRemoved(id, path, state);
   if (state == "failed") {
-    log::warning("job " + std::to_string(id) + " (" + record.operation + ") failed: " + errorMessage);
+    log::warning("job " + std::to_string(id) + " (" + record.operation +
+                 ") failed: " + errorMessage);
   }
   loop_.addTimer(timing_.linger, [this, id, alive = alive_] {
     if (*alive) jobs_.erase(id);

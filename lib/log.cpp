@@ -13,10 +13,14 @@ std::atomic<Level> g_level{Level::Info};
 
 const char* levelWord(Level level) {
   switch (level) {
-    case Level::Error: return "error";
-    case Level::Warning: return "warning";
-    case Level::Info: return "info";
-    case Level::Debug: return "debug";
+    case Level::Error:
+      return "error";
+    case Level::Warning:
+      return "warning";
+    case Level::Info:
+      return "info";
+    case Level::Debug:
+      return "debug";
   }
   return "info";
 }

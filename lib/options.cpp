@@ -9,9 +9,11 @@ namespace banger {
 Options Options::parse(const VariantMap& input, const std::vector<OptionKey>& schema,
                        const std::string& what) {
   Options out;
-  for (const auto& [key, value] : input) {
+  for (const auto& entry : input) {
+    const std::string& key = entry.first;
+    const sdbus::Variant& value = entry.second;
     auto it = std::find_if(schema.begin(), schema.end(),
-                           [&](const OptionKey& k) { return k.name == key; });
+                           [&key](const OptionKey& k) { return k.name == key; });
     if (it == schema.end()) {
       std::string known;
       for (const auto& k : schema) known += (known.empty() ? "" : ", ") + k.name;

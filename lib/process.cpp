@@ -42,7 +42,8 @@ namespace {
 struct Pipe {
   int fds[2] = {-1, -1};
   Pipe() {
-    if (pipe2(fds, O_CLOEXEC) != 0) fail(ErrorCode::Failed, std::string("pipe: ") + std::strerror(errno));
+    if (pipe2(fds, O_CLOEXEC) != 0)
+      fail(ErrorCode::Failed, std::string("pipe: ") + std::strerror(errno));
   }
   ~Pipe() {
     closeEnd(0);
@@ -70,7 +71,8 @@ ProcessResult SystemProcessRunner::run(const Command& command) {
   if (command.argv.empty()) fail(ErrorCode::InvalidArgument, "no program to run");
   const char* pathVar = std::getenv("PATH");
   const std::string program = findExecutable(command.argv[0], pathVar ? pathVar : "/usr/bin:/bin");
-  if (program.empty()) fail(ErrorCode::NotFound, "program '" + command.argv[0] + "' not found in PATH");
+  if (program.empty())
+    fail(ErrorCode::NotFound, "program '" + command.argv[0] + "' not found in PATH");
 
   Pipe in, out, err;
   posix_spawn_file_actions_t actions;

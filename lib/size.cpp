@@ -13,18 +13,34 @@ std::optional<uint64_t> parseSize(std::string_view text) {
   }
   std::string_view number = text.substr(0, i);
   std::string_view unit = text.substr(i);
-  if (number.empty() || number.find('.') != number.rfind('.') || number == ".") return std::nullopt;
-  if (unit.size() > 1 && (unit.substr(1) == "iB" || unit.substr(1) == "B")) unit = unit.substr(0, 1);
+  // Longer than any real size; also keeps std::stold away from out-of-range input.
+  if (number.empty() || number.size() > 24 || number.find('.') != number.rfind('.') ||
+      number == ".") {
+    return std::nullopt;
+  }
+  if (unit.size() > 1 && (unit.substr(1) == "iB" || unit.substr(1) == "B"))
+    unit = unit.substr(0, 1);
   uint64_t scale = 1;
   if (!unit.empty()) {
     if (unit.size() != 1) return std::nullopt;
     switch (std::toupper(static_cast<unsigned char>(unit[0]))) {
-      case 'B': scale = 1; break;
-      case 'K': scale = 1ULL << 10; break;
-      case 'M': scale = 1ULL << 20; break;
-      case 'G': scale = 1ULL << 30; break;
-      case 'T': scale = 1ULL << 40; break;
-      default: return std::nullopt;
+      case 'B':
+        scale = 1;
+        break;
+      case 'K':
+        scale = 1ULL << 10;
+        break;
+      case 'M':
+        scale = 1ULL << 20;
+        break;
+      case 'G':
+        scale = 1ULL << 30;
+        break;
+      case 'T':
+        scale = 1ULL << 40;
+        break;
+      default:
+        return std::nullopt;
     }
   }
   const long double value = std::stold(std::string(number)) * static_cast<long double>(scale);

@@ -75,8 +75,8 @@ void Statement::reset() {
 Database::Database(const std::filesystem::path& file, const std::vector<Migration>& migrations)
     : file_(file) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                              SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(file.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string message = "opening database " + file.string();
     sqlite3* failed = db_;

@@ -11,7 +11,7 @@ packages=(
   libarchive-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libnl-route-3-dev libnftables-dev libext2fs-dev
   # tests
-  libgtest-dev libgmock-dev clang
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # run time and test peers: buses, polkit, systemd tools, networking
   dbus dbus-daemon polkitd systemd iproute2
 )

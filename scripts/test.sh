@@ -11,10 +11,19 @@ rm -rf "$build"
 meson setup "$build" --buildtype=debugoptimized
 ninja -C "$build"
 
+# libFuzzer targets need clang; they get their own build directory.
+fuzz_build=${FUZZ_BUILD_DIR:-build-fuzz}
+rm -rf "$fuzz_build"
+CXX=clang++ meson setup "$fuzz_build" -Dfuzzing=true --buildtype=debugoptimized
+ninja -C "$fuzz_build"
+
 results="$PWD/$build/gtest-results"
 mkdir -p "$results"
 status=0
 GTEST_OUTPUT="xml:$results/" meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
+meson test -C "$fuzz_build" --print-errorlogs || status=$?
+grep -h -E '^systemd-analyze security' "$build/meson-logs/testlog.txt" || true
+grep -h -E '^stat::(number_of_executed_units|new_units_added)' "$fuzz_build/meson-logs/testlog.txt" | sed 's/^/fuzz-config /' || true
 
 # One closing line with the counts of individual test cases across every suite.
 python3 - "$results" <<'PY'

@@ -18,8 +18,8 @@ struct VmDefaultsConfig {
 };
 
 struct FileSyncEntry {
-  std::string host;   // absolute, "~/" expanded
-  std::string guest;  // as written: "~/..." or "/root/..."
+  std::string host;              // absolute, "~/" expanded
+  std::string guest;             // as written: "~/..." or "/root/..."
   std::optional<uint32_t> mode;  // permission bits; absent = keep the host file's mode
 };
 

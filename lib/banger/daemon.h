@@ -33,8 +33,8 @@ struct ServiceContext {
 };
 
 struct DaemonSpec {
-  std::string program;      // banger-vm
-  std::string busName;      // org.banger.Vm
+  std::string program;  // banger-vm
+  std::string busName;  // org.banger.Vm
   BusKind bus = BusKind::User;
   std::string_view interfacesXml;  // the <interface> blocks, printed by --introspect
   std::string summary;

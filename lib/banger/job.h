@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "banger/bus_object.h"
 #include "banger/dbus_call.h"
 #include "banger/event_loop.h"
 #include "banger/worker_pool.h"
@@ -52,9 +53,7 @@ struct JobSignals {
       jobRemoved;
 };
 
-class JobObject final
-    : public sdbus::AdaptorInterfaces<org::banger::Job1_adaptor, sdbus::Properties_adaptor,
-                                      sdbus::ManagedObject_adaptor> {
+class JobObject final : public PublishedObject<org::banger::Job1_adaptor> {
  public:
   struct Record {
     uint32_t id = 0;

@@ -12,12 +12,13 @@ namespace banger {
 
 struct Command {
   Command() = default;
-  Command(std::vector<std::string> arguments) : argv(std::move(arguments)) {}  // NOLINT: implicit on purpose
+  Command(std::vector<std::string> arguments)
+      : argv(std::move(arguments)) {}  // NOLINT: implicit on purpose
 
   std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
   std::map<std::string, std::string> extraEnv;
   std::optional<std::string> stdinData;
-  std::string workingDirectory;  // empty = inherit
+  std::string workingDirectory;          // empty = inherit
   std::chrono::milliseconds timeout{0};  // 0 = none; on expiry SIGKILL and exitCode -1
 };
 

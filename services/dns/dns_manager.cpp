@@ -15,9 +15,10 @@ DnsManager::DnsManager(ServiceContext& context)
 DnsManager::~DnsManager() { unregisterAdaptor(); }
 
 std::vector<sdbus::Struct<std::string, std::string>> DnsManager::ListRecords() {
-  return guard_("Dns1.Manager.ListRecords", [&]() -> std::vector<sdbus::Struct<std::string, std::string>> {
-    notSupportedYet("ListRecords", kZoneServer);
-  });
+  return guard_("Dns1.Manager.ListRecords",
+                [&]() -> std::vector<sdbus::Struct<std::string, std::string>> {
+                  notSupportedYet("ListRecords", kZoneServer);
+                });
 }
 
 std::vector<std::string> DnsManager::Resolve(const std::string& /*name*/) {

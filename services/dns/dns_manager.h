@@ -11,9 +11,9 @@ inline constexpr const char* kRootPath = "/org/banger/Dns";
 inline constexpr const char* kListenAddress = "127.0.0.1:42069";
 inline constexpr const char* kZone = "vm";
 
-class DnsManager final
-    : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manager_adaptor, sdbus::Properties_adaptor>,
-      public Service {
+class DnsManager final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manager_adaptor,
+                                                         sdbus::Properties_adaptor>,
+                         public Service {
  public:
   explicit DnsManager(ServiceContext& context);
   ~DnsManager() override;

@@ -58,10 +58,11 @@ sdbus::ObjectPath ImageManager::ImportKernel(const VariantMap& options) {
 
 std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>>
 ImageManager::Catalog() {
-  return guard_("Image1.Manager.Catalog",
-                [&]() -> std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> {
-                  notSupportedYet("Catalog", kImages);
-                });
+  return guard_(
+      "Image1.Manager.Catalog",
+      [&]() -> std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> {
+        notSupportedYet("Catalog", kImages);
+      });
 }
 
 sdbus::ObjectPath ImageManager::FindImage(const std::string& /*name*/) {

@@ -38,14 +38,16 @@ void NetManager::SetNat(const std::string& /*vm_id*/, const bool& /*enabled*/) {
 
 std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>>
 NetManager::ListLeases() {
-  return guard_("Net1.Manager.ListLeases",
-                [&]() -> std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> {
-                  notSupportedYet("ListLeases", kLeases);
-                });
+  return guard_(
+      "Net1.Manager.ListLeases",
+      [&]() -> std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> {
+        notSupportedYet("ListLeases", kLeases);
+      });
 }
 
 void NetManager::ConfigureResolver(const bool& /*enabled*/) {
-  guard_("Net1.Manager.ConfigureResolver", [&] { notSupportedYet("ConfigureResolver", kResolver); });
+  guard_("Net1.Manager.ConfigureResolver",
+         [&] { notSupportedYet("ConfigureResolver", kResolver); });
 }
 
 std::string NetManager::Bridge() {

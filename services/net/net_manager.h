@@ -16,9 +16,9 @@ struct NetSettings {
   std::string gateway = "172.16.0.1";
 };
 
-class NetManager final
-    : public sdbus::AdaptorInterfaces<org::banger::Net1::Manager_adaptor, sdbus::Properties_adaptor>,
-      public Service {
+class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Manager_adaptor,
+                                                         sdbus::Properties_adaptor>,
+                         public Service {
  public:
   NetManager(ServiceContext& context, NetSettings settings);
   ~NetManager() override;
@@ -28,7 +28,8 @@ class NetManager final
   AcquireLease(const std::string& vm_id, const VariantMap& options) override;
   void ReleaseLease(const std::string& vm_id) override;
   void SetNat(const std::string& vm_id, const bool& enabled) override;
-  std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> ListLeases() override;
+  std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> ListLeases()
+      override;
   void ConfigureResolver(const bool& enabled) override;
   std::string Bridge() override;
   std::string Subnet() override;

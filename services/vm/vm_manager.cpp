@@ -7,8 +7,8 @@
 namespace banger::vm {
 namespace {
 const std::vector<OptionKey> kSpecKeys = {
-    {"name", "s"},      {"image", "s"},     {"kernel", "s"},     {"vcpus", "u"},
-    {"memory_mib", "u"}, {"disk_bytes", "t"}, {"nat", "b"},       {"start", "b"},
+    {"name", "s"},       {"image", "s"},      {"kernel", "s"}, {"vcpus", "u"},
+    {"memory_mib", "u"}, {"disk_bytes", "t"}, {"nat", "b"},    {"start", "b"},
 };
 constexpr const char* kLifecycle = "the VM lifecycle (machines, disks, Firecracker)";
 }  // namespace
@@ -28,7 +28,9 @@ VmManager::VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<H
 
 VmManager::~VmManager() { unregisterAdaptor(); }
 
-Config VmManager::loadConfig() const { return banger::loadConfig(paths_.configFile(), paths_.home); }
+Config VmManager::loadConfig() const {
+  return banger::loadConfig(paths_.configFile(), paths_.home);
+}
 
 std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> VmManager::CreateVm(const VariantMap& spec) {
   return guard_("Vm1.Manager.CreateVm", [&]() -> std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> {
@@ -76,7 +78,8 @@ std::tuple<VariantMap, std::map<std::string, std::string>> VmManager::ResolveSpe
     const auto nat = flags.boolean("nat");
     put("nat", sdbus::Variant(nat.value_or(false)), nat ? Provenance::Flag : Provenance::Builtin);
     const auto start = flags.boolean("start");
-    put("start", sdbus::Variant(start.value_or(true)), start ? Provenance::Flag : Provenance::Builtin);
+    put("start", sdbus::Variant(start.value_or(true)),
+        start ? Provenance::Flag : Provenance::Builtin);
     return std::make_tuple(spec, provenance);
   });
 }

@@ -18,8 +18,8 @@ inline constexpr const char* kBuiltinImage = "debian-bookworm";
 inline constexpr const char* kBuiltinKernel = "debian-cloud";
 
 class VmManager final
-    : public sdbus::AdaptorInterfaces<org::banger::Vm1::Manager_adaptor, sdbus::ObjectManager_adaptor,
-                                      sdbus::Properties_adaptor>,
+    : public sdbus::AdaptorInterfaces<org::banger::Vm1::Manager_adaptor,
+                                      sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor>,
       public Service {
  public:
   VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<HostProbe> host);

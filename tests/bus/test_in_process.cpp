@@ -21,9 +21,11 @@ using namespace banger::test;
 namespace {
 
 // A Dns1.Manager whose handlers fail in the ways real code can.
-class FaultyDns final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manager_adaptor, sdbus::Properties_adaptor> {
+class FaultyDns final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manager_adaptor,
+                                                        sdbus::Properties_adaptor> {
  public:
-  FaultyDns(sdbus::IConnection& c, CallGuard& guard) : AdaptorInterfaces(c, "/org/banger/Dns"), guard_(guard) {
+  FaultyDns(sdbus::IConnection& c, CallGuard& guard)
+      : AdaptorInterfaces(c, "/org/banger/Dns"), guard_(guard) {
     registerAdaptor();
   }
   ~FaultyDns() { unregisterAdaptor(); }
@@ -50,15 +52,18 @@ class FaultyDns final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manag
 };
 
 // An Image1.Manager whose Pull starts a job running the test's work function.
-class JobHost final
-    : public sdbus::AdaptorInterfaces<org::banger::Image1::Manager_adaptor, sdbus::ObjectManager_adaptor> {
+class JobHost final : public sdbus::AdaptorInterfaces<org::banger::Image1::Manager_adaptor,
+                                                      sdbus::ObjectManager_adaptor> {
  public:
-  JobHost(sdbus::IConnection& c, EventLoop& loop, WorkerPool& pool, CallGuard& guard, JobTiming timing)
+  JobHost(sdbus::IConnection& c, EventLoop& loop, WorkerPool& pool, CallGuard& guard,
+          JobTiming timing)
       : AdaptorInterfaces(c, "/org/banger/Image"),
         guard_(guard),
         jobs(c, loop, pool, guard, "/org/banger/Image",
              {[this](uint32_t id, const sdbus::ObjectPath& p) { emitJobNew(id, p); },
-              [this](uint32_t id, const sdbus::ObjectPath& p, const std::string& s) { emitJobRemoved(id, p, s); }},
+              [this](uint32_t id, const sdbus::ObjectPath& p, const std::string& s) {
+                emitJobRemoved(id, p, s);
+              }},
              timing) {
     registerAdaptor();
   }
@@ -66,18 +71,24 @@ class JobHost final
   std::function<void(JobContext&)> work;
 
  private:
-  std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> Pull(const std::string&, const VariantMap&) override {
+  std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> Pull(const std::string&,
+                                                        const VariantMap&) override {
     return guard_("Pull", [&] {
-      auto job = jobs.start("pull", sdbus::ObjectPath("/org/banger/Image/image/x"), callerUid(getObject()), work);
+      auto job = jobs.start("pull", sdbus::ObjectPath("/org/banger/Image/image/x"),
+                            callerUid(getObject()), work);
       return std::make_tuple(sdbus::ObjectPath("/org/banger/Image/image/x"), job);
     });
   }
   sdbus::ObjectPath Register(const VariantMap&) override { return "/"; }
-  std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> PullKernel(const std::string&, const VariantMap&) override {
+  std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> PullKernel(const std::string&,
+                                                              const VariantMap&) override {
     return {"/", "/"};
   }
   sdbus::ObjectPath ImportKernel(const VariantMap&) override { return "/"; }
-  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> Catalog() override { return {}; }
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> Catalog()
+      override {
+    return {};
+  }
   sdbus::ObjectPath FindImage(const std::string&) override { return "/"; }
   sdbus::ObjectPath FindKernel(const std::string&) override { return "/"; }
   CallGuard& guard_;
@@ -88,8 +99,11 @@ class JobHost final
 
 // Serves objects on a private bus from a banger EventLoop thread.
 struct Server {
-  explicit Server(const BusHarness& harness) : connection(harness.connectSession()), loop(*connection), pool(2, 8) {}
-  void start() { thread = std::thread([this] { loop.run(); }); }
+  explicit Server(const BusHarness& harness)
+      : connection(harness.connectSession()), loop(*connection), pool(2, 8) {}
+  void start() {
+    thread = std::thread([this] { loop.run(); });
+  }
   ~Server() {
     loop.stop();
     if (thread.joinable()) thread.join();
@@ -127,22 +141,36 @@ TEST(CallGuard, EveryExceptionBecomesANamedErrorAndTheServiceKeepsServing) {
 
   auto client = harness.connectSession();
   auto proxy = sdbus::createProxy(*client, "org.banger.Dns", "/org/banger/Dns");
-  auto e = callError([&] { proxy->callMethod("ListRecords").onInterface("org.banger.Dns1.Manager"); });
+  auto e =
+      callError([&] { proxy->callMethod("ListRecords").onInterface("org.banger.Dns1.Manager"); });
   EXPECT_EQ(e.getName(), "org.banger.Error.Failed");
   EXPECT_NE(e.getMessage().find("disk on fire"), std::string::npos);
 
-  e = callError([&] { proxy->callMethod("Resolve").onInterface("org.banger.Dns1.Manager").withArguments(std::string("missing")); });
+  e = callError([&] {
+    proxy->callMethod("Resolve")
+        .onInterface("org.banger.Dns1.Manager")
+        .withArguments(std::string("missing"));
+  });
   EXPECT_EQ(e.getName(), "org.banger.Error.NotFound");
   EXPECT_EQ(e.getMessage(), "no machine named missing");
 
-  e = callError([&] { proxy->callMethod("Resolve").onInterface("org.banger.Dns1.Manager").withArguments(std::string("weird")); });
+  e = callError([&] {
+    proxy->callMethod("Resolve")
+        .onInterface("org.banger.Dns1.Manager")
+        .withArguments(std::string("weird"));
+  });
   EXPECT_EQ(e.getName(), "org.banger.Error.Failed");
 
-  e = callError([&] { std::string s = proxy->getProperty("ListenAddress").onInterface("org.banger.Dns1.Manager"); });
+  e = callError([&] {
+    std::string s = proxy->getProperty("ListenAddress").onInterface("org.banger.Dns1.Manager");
+  });
   EXPECT_EQ(e.getName(), "org.banger.Error.Failed");
 
   std::vector<std::string> addresses;
-  proxy->callMethod("Resolve").onInterface("org.banger.Dns1.Manager").withArguments(std::string("web")).storeResultsTo(addresses);
+  proxy->callMethod("Resolve")
+      .onInterface("org.banger.Dns1.Manager")
+      .withArguments(std::string("web"))
+      .storeResultsTo(addresses);
   EXPECT_EQ(addresses, std::vector<std::string>{"172.16.0.2"});
 }
 
@@ -153,7 +181,8 @@ class Jobs : public ::testing::Test {
     server = std::make_unique<Server>(*harness);
     JobTiming timing;
     timing.linger = std::chrono::milliseconds(700);
-    host = std::make_unique<JobHost>(*server->connection, server->loop, server->pool, server->guard, timing);
+    host = std::make_unique<JobHost>(*server->connection, server->loop, server->pool, server->guard,
+                                     timing);
     server->connection->requestName("org.banger.Image");
   }
   void TearDown() override {
@@ -169,6 +198,8 @@ class Jobs : public ::testing::Test {
     std::atomic<int> progressSignals{0};
     std::atomic<bool> finished{false};
     std::atomic<bool> removedSignal{false};
+    std::atomic<uint32_t> newSignalId{0};
+    std::string removedState;
     std::atomic<double> lastProgressBeforeFinish{-2};
     std::string state, errorName;
     std::mutex mutex;
@@ -177,22 +208,33 @@ class Jobs : public ::testing::Test {
   void startJob(Observed& o, sdbus::IConnection& client, std::unique_ptr<sdbus::IProxy>& jobProxy,
                 std::unique_ptr<sdbus::IProxy>& manager) {
     manager = sdbus::createProxy(client, "org.banger.Image", "/org/banger/Image");
-    manager->uponSignal("JobRemoved").onInterface("org.banger.Image1.Manager").call(
-        [&o](uint32_t, const sdbus::ObjectPath&, const std::string&) { o.removedSignal = true; });
+    manager->uponSignal("JobNew")
+        .onInterface("org.banger.Image1.Manager")
+        .call([&o](uint32_t id, const sdbus::ObjectPath&) { o.newSignalId = id; });
+    manager->uponSignal("JobRemoved")
+        .onInterface("org.banger.Image1.Manager")
+        .call([&o](uint32_t, const sdbus::ObjectPath&, const std::string& state) {
+          std::lock_guard lock(o.mutex);
+          o.removedState = state;
+          o.removedSignal = true;
+        });
     manager->finishRegistration();
     sdbus::ObjectPath image;
     // The job's object path is predictable (ids start at 1), so subscribe before starting.
     jobProxy = sdbus::createProxy(client, "org.banger.Image", "/org/banger/Image/job/1");
-    jobProxy->uponSignal("PropertiesChanged").onInterface("org.freedesktop.DBus.Properties").call(
-        [&o](const std::string&, const std::map<std::string, sdbus::Variant>& changed, const std::vector<std::string>&) {
+    jobProxy->uponSignal("PropertiesChanged")
+        .onInterface("org.freedesktop.DBus.Properties")
+        .call([&o](const std::string&, const std::map<std::string, sdbus::Variant>& changed,
+                   const std::vector<std::string>&) {
           auto it = changed.find("Progress");
           if (it != changed.end() && changed.count("State") == 0) {
             ++o.progressSignals;
             o.lastProgressBeforeFinish = it->second.get<double>();
           }
         });
-    jobProxy->uponSignal("Finished").onInterface("org.banger.Job1").call(
-        [&o](const std::string& state, const std::string& errorName, const std::string&) {
+    jobProxy->uponSignal("Finished")
+        .onInterface("org.banger.Job1")
+        .call([&o](const std::string& state, const std::string& errorName, const std::string&) {
           std::lock_guard lock(o.mutex);
           o.state = state;
           o.errorName = errorName;
@@ -201,7 +243,8 @@ class Jobs : public ::testing::Test {
     jobProxy->finishRegistration();
     client.enterEventLoopAsync();
     server->start();
-    manager->callMethod("Pull").onInterface("org.banger.Image1.Manager")
+    manager->callMethod("Pull")
+        .onInterface("org.banger.Image1.Manager")
         .withArguments(std::string("x"), std::map<std::string, sdbus::Variant>{})
         .storeResultsTo(image, o.path);
     EXPECT_EQ(std::string(o.path), "/org/banger/Image/job/1");
@@ -269,6 +312,8 @@ TEST_F(Jobs, FinishedJobStaysReadableForItsLingerThenGoes) {
   ASSERT_TRUE(waitFor([&] { return o.finished.load(); }, std::chrono::seconds(5)));
   EXPECT_TRUE(waitFor([&] { return o.removedSignal.load(); }, std::chrono::seconds(2)));
   client->leaveEventLoop();
+  EXPECT_EQ(o.newSignalId.load(), 1U) << "JobNew was not seen";
+  EXPECT_EQ(o.removedState, "failed");
   const std::string state = job->getProperty("State").onInterface("org.banger.Job1");
   const std::string message = job->getProperty("ErrorMessage").onInterface("org.banger.Job1");
   const std::string operation = job->getProperty("Operation").onInterface("org.banger.Job1");
@@ -280,18 +325,24 @@ TEST_F(Jobs, FinishedJobStaysReadableForItsLingerThenGoes) {
 
   // Its introspection is the contract's.
   std::string xml;
-  job->callMethod("Introspect").onInterface("org.freedesktop.DBus.Introspectable").storeResultsTo(xml);
+  job->callMethod("Introspect")
+      .onInterface("org.freedesktop.DBus.Introspectable")
+      .storeResultsTo(xml);
   EXPECT_EQ(interfaceMembers(xml).at("org.banger.Job1"),
-            interfaceMembers(readFile(BANGER_SOURCE_DIR "/interfaces/org.banger.Job1.xml")).at("org.banger.Job1"));
+            interfaceMembers(readFile(BANGER_SOURCE_DIR "/interfaces/org.banger.Job1.xml"))
+                .at("org.banger.Job1"));
 
-  EXPECT_TRUE(waitFor([&] {
-    try {
-      std::string s = job->getProperty("State").onInterface("org.banger.Job1");
-      return false;
-    } catch (const sdbus::Error&) {
-      return true;
-    }
-  }, std::chrono::seconds(3))) << "the job outlived its linger";
+  EXPECT_TRUE(waitFor(
+      [&] {
+        try {
+          std::string s = job->getProperty("State").onInterface("org.banger.Job1");
+          return false;
+        } catch (const sdbus::Error&) {
+          return true;
+        }
+      },
+      std::chrono::seconds(3)))
+      << "the job outlived its linger";
 }
 
 TEST(JobTimingDefaults, LingerIsSixtySecondsAndProgressTenPerSecond) {

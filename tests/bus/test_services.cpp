@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <regex>
+
 #include "banger/process.h"
 #include "harness.h"
 #include "introspection.h"
@@ -32,7 +34,9 @@ std::string contract(const std::string& interface) {
 std::string introspect(sdbus::IConnection& bus, const std::string& name, const std::string& path) {
   auto proxy = sdbus::createProxy(bus, name, path);
   std::string xml;
-  proxy->callMethod("Introspect").onInterface("org.freedesktop.DBus.Introspectable").storeResultsTo(xml);
+  proxy->callMethod("Introspect")
+      .onInterface("org.freedesktop.DBus.Introspectable")
+      .storeResultsTo(xml);
   return xml;
 }
 
@@ -60,16 +64,19 @@ class Services : public ::testing::Test {
     harness_ = nullptr;
   }
   void requireRoot() {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (a system bus the test owns, polkitd); CI runs as root";
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root (a system bus the test owns, polkitd); CI runs as root";
   }
   static BusHarness* harness_;
 };
 BusHarness* Services::harness_ = nullptr;
 
 TEST_F(Services, EachUserServiceIsActivatedByItsFirstCallAndMatchesTheContract) {
-  auto bus = harness_->connectSession();
+  BusHarness fresh({kIdleSec, false, false});  // nothing has been activated on it yet
+  auto bus = fresh.connectSession();
   for (const auto& s : kUserServices) {
     SCOPED_TRACE(s.name);
+    EXPECT_FALSE(nameHasOwner(*bus, s.name));
     const std::string xml = introspect(*bus, s.name, s.path);  // activates it
     EXPECT_TRUE(nameHasOwner(*bus, s.name));
     const auto live = interfaceMembers(xml);
@@ -83,7 +90,8 @@ TEST_F(Services, EachUserServiceIsActivatedByItsFirstCallAndMatchesTheContract) 
   const auto vm = interfaceMembers(introspect(*bus, "org.banger.Vm", "/org/banger/Vm"));
   EXPECT_EQ(vm.count("org.freedesktop.DBus.ObjectManager"), 1U);
   const auto& members = vm.at("org.banger.Vm1.Manager");
-  EXPECT_NE(std::find(members.begin(), members.end(), "method CreateVm: in a{sv} spec; out o machine; out o job;"),
+  EXPECT_NE(std::find(members.begin(), members.end(),
+                      "method CreateVm: in a{sv} spec; out o machine; out o job;"),
             members.end());
 }
 
@@ -101,10 +109,39 @@ TEST_F(Services, NetIsActivatedOnTheSystemBusAndMatchesTheContract) {
   EXPECT_EQ(subnet, "172.16.0.0/24");
 }
 
+TEST_F(Services, BusctlIntrospectActivatesAndListsTheManagers) {
+  Command busctl{{"busctl", "--user", "introspect", "org.banger.Vm", "/org/banger/Vm"}};
+  busctl.extraEnv = harness_->clientEnvironment();
+  SystemProcessRunner runner;
+  auto r = runner.run(busctl);
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_NE(r.out.find("org.banger.Vm1.Manager"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\.CreateVm\s+method\s+a\{sv\}\s+oo\s)")))
+      << r.out;
+  EXPECT_NE(r.out.find("org.freedesktop.DBus.ObjectManager"), std::string::npos) << r.out;
+
+  busctl.argv = {"busctl", "--user", "introspect", "org.banger.Image", "/org/banger/Image"};
+  r = runner.run(busctl);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\.Pull\s+method\s+sa\{sv\}\s+oo\s)")))
+      << r.out;
+  busctl.argv = {"busctl", "--user", "introspect", "org.banger.Dns", "/org/banger/Dns"};
+  r = runner.run(busctl);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\.Resolve\s+method\s+s\s+as\s)"))) << r.out;
+  if (geteuid() == 0) {
+    busctl.argv = {"busctl", "--system", "introspect", "org.banger.Net", "/org/banger/Net"};
+    r = runner.run(busctl);
+    EXPECT_TRUE(
+        std::regex_search(r.out, std::regex(R"(\.AcquireLease\s+method\s+sa\{sv\}\s+sssusas\s)")))
+        << r.out;
+  }
+}
+
 TEST_F(Services, DaemonsPrintTheirContractWithIntrospect) {
   const std::map<std::string, std::vector<std::string>> daemons = {
       {BANGER_VM_BIN, {"org.banger.Vm1.Manager", "org.banger.Vm1.Machine", "org.banger.Job1"}},
-      {BANGER_IMAGE_BIN, {"org.banger.Image1.Manager", "org.banger.Image1.Image", "org.banger.Image1.Kernel", "org.banger.Job1"}},
+      {BANGER_IMAGE_BIN,
+       {"org.banger.Image1.Manager", "org.banger.Image1.Image", "org.banger.Image1.Kernel",
+        "org.banger.Job1"}},
       {BANGER_NET_BIN, {"org.banger.Net1.Manager"}},
       {BANGER_DNS_BIN, {"org.banger.Dns1.Manager"}}};
   SystemProcessRunner runner;
@@ -139,7 +176,9 @@ TEST_F(Services, UnknownOptionKeyAndWrongTypeAreInvalidArgumentNamingTheKey) {
   auto image = sdbus::createProxy(*bus, "org.banger.Image", "/org/banger/Image");
   e = callError([&] {
     std::map<std::string, sdbus::Variant> options{{"frobnicate", sdbus::Variant(true)}};
-    image->callMethod("Pull").onInterface("org.banger.Image1.Manager").withArguments(std::string("alpine"), options);
+    image->callMethod("Pull")
+        .onInterface("org.banger.Image1.Manager")
+        .withArguments(std::string("alpine"), options);
   });
   EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
   EXPECT_NE(e.getMessage().find("'frobnicate'"), std::string::npos) << e.getMessage();
@@ -149,7 +188,9 @@ TEST_F(Services, LaterBehaviourAnswersNotSupportedSayingSo) {
   auto bus = harness_->connectSession();
   auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
   auto e = callError([&] {
-    vm->callMethod("CreateVm").onInterface("org.banger.Vm1.Manager").withArguments(std::map<std::string, sdbus::Variant>{});
+    vm->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(std::map<std::string, sdbus::Variant>{});
   });
   EXPECT_EQ(e.getName(), "org.banger.Error.NotSupported");
   EXPECT_NE(e.getMessage().find("CreateVm is not supported by this version"), std::string::npos);
@@ -176,15 +217,19 @@ TEST_F(Services, ResolveSpecReportsProvenance) {
 }
 
 TEST_F(Services, BadConfigIsReportedNamingTheKey) {
-  writeFile(harness_->root() / "config/config.toml", "[[file_sync]]\nhost = \"~/x\"\nguest = \"/etc/x\"\n");
+  writeFile(harness_->root() / "config/config.toml",
+            "[[file_sync]]\nhost = \"~/x\"\nguest = \"/etc/x\"\n");
   auto bus = harness_->connectSession();
   auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
   auto e = callError([&] {
-    vm->callMethod("ResolveSpec").onInterface("org.banger.Vm1.Manager").withArguments(std::map<std::string, sdbus::Variant>{});
+    vm->callMethod("ResolveSpec")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(std::map<std::string, sdbus::Variant>{});
   });
   std::filesystem::remove(harness_->root() / "config/config.toml");
   EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
-  EXPECT_NE(e.getMessage().find("file_sync entry 1, key 'guest'"), std::string::npos) << e.getMessage();
+  EXPECT_NE(e.getMessage().find("file_sync entry 1, key 'guest'"), std::string::npos)
+      << e.getMessage();
 }
 
 TEST_F(Services, ServicesExitWhenIdleAndComeBackOnTheNextCall) {
@@ -195,7 +240,8 @@ TEST_F(Services, ServicesExitWhenIdleAndComeBackOnTheNextCall) {
     SCOPED_TRACE(name);
     introspect(*bus, name, path);
     ASSERT_TRUE(nameHasOwner(*bus, name));
-    EXPECT_TRUE(waitFor([&] { return !nameHasOwner(*bus, name); }, std::chrono::seconds(kIdleSec + 5)))
+    EXPECT_TRUE(
+        waitFor([&] { return !nameHasOwner(*bus, name); }, std::chrono::seconds(kIdleSec + 5)))
         << "still running after " << kIdleSec << " s idle";
     introspect(*bus, name, path);
     EXPECT_TRUE(nameHasOwner(*bus, name)) << "not activated again";
@@ -203,7 +249,8 @@ TEST_F(Services, ServicesExitWhenIdleAndComeBackOnTheNextCall) {
   if (geteuid() == 0) {
     auto system = harness_->connectSystem();
     introspect(*system, kNet.name, kNet.path);
-    EXPECT_TRUE(waitFor([&] { return !nameHasOwner(*system, kNet.name); }, std::chrono::seconds(kIdleSec + 5)));
+    EXPECT_TRUE(waitFor([&] { return !nameHasOwner(*system, kNet.name); },
+                        std::chrono::seconds(kIdleSec + 5)));
     introspect(*system, kNet.name, kNet.path);
     EXPECT_TRUE(nameHasOwner(*system, kNet.name));
   }
@@ -213,11 +260,13 @@ TEST_F(Services, PolkitdAnswersOnTheTestSystemBus) {
   requireRoot();
   ASSERT_TRUE(harness_->polkitRunning());
   auto bus = harness_->connectSystem();
-  auto authority = sdbus::createProxy(*bus, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority");
+  auto authority = sdbus::createProxy(*bus, "org.freedesktop.PolicyKit1",
+                                      "/org/freedesktop/PolicyKit1/Authority");
   sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>> subject{
-      "unix-process", {{"pid", sdbus::Variant(uint32_t(getpid()))},
-                       {"start-time", sdbus::Variant(uint64_t{0})},
-                       {"uid", sdbus::Variant(int32_t{0})}}};
+      "unix-process",
+      {{"pid", sdbus::Variant(uint32_t(getpid()))},
+       {"start-time", sdbus::Variant(uint64_t{0})},
+       {"uid", sdbus::Variant(int32_t{0})}}};
   sdbus::Struct<bool, bool, std::map<std::string, std::string>> result;
   authority->callMethod("CheckAuthorization")
       .onInterface("org.freedesktop.PolicyKit1.Authority")
@@ -234,8 +283,10 @@ TEST_F(Services, DoctorPrintsItsChecksAndFailsWithoutFirecracker) {
   SystemProcessRunner runner;
   const auto result = runner.run(doctor);
   EXPECT_EQ(result.exitCode, 1) << result.out << result.err;
-  EXPECT_NE(result.out.find("FAIL  firecracker: not found on PATH"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("pass  vm service: org.banger.Vm answers"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("FAIL  firecracker: not found on PATH"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("pass  vm service: org.banger.Vm answers"), std::string::npos)
+      << result.out;
   EXPECT_NE(result.out.find("pass  image service"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("pass  dns service"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("vm_defaults.vcpu: "), std::string::npos) << result.out;
@@ -253,7 +304,8 @@ TEST_F(Services, DoctorHonoursFirecrackerBinFromConfig) {
   SystemProcessRunner runner;
   const auto result = runner.run(doctor);
   std::filesystem::remove(harness_->root() / "config/config.toml");
-  EXPECT_NE(result.out.find("pass  firecracker: /bin/true (firecracker_bin)"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("pass  firecracker: /bin/true (firecracker_bin)"), std::string::npos)
+      << result.out;
 }
 
 }  // namespace

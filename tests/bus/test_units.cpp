@@ -15,9 +15,11 @@ std::filesystem::path materialise(const TempDir& dir, const std::string& unit) {
   const std::filesystem::path source = std::string(BANGER_SOURCE_DIR) + "/units/";
   const auto libexec = dir.path() / "libexec";
   if (!std::filesystem::exists(libexec)) makeLibexec(dir.path());
-  std::string text = std::filesystem::exists(source / (unit + ".in")) ? readFile(source / (unit + ".in"))
-                                                                       : readFile(source / unit);
-  text = replaceAll(replaceAll(text, "@LIBEXECDIR@", libexec.string()), "@DOCDIR@", "/usr/share/doc/banger");
+  std::string text = std::filesystem::exists(source / (unit + ".in"))
+                         ? readFile(source / (unit + ".in"))
+                         : readFile(source / unit);
+  text = replaceAll(replaceAll(text, "@LIBEXECDIR@", libexec.string()), "@DOCDIR@",
+                    "/usr/share/doc/banger");
   const auto out = dir.path() / "units" / unit;
   writeFile(out, text);
   return out;
@@ -27,10 +29,12 @@ bool haveSystemdAnalyze() { return !findExecutable("systemd-analyze", "/usr/bin:
 }  // namespace
 
 TEST(Units, EveryUnitVerifies) {
-  ASSERT_TRUE(haveSystemdAnalyze()) << "systemd-analyze is missing; scripts/install-deps.sh installs systemd";
+  ASSERT_TRUE(haveSystemdAnalyze())
+      << "systemd-analyze is missing; scripts/install-deps.sh installs systemd";
   TempDir dir;
   std::vector<std::filesystem::path> units;
-  for (const auto& u : {"banger-vm.service", "banger-image.service", "banger-dns.service", "banger-net.service"}) {
+  for (const auto& u :
+       {"banger-vm.service", "banger-image.service", "banger-dns.service", "banger-net.service"}) {
     units.push_back(materialise(dir, u));
   }
   units.push_back(materialise(dir, "banger-dns.socket"));

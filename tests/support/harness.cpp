@@ -75,8 +75,11 @@ pid_t spawnBackground(const std::vector<std::string>& argv,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (logFile != "/dev/stdout") {  // "/dev/stdout" keeps the caller's stdout and stderr
+    posix_spawn_file_actions_addopen(&actions, 1, logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -106,9 +109,11 @@ void stopProcess(pid_t pid) {
 std::filesystem::path makeLibexec(const std::filesystem::path& root) {
   const auto libexec = root / "libexec";
   std::filesystem::create_directories(libexec / "banger");
-  for (const auto& [name, built] : std::map<std::string, std::string>{
-           {"banger-vm", BANGER_VM_BIN}, {"banger-image", BANGER_IMAGE_BIN},
-           {"banger-dns", BANGER_DNS_BIN}, {"banger-net", BANGER_NET_BIN}}) {
+  for (const auto& [name, built] :
+       std::map<std::string, std::string>{{"banger-vm", BANGER_VM_BIN},
+                                          {"banger-image", BANGER_IMAGE_BIN},
+                                          {"banger-dns", BANGER_DNS_BIN},
+                                          {"banger-net", BANGER_NET_BIN}}) {
     std::filesystem::create_symlink(built, libexec / "banger" / name);
   }
   return libexec;
@@ -117,7 +122,10 @@ std::filesystem::path makeLibexec(const std::filesystem::path& root) {
 bool nameHasOwner(sdbus::IConnection& bus, const std::string& name) {
   auto proxy = sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
   bool owned = false;
-  proxy->callMethod("NameHasOwner").onInterface("org.freedesktop.DBus").withArguments(name).storeResultsTo(owned);
+  proxy->callMethod("NameHasOwner")
+      .onInterface("org.freedesktop.DBus")
+      .withArguments(name)
+      .storeResultsTo(owned);
   return owned;
 }
 
@@ -143,22 +151,28 @@ std::string BusHarness::policyFor(const std::string& kind) const {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
     <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="UpdateActivationEnvironment"/>
   </policy>
-  <include>)") + BANGER_SOURCE_DIR + "/dbus-policy/org.banger.Net.conf</include>\n"
+  <include>)") +
+         BANGER_SOURCE_DIR +
+         "/dbus-policy/org.banger.Net.conf</include>\n"
          "  <includedir>/usr/share/dbus-1/system.d</includedir>\n";
 }
 
-void BusHarness::startBus(const std::string& kind, const std::string& services, std::string& address,
-                          pid_t& pid) {
+void BusHarness::startBus(const std::string& kind, const std::string& services,
+                          std::string& address, pid_t& pid) {
   const auto socket = dir_.path() / (kind + ".sock");
   address = "unix:path=" + socket.string();
   const auto config = dir_.path() / (kind + ".conf");
-  writeFile(config, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n"
-                    "  <type>" + kind + "</type>\n  <listen>" + address + "</listen>\n"
-                    "  <auth>EXTERNAL</auth>\n  <servicedir>" + services + "</servicedir>\n  " +
-                    policyFor(kind) + "\n</busconfig>\n");
-  pid = spawnBackground({"dbus-daemon", "--nofork", "--nopidfile", "--config-file=" + config.string()},
-                        env_, dir_.path() / (kind + "-bus.log"));
+  writeFile(config,
+            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+            " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n"
+            "  <type>" +
+                kind + "</type>\n  <listen>" + address +
+                "</listen>\n"
+                "  <auth>EXTERNAL</auth>\n  <servicedir>" +
+                services + "</servicedir>\n  " + policyFor(kind) + "\n</busconfig>\n");
+  pid = spawnBackground(
+      {"dbus-daemon", "--nofork", "--nopidfile", "--config-file=" + config.string()}, env_,
+      dir_.path() / (kind + "-bus.log"));
   if (!waitFor([&] { return std::filesystem::exists(socket); }, std::chrono::seconds(10))) {
     throw std::runtime_error("the " + kind + " bus did not start; see " +
                              (dir_.path() / (kind + "-bus.log")).string());
@@ -170,7 +184,8 @@ BusHarness::BusHarness(Options options) : options_(options) {
   // Other users (polkitd, test callers with other uids) must reach the bus sockets.
   std::filesystem::permissions(root, std::filesystem::perms(0755));
   const auto libexec = makeLibexec(root);
-  const std::string extra = " --idle-timeout " + std::to_string(options_.idleTimeoutSec) + " --log-level debug";
+  const std::string extra =
+      " --idle-timeout " + std::to_string(options_.idleTimeoutSec) + " --log-level debug";
   const std::filesystem::path policy = BANGER_SOURCE_DIR "/dbus-policy";
   for (const auto& name : {"org.banger.Vm", "org.banger.Image", "org.banger.Dns"}) {
     writeFile(root / "services" / (std::string(name) + ".service"),
@@ -203,9 +218,11 @@ BusHarness::BusHarness(Options options) : options_(options) {
   if (options_.systemBus && options_.polkit && access("/usr/lib/polkit-1/polkitd", X_OK) == 0) {
     // Started as root, polkitd switches to its own user, the only one the bus policy
     // lets own org.freedesktop.PolicyKit1 (hence the readable temp root above).
-    polkitPid_ = spawnBackground({"/usr/lib/polkit-1/polkitd", "--no-debug"}, env_, root / "polkitd.log");
+    polkitPid_ =
+        spawnBackground({"/usr/lib/polkit-1/polkitd", "--no-debug"}, env_, root / "polkitd.log");
     auto bus = connectSystem();
-    if (!waitFor([&] { return nameHasOwner(*bus, "org.freedesktop.PolicyKit1"); }, std::chrono::seconds(15))) {
+    if (!waitFor([&] { return nameHasOwner(*bus, "org.freedesktop.PolicyKit1"); },
+                 std::chrono::seconds(15))) {
       const std::string log = readFile(root / "polkitd.log") + readFile(root / "system-bus.log");
       stopAll();
       throw std::runtime_error("polkitd did not come up on the test system bus:\n" + log);

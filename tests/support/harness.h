@@ -64,7 +64,8 @@ class BusHarness {
   bool polkitRunning() const { return polkitPid_ > 0; }
 
  private:
-  void startBus(const std::string& kind, const std::string& config, std::string& address, pid_t& pid);
+  void startBus(const std::string& kind, const std::string& config, std::string& address,
+                pid_t& pid);
   std::string policyFor(const std::string& kind) const;
   void stopAll();
 

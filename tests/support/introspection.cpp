@@ -33,7 +33,9 @@ std::map<std::string, std::vector<std::string>> interfaceMembers(const std::stri
       continue;
     }
     if (kind == "arg") {
-      const std::string dir = attrs.count("direction") ? attrs["direction"] : (member.rfind("signal", 0) == 0 ? "" : "in");
+      const std::string dir = attrs.count("direction")
+                                  ? attrs["direction"]
+                                  : (member.rfind("signal", 0) == 0 ? "" : "in");
       member += " " + (dir.empty() ? "" : dir + " ") + attrs["type"] + " " + attrs["name"] + ";";
       continue;
     }
@@ -43,7 +45,8 @@ std::map<std::string, std::vector<std::string>> interfaceMembers(const std::stri
       continue;
     }
     if (kind == "property") {
-      out[interface].push_back("property " + attrs["name"] + " " + attrs["type"] + " " + attrs["access"]);
+      out[interface].push_back("property " + attrs["name"] + " " + attrs["type"] + " " +
+                               attrs["access"]);
       continue;
     }
     member = kind + " " + attrs["name"] + ":";

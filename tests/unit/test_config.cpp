@@ -19,7 +19,8 @@ std::string errorOf(const std::string& text) {
   return {};
 }
 
-std::string fileSync(const std::string& host, const std::string& guest, const std::string& mode = "") {
+std::string fileSync(const std::string& host, const std::string& guest,
+                     const std::string& mode = "") {
   return "[[file_sync]]\nhost = \"" + host + "\"\nguest = \"" + guest + "\"\n" +
          (mode.empty() ? "" : "mode = " + mode + "\n");
 }
@@ -50,7 +51,8 @@ mode = "0644"
 [[file_sync]]
 host = "/etc/hosts"
 guest = "/root/hosts"
-)", "config.toml", kHome);
+)",
+                               "config.toml", kHome);
   EXPECT_EQ(c.defaultImage, "alpine");
   EXPECT_EQ(c.defaultKernel, "ci-6.1");
   EXPECT_EQ(c.sshKeyPath, "/home/ada/.ssh/id_ed25519");
@@ -68,14 +70,18 @@ guest = "/root/hosts"
 
 TEST(Config, ErrorsNameTheKey) {
   EXPECT_NE(errorOf("defualt_image = \"x\"").find("defualt_image: unknown key"), std::string::npos);
-  EXPECT_NE(errorOf("default_image = 3").find("default_image: must be a string"), std::string::npos);
+  EXPECT_NE(errorOf("default_image = 3").find("default_image: must be a string"),
+            std::string::npos);
   EXPECT_NE(errorOf("log_level = \"loud\"").find("log_level"), std::string::npos);
   EXPECT_NE(errorOf("[vm_defaults]\nvcpu = 0").find("vm_defaults.vcpu"), std::string::npos);
   EXPECT_NE(errorOf("[vm_defaults]\nvcpu = \"two\"").find("vm_defaults.vcpu: must be an integer"),
             std::string::npos);
-  EXPECT_NE(errorOf("[vm_defaults]\nmemory_mib = 64").find("vm_defaults.memory_mib"), std::string::npos);
-  EXPECT_NE(errorOf("[vm_defaults]\ndisk_size = \"lots\"").find("vm_defaults.disk_size"), std::string::npos);
-  EXPECT_NE(errorOf("[vm_defaults]\ncpus = 2").find("vm_defaults.cpus: unknown key"), std::string::npos);
+  EXPECT_NE(errorOf("[vm_defaults]\nmemory_mib = 64").find("vm_defaults.memory_mib"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[vm_defaults]\ndisk_size = \"lots\"").find("vm_defaults.disk_size"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[vm_defaults]\ncpus = 2").find("vm_defaults.cpus: unknown key"),
+            std::string::npos);
   EXPECT_NE(errorOf("vm_defaults = 3").find("vm_defaults: must be a table"), std::string::npos);
   EXPECT_NE(errorOf("default_image = ").find("config.toml: line 1"), std::string::npos);
 }
@@ -89,15 +95,20 @@ TEST(Config, FileSyncShapesAreRefusedNamingTheEntry) {
   const std::vector<Case> cases = {
       {fileSync("", "~/x"), "file_sync entry 2, key 'host': is empty"},
       {fileSync("~/x", ""), "file_sync entry 2, key 'guest': is empty"},
-      {fileSync("relative/file", "~/x"), "file_sync entry 2, key 'host': 'relative/file' is relative"},
-      {fileSync("~/x", "/etc/passwd"), "file_sync entry 2, key 'guest': '/etc/passwd' is outside the guest home"},
+      {fileSync("relative/file", "~/x"),
+       "file_sync entry 2, key 'host': 'relative/file' is relative"},
+      {fileSync("~/x", "/etc/passwd"),
+       "file_sync entry 2, key 'guest': '/etc/passwd' is outside the guest home"},
       {fileSync("~/x", "/rootkit/x"), "is outside the guest home"},
       {fileSync("~/x", "~/"), "is outside the guest home"},
-      {fileSync("~/x", "/root/../etc/passwd"), "file_sync entry 2, key 'guest': '/root/../etc/passwd' must not contain '..'"},
-      {fileSync("/home/ada/../bob/x", "~/x"), "file_sync entry 2, key 'host': '/home/ada/../bob/x' must not contain '..'"},
+      {fileSync("~/x", "/root/../etc/passwd"),
+       "file_sync entry 2, key 'guest': '/root/../etc/passwd' must not contain '..'"},
+      {fileSync("/home/ada/../bob/x", "~/x"),
+       "file_sync entry 2, key 'host': '/home/ada/../bob/x' must not contain '..'"},
       {fileSync("~bob/.ssh/id", "~/id"), "file_sync entry 2, key 'host': '~bob/.ssh/id': only ~/"},
       {fileSync("~/x", "~bob/x"), "file_sync entry 2, key 'guest': '~bob/x': only ~/"},
-      {fileSync("~/x", "~/x", "\"0999\""), "file_sync entry 2, key 'mode': must be an octal permission"},
+      {fileSync("~/x", "~/x", "\"0999\""),
+       "file_sync entry 2, key 'mode': must be an octal permission"},
       {fileSync("~/x", "~/x", "\"rw-r--r--\""), "key 'mode': must be an octal permission"},
       {fileSync("~/x", "~/x", "\"01777\""), "key 'mode': must be an octal permission"},
       {fileSync("~/x", "~/x", "true"), "key 'mode': must be an octal permission"},
@@ -110,7 +121,8 @@ TEST(Config, FileSyncShapesAreRefusedNamingTheEntry) {
   for (const auto& c : cases) {
     const std::string text = c.text.rfind("file_sync =", 0) == 0 ? c.text : good + c.text;
     EXPECT_NE(errorOf(text).find(c.expected), std::string::npos)
-        << "for:\n" << text << "\nexpected: " << c.expected << "\ngot: " << errorOf(text);
+        << "for:\n"
+        << text << "\nexpected: " << c.expected << "\ngot: " << errorOf(text);
   }
 }
 

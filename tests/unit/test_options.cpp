@@ -6,7 +6,8 @@
 using namespace banger;
 
 namespace {
-const std::vector<OptionKey> kSchema = {{"name", "s"}, {"vcpus", "u"}, {"nat", "b"}, {"disk_bytes", "t"}};
+const std::vector<OptionKey> kSchema = {
+    {"name", "s"}, {"vcpus", "u"}, {"nat", "b"}, {"disk_bytes", "t"}};
 
 std::string errorOf(const VariantMap& input) {
   try {
@@ -42,15 +43,18 @@ TEST(Options, UnknownKeyIsNamed) {
 
 TEST(Options, WrongTypeIsNamed) {
   const auto message = errorOf({{"vcpus", sdbus::Variant(std::string("2"))}});
-  EXPECT_NE(message.find("key 'vcpus' in spec must have type 'u', not 's'"), std::string::npos) << message;
-  EXPECT_NE(errorOf({{"disk_bytes", sdbus::Variant(uint32_t{1})}}).find("disk_bytes"), std::string::npos);
+  EXPECT_NE(message.find("key 'vcpus' in spec must have type 'u', not 's'"), std::string::npos)
+      << message;
+  EXPECT_NE(errorOf({{"disk_bytes", sdbus::Variant(uint32_t{1})}}).find("disk_bytes"),
+            std::string::npos);
 }
 
 TEST(Errors, TableRoundTrips) {
-  for (auto code : {ErrorCode::NotFound, ErrorCode::AlreadyExists, ErrorCode::InvalidArgument, ErrorCode::Busy,
-                    ErrorCode::NotSupported, ErrorCode::Unavailable, ErrorCode::IntegrityError,
-                    ErrorCode::Timeout, ErrorCode::Canceled, ErrorCode::Failed, ErrorCode::AccessDenied,
-                    ErrorCode::InteractiveAuthorizationRequired}) {
+  for (auto code :
+       {ErrorCode::NotFound, ErrorCode::AlreadyExists, ErrorCode::InvalidArgument, ErrorCode::Busy,
+        ErrorCode::NotSupported, ErrorCode::Unavailable, ErrorCode::IntegrityError,
+        ErrorCode::Timeout, ErrorCode::Canceled, ErrorCode::Failed, ErrorCode::AccessDenied,
+        ErrorCode::InteractiveAuthorizationRequired}) {
     EXPECT_EQ(errorCodeFromName(errorName(code)), code) << errorName(code);
   }
   EXPECT_EQ(errorName(ErrorCode::AccessDenied), "org.freedesktop.DBus.Error.AccessDenied");

@@ -59,6 +59,8 @@ TEST(Size, ParsesAndFormats) {
   EXPECT_FALSE(parseSize("lots"));
   EXPECT_FALSE(parseSize("8X"));
   EXPECT_FALSE(parseSize(""));
+  EXPECT_FALSE(parseSize(std::string(400, '9')));
+  EXPECT_FALSE(parseSize("99999999999999999999T"));  // beyond 64 bits
   EXPECT_EQ(formatSize(8ULL << 30), "8G");
   EXPECT_EQ(formatSize(1536ULL << 20), "1536M");
   EXPECT_EQ(formatSize(1000), "1000");

@@ -8,8 +8,9 @@ using namespace banger;
 
 namespace {
 const std::vector<Migration> kV1 = {
-    {1, "CREATE TABLE vm (name TEXT PRIMARY KEY, state TEXT NOT NULL);"
-        "CREATE TABLE disk (vm TEXT NOT NULL REFERENCES vm(name) ON DELETE CASCADE, path TEXT);"}};
+    {1,
+     "CREATE TABLE vm (name TEXT PRIMARY KEY, state TEXT NOT NULL);"
+     "CREATE TABLE disk (vm TEXT NOT NULL REFERENCES vm(name) ON DELETE CASCADE, path TEXT);"}};
 
 std::vector<Migration> v2() {
   auto m = kV1;
@@ -38,7 +39,10 @@ TEST(Sqlite, MigrationsApplyInOrderAndKeepData) {
   const auto file = dir.path() / "state.db";
   {
     Database db(file, kV1);
-    db.prepare("INSERT INTO vm(name, state) VALUES (?, ?)").bind(1, std::string("web")).bind(2, std::string("stopped")).run();
+    db.prepare("INSERT INTO vm(name, state) VALUES (?, ?)")
+        .bind(1, std::string("web"))
+        .bind(2, std::string("stopped"))
+        .run();
   }
   Database db(file, v2());
   EXPECT_EQ(db.userVersion(), 2);
