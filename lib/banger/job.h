@@ -53,6 +53,15 @@ struct JobSignals {
       jobRemoved;
 };
 
+// The JobNew/JobRemoved signals of a manager adaptor generated from the contract.
+template <class Manager>
+JobSignals managerJobSignals(Manager& manager) {
+  return {[&manager](uint32_t id, const sdbus::ObjectPath& path) { manager.emitJobNew(id, path); },
+          [&manager](uint32_t id, const sdbus::ObjectPath& path, const std::string& state) {
+            manager.emitJobRemoved(id, path, state);
+          }};
+}
+
 class JobObject final : public PublishedObject<org::banger::Job1_adaptor> {
  public:
   struct Record {

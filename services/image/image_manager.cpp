@@ -18,10 +18,7 @@ ImageManager::ImageManager(ServiceContext& context)
     : AdaptorInterfaces(context.connection, kRootPath),
       guard_(context.guard),
       jobs_(context.connection, context.loop, context.pool, context.guard, kRootPath,
-            JobSignals{[this](uint32_t id, const sdbus::ObjectPath& p) { emitJobNew(id, p); },
-                       [this](uint32_t id, const sdbus::ObjectPath& p, const std::string& s) {
-                         emitJobRemoved(id, p, s);
-                       }}) {
+            managerJobSignals(*this)) {
   registerAdaptor();
 }
 

@@ -19,10 +19,7 @@ VmManager::VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<H
       paths_(std::move(paths)),
       host_(std::move(host)),
       jobs_(context.connection, context.loop, context.pool, context.guard, kRootPath,
-            JobSignals{[this](uint32_t id, const sdbus::ObjectPath& p) { emitJobNew(id, p); },
-                       [this](uint32_t id, const sdbus::ObjectPath& p, const std::string& s) {
-                         emitJobRemoved(id, p, s);
-                       }}) {
+            managerJobSignals(*this)) {
   registerAdaptor();
 }
 

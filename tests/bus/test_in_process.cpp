@@ -59,12 +59,7 @@ class JobHost final : public sdbus::AdaptorInterfaces<org::banger::Image1::Manag
           JobTiming timing)
       : AdaptorInterfaces(c, "/org/banger/Image"),
         guard_(guard),
-        jobs(c, loop, pool, guard, "/org/banger/Image",
-             {[this](uint32_t id, const sdbus::ObjectPath& p) { emitJobNew(id, p); },
-              [this](uint32_t id, const sdbus::ObjectPath& p, const std::string& s) {
-                emitJobRemoved(id, p, s);
-              }},
-             timing) {
+        jobs(c, loop, pool, guard, "/org/banger/Image", managerJobSignals(*this), timing) {
     registerAdaptor();
   }
   ~JobHost() { unregisterAdaptor(); }
@@ -120,16 +115,6 @@ BusHarness::Options sessionOnly() {
   o.systemBus = false;
   o.polkit = false;
   return o;
-}
-
-sdbus::Error callError(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const sdbus::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "the call succeeded";
-  return sdbus::Error("none", "none");
 }
 
 TEST(CallGuard, EveryExceptionBecomesANamedErrorAndTheServiceKeepsServing) {

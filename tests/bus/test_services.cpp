@@ -40,16 +40,6 @@ std::string introspect(sdbus::IConnection& bus, const std::string& name, const s
   return xml;
 }
 
-sdbus::Error callError(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const sdbus::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "the call succeeded";
-  return sdbus::Error("none", "none");
-}
-
 class Services : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

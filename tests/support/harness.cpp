@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -127,6 +129,16 @@ bool nameHasOwner(sdbus::IConnection& bus, const std::string& name) {
       .withArguments(name)
       .storeResultsTo(owned);
   return owned;
+}
+
+sdbus::Error callError(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const sdbus::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the call succeeded";
+  return sdbus::Error("none", "none");
 }
 
 std::string BusHarness::policyFor(const std::string& kind) const {

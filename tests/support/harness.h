@@ -78,4 +78,7 @@ class BusHarness {
 
 bool nameHasOwner(sdbus::IConnection& bus, const std::string& name);
 
+// The D-Bus error a call fails with; a call that succeeds fails the test.
+sdbus::Error callError(const std::function<void()>& call);
+
 }  // namespace banger::test
