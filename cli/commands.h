@@ -12,6 +12,9 @@ namespace banger::cli {
 struct Context {
   Buses buses;
   std::function<int()> action;
+  // What followed the first "--" on the command line: the command of `vm run`/`vm ssh`.
+  std::vector<std::string> remoteCommand;
+  bool takesRemoteCommand = false;
 };
 
 void addVmCommands(CLI::App& app, Context& ctx);

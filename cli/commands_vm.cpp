@@ -64,15 +64,14 @@ void addVmCommands(CLI::App& app, Context& ctx) {
   static SpecFlags runFlags;
   static std::string runPath, branch, from;
   static bool rm = false;
-  static std::vector<std::string> command;
   run->add_option("PATH", runPath, "Repository to copy to /root/repo");
   runFlags.add(run);
   run->add_flag("--rm", rm, "Delete the VM when the command or session ends");
   run->add_option("--branch", branch, "Check out this branch in the guest copy");
   run->add_option("--from", from, "Start --branch from this ref")->needs("--branch");
-  run->add_option("CMD", command, "Command to run (after --)");
-  run->positionals_at_end();
+  run->footer("Everything after -- is the command to run in the VM.");
   onRun(run, ctx, [&ctx] { return createMachine(ctx, runFlags.overrides(), true); });
+  run->preparse_callback([&ctx](size_t) { ctx.takesRemoteCommand = true; });
 
   auto* create = vm->add_subcommand("create", "Create a VM (and start it unless --no-start)");
   static SpecFlags createFlags;
@@ -181,7 +180,10 @@ void addVmCommands(CLI::App& app, Context& ctx) {
   for (const auto& [verb, help, call] : single) {
     auto* sub = vm->add_subcommand(verb, help);
     sub->add_option("NAME", one, "VM name")->required();
-    if (std::string(verb) == "ssh") sub->add_option("CMD", command, "Command to run (after --)");
+    if (std::string(verb) == "ssh") {
+      sub->footer("Everything after -- is the command to run in the VM.");
+      sub->preparse_callback([&ctx](size_t) { ctx.takesRemoteCommand = true; });
+    }
     if (std::string(verb) == "logs") sub->add_flag("-f,--follow", force, "Follow the log");
     if (std::string(verb) == "set") {
       setFlags.add(sub, false);

@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "banger/config.h"
 #include "banger/log.h"
+#include "banger/paths.h"
 #include "banger_build_config.h"
 
 namespace banger {
@@ -18,6 +20,21 @@ std::string introspectionDocument(std::string_view interfacesXml) {
 }
 
 namespace {
+// User services honour log_level from config.toml unless --log-level was given. A
+// broken config is reported by the calls that need it; here it only costs the level.
+void applyConfiguredLogLevel() {
+  try {
+    const auto paths = UserPaths::resolve(processEnvironment());
+    log::Level level;
+    if (auto configured = loadConfig(paths.configFile(), paths.home).logLevel;
+        configured && log::parseLevel(*configured, level)) {
+      log::setLevel(level);
+    }
+  } catch (const std::exception& e) {
+    log::warning(std::string("ignoring log_level: ") + e.what());
+  }
+}
+
 std::unique_ptr<sdbus::IConnection> connect(BusKind bus) {
   return bus == BusKind::System ? sdbus::createSystemBusConnection()
                                 : sdbus::createSessionBusConnection();
@@ -49,6 +66,7 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
     return 2;
   }
   log::setLevel(level);
+  if (spec.bus == BusKind::User && app.count("--log-level") == 0) applyConfiguredLogLevel();
 
   // Blocked before any thread exists, so only the event loop's signalfd sees them.
   sigset_t mask;
@@ -65,6 +83,12 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
     CallGuard guard;
     ServiceContext context{*connection, loop, *pool, guard};
     auto service = factory(context);
+    // Work still on the pool may use the service's objects: on every way out, even an
+    // exception, the pool is drained before the service is destroyed.
+    struct DrainPoolFirst {
+      std::unique_ptr<WorkerPool>& pool;
+      ~DrainPoolFirst() { pool.reset(); }
+    } drainPoolFirst{pool};
     connection->requestName(spec.busName);
     log::info("serving " + spec.busName +
               (idleSeconds ? ", exiting after " + std::to_string(idleSeconds) + " s idle" : ""));
@@ -86,8 +110,6 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
     } catch (const sdbus::Error& e) {
       log::warning("releasing " + spec.busName + ": " + e.getMessage());
     }
-    pool.reset();  // running work may use the service's objects: finish it first
-    service.reset();
     return 0;
   } catch (const sdbus::Error& e) {
     log::error("D-Bus failure: " + e.getName() + ": " + e.getMessage() +

@@ -1,0 +1,126 @@
+// The banger command line as a user runs it, against services on a private session bus.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "banger/process.h"
+#include "harness.h"
+
+using namespace banger;
+using namespace banger::test;
+
+namespace {
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { harness_ = new BusHarness({60, false, false}); }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  ProcessResult banger(std::vector<std::string> args) {
+    args.insert(args.begin(), BANGER_CLI_BIN);
+    Command command(std::move(args));
+    command.extraEnv = harness_->clientEnvironment();
+    command.timeout = std::chrono::seconds(30);
+    return SystemProcessRunner().run(command);
+  }
+  static BusHarness* harness_;
+};
+BusHarness* Cli::harness_ = nullptr;
+
+TEST_F(Cli, VersionAndHelp) {
+  auto r = banger({"--version"});
+  EXPECT_EQ(r.exitCode, 0);
+  EXPECT_EQ(r.out, "banger 0.1.0\n");
+  r = banger({"--help"});
+  EXPECT_EQ(r.exitCode, 0);
+  for (const char* group :
+       {"vm", "image", "kernel", "dns", "doctor", "ssh-config", "completion", "system"}) {
+    EXPECT_NE(r.out.find(std::string("  ") + group), std::string::npos) << group << "\n" << r.out;
+  }
+  r = banger({"vm", "--help"});
+  for (const char* sub : {"run", "create", "start", "stop", "restart", "kill", "delete", "prune",
+                          "list", "show", "ssh", "logs", "stats", "ports", "set", "workspace"}) {
+    EXPECT_NE(r.out.find(std::string("  ") + sub), std::string::npos) << sub << "\n" << r.out;
+  }
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(banger({}).exitCode, 2);
+  EXPECT_EQ(banger({"vm"}).exitCode, 2);
+  EXPECT_EQ(banger({"vm", "create", "--vcpu", "99"}).exitCode, 2);
+  EXPECT_EQ(banger({"vm", "frobnicate"}).exitCode, 2);
+  const auto r = banger({"vm", "list", "--", "ls"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("only `vm run` and `vm ssh` take a command after --"), std::string::npos)
+      << r.err;
+}
+
+TEST_F(Cli, CreatePrintsTheSpecLineFirstThenTheServiceError) {
+  const auto r = banger({"vm", "create", "--vcpu", "2", "--memory", "2048", "--disk-size", "16G"});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_EQ(r.out.rfind("spec: 2 vcpu · 2048 MiB · 16G disk\n", 0), 0U) << r.out;
+  EXPECT_NE(r.err.find("CreateVm is not supported by this version of banger yet"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(Cli, RunKeepsTheRepositoryAndTheCommandApart) {
+  // The spec line proves the flags before -- were parsed and the command after it was not.
+  const auto r = banger({"vm", "run", "./repo", "--vcpu", "1", "--", "make", "--vcpu", "7"});
+  EXPECT_EQ(r.out.rfind("spec: 1 vcpu", 0), 0U) << r.out << r.err;
+}
+
+TEST_F(Cli, BadDiskSizeIsAUsageError) {
+  const auto r = banger({"vm", "create", "--disk-size", "lots"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("'lots' is not a size like 8G"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, DnsStatusReadsTheServiceProperties) {
+  auto r = banger({"dns", "status", "--json"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto status = nlohmann::json::parse(r.out);
+  EXPECT_EQ(status["zone"], "vm");
+  EXPECT_EQ(status["listen_address"], "127.0.0.1:42069");
+  EXPECT_EQ(status["record_count"], 0);
+  r = banger({"dns", "status"});
+  EXPECT_NE(r.out.find("zone:    vm"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, CompletionScriptsCoverTheCommandTree) {
+  auto r = banger({"completion", "bash"});
+  ASSERT_EQ(r.exitCode, 0);
+  EXPECT_NE(r.out.find("complete -F _banger banger"), std::string::npos);
+  EXPECT_NE(r.out.find("\"vm\") echo \"run create start"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"vm workspace\") echo \"prepare"), std::string::npos) << r.out;
+  r = banger({"completion", "zsh"});
+  EXPECT_NE(r.out.find("bashcompinit"), std::string::npos);
+  r = banger({"completion", "fish"});
+  EXPECT_NE(r.out.find("complete -c banger -n '__fish_seen_subcommand_from vm' -a 'run create"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(banger({"completion", "tcsh"}).exitCode, 2);
+}
+
+TEST_F(Cli, BashCompletionCompletesSubcommands) {
+  const auto script = harness_->root() / "banger.bash";
+  writeFile(script, banger({"completion", "bash"}).out);
+  Command bash{
+      {"bash", "-c",
+       "source " + script.string() +
+           "; COMP_WORDS=(banger vm wo); COMP_CWORD=2; _banger; echo \"${COMPREPLY[*]}\""}};
+  const auto r = SystemProcessRunner().run(bash);
+  EXPECT_EQ(r.out, "workspace\n") << r.err;
+}
+
+TEST_F(Cli, WithoutAUserBusTheErrorSaysSo) {
+  Command command{{BANGER_CLI_BIN, "vm", "list"}};
+  command.extraEnv = {{"DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"}};
+  const auto r = SystemProcessRunner().run(command);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("no D-Bus session bus here"), std::string::npos) << r.err;
+}
+
+}  // namespace
