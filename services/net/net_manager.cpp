@@ -1,66 +1,177 @@
 #include "net_manager.h"
 
+#include <sdbus-c++/Message.h>
+
 #include "banger/errors.h"
+#include "banger/log.h"
 
 namespace banger::net {
 namespace {
-constexpr const char* kLeases = "the Net service's bridge, TAP leases and NAT";
-constexpr const char* kResolver = "the Net service's systemd-resolved routing";
 const std::vector<OptionKey> kAcquireKeys = {{"nat", "b"}};
+constexpr const char* kResolverSetting = "resolver_configured";
+constexpr uint16_t kDnsPort = 42069;
 }  // namespace
 
-NetManager::NetManager(ServiceContext& context, NetSettings settings)
+void validateVmId(const std::string& vmId) {
+  const bool shapeOk =
+      !vmId.empty() && vmId.size() <= 64 && std::isalnum(static_cast<unsigned char>(vmId[0]));
+  const bool charsOk =
+      vmId.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+      std::string::npos;
+  if (!shapeOk || !charsOk) {
+    fail(ErrorCode::InvalidArgument,
+         "vm_id must be 1 to 64 characters of letters, digits, '.', '_' and '-', starting with a "
+         "letter or digit");
+  }
+}
+
+NetManager::NetManager(ServiceContext& context, NetConfig config,
+                       const std::filesystem::path& database, NetDependencies dependencies)
     : AdaptorInterfaces(context.connection, kRootPath),
       guard_(context.guard),
-      settings_(std::move(settings)) {
+      loop_(context.loop),
+      deps_(std::move(dependencies)),
+      store_(database),
+      leases_(std::move(config), store_, *deps_.network, *deps_.firewall) {
+  leases_.reconcile();
+  resolverConfigured_ = store_.setting(kResolverSetting).value_or("0") == "1";
   registerAdaptor();
 }
 
 NetManager::~NetManager() { unregisterAdaptor(); }
 
-std::tuple<std::string, std::string, std::string, uint32_t, std::string, std::vector<std::string>>
-NetManager::AcquireLease(const std::string& /*vm_id*/, const VariantMap& options) {
-  using Lease = std::tuple<std::string, std::string, std::string, uint32_t, std::string,
-                           std::vector<std::string>>;
-  return guard_("Net1.Manager.AcquireLease", [&]() -> Lease {
-    Options::parse(options, kAcquireKeys);
-    notSupportedYet("AcquireLease", kLeases);
-  });
+NetManager::Caller NetManager::caller() {
+  const auto* message = getObject().getCurrentlyProcessedMessage();
+  return {message->getCredsUid(), message->getSender()};
 }
 
-void NetManager::ReleaseLease(const std::string& /*vm_id*/) {
-  guard_("Net1.Manager.ReleaseLease", [&] { notSupportedYet("ReleaseLease", kLeases); });
+template <class Reply, class Work>
+void NetManager::onWorker(const Reply& reply, Work work) {
+  try {
+    worker_.submit([reply, work] {
+      try {
+        work();
+      } catch (...) {
+        reply.fail(std::current_exception());
+      }
+    });
+  } catch (...) {
+    reply.fail(std::current_exception());
+  }
 }
 
-void NetManager::SetNat(const std::string& /*vm_id*/, const bool& /*enabled*/) {
-  guard_("Net1.Manager.SetNat", [&] { notSupportedYet("SetNat", kLeases); });
-}
-
-std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>>
-NetManager::ListLeases() {
-  return guard_(
-      "Net1.Manager.ListLeases",
-      [&]() -> std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> {
-        notSupportedYet("ListLeases", kLeases);
+template <class Reply, class Work>
+void NetManager::authorizeThen(const Caller& who, const char* action,
+                               std::map<std::string, std::string> details, const Reply& reply,
+                               Work work) {
+  if (who.uid == 0) {
+    onWorker(reply, std::move(work));
+    return;
+  }
+  deps_.authorizer->check(
+      {who.sender, action, std::move(details)},
+      [this, reply, work, uid = who.uid, action](bool allowed, const std::string& why) {
+        if (!allowed) {
+          log::info("denied " + std::string(action) + " to uid " + std::to_string(uid));
+          reply.fail(std::make_exception_ptr(Error(ErrorCode::AccessDenied, why)));
+          return;
+        }
+        onWorker(reply, work);
       });
 }
 
-void NetManager::ConfigureResolver(const bool& /*enabled*/) {
-  guard_("Net1.Manager.ConfigureResolver",
-         [&] { notSupportedYet("ConfigureResolver", kResolver); });
+void NetManager::AcquireLease(LeaseResult&& result, std::string vm_id, VariantMap options) {
+  guardAsync(guard_, loop_, "Net1.Manager.AcquireLease", std::move(result), [&](const auto& reply) {
+    validateVmId(vm_id);
+    const auto nat = Options::parse(options, kAcquireKeys).boolean("nat");
+    const Caller who = caller();
+    authorizeThen(who, kManageLeases, {{"vm_id", vm_id}, {"verb", "acquire"}}, reply,
+                  [this, reply, who, vm_id, nat] {
+                    const Lease lease = leases_.acquire(who.uid, vm_id, nat);
+                    const auto& config = leases_.config();
+                    reply.succeed(lease.tap, lease.mac, lease.address, config.subnet.prefix,
+                                  config.gateway.str(), deps_.nameservers());
+                    leases_.refillPool(who.uid);  // after the reply: keeps the next acquire fast
+                  });
+  });
+}
+
+void NetManager::ReleaseLease(sdbus::Result<>&& result, std::string vm_id) {
+  guardAsync(guard_, loop_, "Net1.Manager.ReleaseLease", std::move(result), [&](const auto& reply) {
+    validateVmId(vm_id);
+    const Caller who = caller();
+    authorizeThen(who, kManageLeases, {{"vm_id", vm_id}, {"verb", "release"}}, reply,
+                  [this, reply, who, vm_id] {
+                    leases_.release(who.uid, vm_id);
+                    reply.succeed();
+                  });
+  });
+}
+
+void NetManager::SetNat(sdbus::Result<>&& result, std::string vm_id, bool enabled) {
+  guardAsync(guard_, loop_, "Net1.Manager.SetNat", std::move(result), [&](const auto& reply) {
+    validateVmId(vm_id);
+    const Caller who = caller();
+    authorizeThen(who, kManageLeases, {{"vm_id", vm_id}, {"verb", enabled ? "nat-on" : "nat-off"}},
+                  reply, [this, reply, who, vm_id, enabled] {
+                    leases_.setNat(who.uid, vm_id, enabled);
+                    reply.succeed();
+                  });
+  });
+}
+
+void NetManager::ListLeases(sdbus::Result<LeaseRows>&& result) {
+  guardAsync(guard_, loop_, "Net1.Manager.ListLeases", std::move(result), [&](const auto& reply) {
+    const Caller who = caller();
+    onWorker(reply, [this, reply, who] {
+      LeaseRows rows;
+      for (const auto& l :
+           leases_.list(who.uid == 0 ? std::nullopt : std::optional<uid_t>(who.uid))) {
+        rows.emplace_back(static_cast<uint32_t>(l.uid), l.vmId, l.tap, l.address, l.nat);
+      }
+      reply.succeed(rows);
+    });
+  });
+}
+
+void NetManager::ConfigureResolver(sdbus::Result<>&& result, bool enabled) {
+  guardAsync(
+      guard_, loop_, "Net1.Manager.ConfigureResolver", std::move(result), [&](const auto& reply) {
+        const Caller who = caller();
+        authorizeThen(
+            who, kConfigureHost, {{"verb", enabled ? "resolver-on" : "resolver-off"}}, reply,
+            [this, reply, enabled] {
+              const auto& config = leases_.config();
+              deps_.network->ensureBridge(config.bridge, config.gateway, config.subnet.prefix);
+              const int index = deps_.network->interfaceIndex(config.bridge);
+              if (enabled) {
+                deps_.resolver->route(index, "127.0.0.1", kDnsPort, "vm");
+              } else {
+                deps_.resolver->revert(index);
+              }
+              store_.setSetting(kResolverSetting, enabled ? "1" : "0");
+              loop_.post([this, enabled] {
+                if (resolverConfigured_ == enabled) return;
+                resolverConfigured_ = enabled;
+                emitPropertiesChangedSignal(org::banger::Net1::Manager_adaptor::INTERFACE_NAME,
+                                            {"ResolverConfigured"});
+              });
+              reply.succeed();
+            });
+      });
 }
 
 std::string NetManager::Bridge() {
-  return guard_("Net1.Manager.Bridge", [&] { return settings_.bridge; });
+  return guard_("Net1.Manager.Bridge", [&] { return leases_.config().bridge; });
 }
 std::string NetManager::Subnet() {
-  return guard_("Net1.Manager.Subnet", [&] { return settings_.subnet; });
+  return guard_("Net1.Manager.Subnet", [&] { return leases_.config().subnet.str(); });
 }
 std::string NetManager::Gateway() {
-  return guard_("Net1.Manager.Gateway", [&] { return settings_.gateway; });
+  return guard_("Net1.Manager.Gateway", [&] { return leases_.config().gateway.str(); });
 }
 bool NetManager::ResolverConfigured() {
-  return guard_("Net1.Manager.ResolverConfigured", [] { return false; });
+  return guard_("Net1.Manager.ResolverConfigured", [&] { return resolverConfigured_; });
 }
 
 }  // namespace banger::net

@@ -1,43 +1,83 @@
 // /org/banger/Net on the system bus: org.banger.Net1.Manager.
+// Every method: validate the arguments, authorize the caller (polkit; root skips), then
+// change the host on the Net worker thread, which runs one call at a time.
 #pragma once
 
+#include <memory>
+
+#include "authorizer.h"
+#include "banger/async_reply.h"
 #include "banger/daemon.h"
 #include "banger/options.h"
+#include "lease_manager.h"
 #include "org.banger.Net1.Manager_adaptor.h"
+#include "resolver.h"
 
 namespace banger::net {
 
 inline constexpr const char* kBusName = "org.banger.Net";
 inline constexpr const char* kRootPath = "/org/banger/Net";
+inline constexpr const char* kManageLeases = "org.banger.Net.manage-leases";
+inline constexpr const char* kConfigureHost = "org.banger.Net.configure-host";
 
-struct NetSettings {
-  std::string bridge = "banger0";
-  std::string subnet = "172.16.0.0/24";
-  std::string gateway = "172.16.0.1";
+// Throws InvalidArgument unless vm_id is 1-64 of [A-Za-z0-9._-], starting alphanumeric.
+void validateVmId(const std::string& vmId);
+
+struct NetDependencies {
+  std::unique_ptr<HostNetwork> network;
+  std::unique_ptr<Firewall> firewall;
+  std::unique_ptr<Authorizer> authorizer;
+  std::unique_ptr<Resolver> resolver;
+  std::function<std::vector<std::string>()> nameservers;
 };
 
 class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Manager_adaptor,
                                                          sdbus::Properties_adaptor>,
                          public Service {
  public:
-  NetManager(ServiceContext& context, NetSettings settings);
+  // Reconciles the host with the database before the object is exported.
+  NetManager(ServiceContext& context, NetConfig config, const std::filesystem::path& database,
+             NetDependencies dependencies);
   ~NetManager() override;
 
+  bool busy() const override { return worker_.pending() > 0; }
+
  private:
-  std::tuple<std::string, std::string, std::string, uint32_t, std::string, std::vector<std::string>>
-  AcquireLease(const std::string& vm_id, const VariantMap& options) override;
-  void ReleaseLease(const std::string& vm_id) override;
-  void SetNat(const std::string& vm_id, const bool& enabled) override;
-  std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> ListLeases()
-      override;
-  void ConfigureResolver(const bool& enabled) override;
+  using LeaseResult = sdbus::Result<std::string, std::string, std::string, uint32_t, std::string,
+                                    std::vector<std::string>>;
+  using LeaseRows =
+      std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>>;
+
+  void AcquireLease(LeaseResult&& result, std::string vm_id, VariantMap options) override;
+  void ReleaseLease(sdbus::Result<>&& result, std::string vm_id) override;
+  void SetNat(sdbus::Result<>&& result, std::string vm_id, bool enabled) override;
+  void ListLeases(sdbus::Result<LeaseRows>&& result) override;
+  void ConfigureResolver(sdbus::Result<>&& result, bool enabled) override;
   std::string Bridge() override;
   std::string Subnet() override;
   std::string Gateway() override;
   bool ResolverConfigured() override;
 
+  struct Caller {
+    uid_t uid;
+    std::string sender;
+  };
+  Caller caller();
+
+  // Runs `work` on the Net worker once `caller` may do `action`; errors go to `reply`.
+  template <class Reply, class Work>
+  void authorizeThen(const Caller& caller, const char* action,
+                     std::map<std::string, std::string> details, const Reply& reply, Work work);
+  template <class Reply, class Work>
+  void onWorker(const Reply& reply, Work work);
+
   CallGuard& guard_;
-  NetSettings settings_;
+  EventLoop& loop_;
+  NetDependencies deps_;
+  LeaseStore store_;
+  LeaseManager leases_;
+  bool resolverConfigured_ = false;  // mirrored from the database, read on the loop thread
+  WorkerPool worker_{1, 256};        // declared last: drained before the rest goes
 };
 
 }  // namespace banger::net

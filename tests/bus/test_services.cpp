@@ -47,6 +47,7 @@ class Services : public ::testing::Test {
     options.idleTimeoutSec = kIdleSec;
     options.systemBus = geteuid() == 0;  // only root may own org.banger.Net under the policy
     options.polkit = geteuid() == 0;
+    options.isolateNetwork = geteuid() == 0;
     harness_ = new BusHarness(options);
   }
   static void TearDownTestSuite() {

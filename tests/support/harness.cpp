@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "banger/process.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -182,9 +184,10 @@ void BusHarness::startBus(const std::string& kind, const std::string& services,
                 "</listen>\n"
                 "  <auth>EXTERNAL</auth>\n  <servicedir>" +
                 services + "</servicedir>\n  " + policyFor(kind) + "\n</busconfig>\n");
-  pid = spawnBackground(
-      {"dbus-daemon", "--nofork", "--nopidfile", "--config-file=" + config.string()}, env_,
-      dir_.path() / (kind + "-bus.log"));
+  std::vector<std::string> argv{"dbus-daemon", "--nofork", "--nopidfile",
+                                "--config-file=" + config.string()};
+  if (namespace_) argv = namespace_->exec(argv);
+  pid = spawnBackground(argv, env_, dir_.path() / (kind + "-bus.log"));
   if (!waitFor([&] { return std::filesystem::exists(socket); }, std::chrono::seconds(10))) {
     throw std::runtime_error("the " + kind + " bus did not start; see " +
                              (dir_.path() / (kind + "-bus.log")).string());
@@ -218,6 +221,10 @@ BusHarness::BusHarness(Options options) : options_(options) {
           {"BANGER_NET_CONFIG", (root / "etc/net.toml").string()},
           {"BANGER_NET_STATE_DIR", (root / "var").string()}};
   std::filesystem::create_directories(root / "home");
+  if (options_.isolateNetwork) {
+    namespace_ = std::make_unique<NetworkNamespace>("bus");
+    netns_ = namespace_->name();
+  }
   if (options_.systemBus) {
     systemAddress_ = "unix:path=" + (root / "system.sock").string();
     env_["DBUS_SYSTEM_BUS_ADDRESS"] = systemAddress_;
@@ -243,6 +250,33 @@ BusHarness::BusHarness(Options options) : options_(options) {
 }
 
 BusHarness::~BusHarness() { stopAll(); }
+
+namespace {
+void runOrThrow(const std::vector<std::string>& argv) {
+  const auto r = SystemProcessRunner().run(Command(argv));
+  if (!r.ok()) {
+    std::string line;
+    for (const auto& a : argv) line += a + " ";
+    throw std::runtime_error(line + "failed: " + r.err);
+  }
+}
+}  // namespace
+
+NetworkNamespace::NetworkNamespace(const std::string& label) {
+  static int counter = 0;
+  name_ = "banger-t" + std::to_string(getpid()) + "-" + label + std::to_string(counter++);
+  runOrThrow({"ip", "netns", "add", name_});
+  runOrThrow({"ip", "-n", name_, "link", "set", "lo", "up"});
+}
+
+NetworkNamespace::~NetworkNamespace() {
+  SystemProcessRunner().run(Command({"ip", "netns", "del", name_}));
+}
+
+std::vector<std::string> NetworkNamespace::exec(std::vector<std::string> argv) const {
+  argv.insert(argv.begin(), {"ip", "netns", "exec", name_});
+  return argv;
+}
 
 void BusHarness::stopAll() {
   stopProcess(polkitPid_);

@@ -43,12 +43,17 @@ void stopProcess(pid_t pid);
 // templates (@LIBEXECDIR@/banger/banger-vm) can be used as they are.
 std::filesystem::path makeLibexec(const std::filesystem::path& root);
 
+class NetworkNamespace;
+
 class BusHarness {
  public:
   struct Options {
     unsigned idleTimeoutSec = 60;
     bool systemBus = true;
     bool polkit = true;
+    // Runs the buses, and so every activated daemon, in a network namespace made for
+    // this harness (root only), so banger-net never touches the real host's network.
+    bool isolateNetwork = false;
   };
   explicit BusHarness(Options options);
   ~BusHarness();
@@ -62,11 +67,14 @@ class BusHarness {
   std::unique_ptr<sdbus::IConnection> connectSession() const;
   std::unique_ptr<sdbus::IConnection> connectSystem() const;
   bool polkitRunning() const { return polkitPid_ > 0; }
+  // The namespace the daemons run in; empty when not isolated.
+  const std::string& netns() const { return netns_; }
 
  private:
   void startBus(const std::string& kind, const std::string& config, std::string& address,
                 pid_t& pid);
   std::string policyFor(const std::string& kind) const;
+  std::unique_ptr<NetworkNamespace> namespace_;
   void stopAll();
 
   Options options_;
@@ -74,6 +82,22 @@ class BusHarness {
   std::string sessionAddress_, systemAddress_;
   pid_t sessionPid_ = -1, systemPid_ = -1, polkitPid_ = -1;
   std::map<std::string, std::string> env_;
+  std::string netns_;
+};
+
+// `ip netns add` a namespace with a unique name, loopback up; deleted by its destructor.
+class NetworkNamespace {
+ public:
+  explicit NetworkNamespace(const std::string& label);
+  ~NetworkNamespace();
+  NetworkNamespace(const NetworkNamespace&) = delete;
+  NetworkNamespace& operator=(const NetworkNamespace&) = delete;
+  const std::string& name() const { return name_; }
+  // Runs a command inside the namespace (ip netns exec).
+  std::vector<std::string> exec(std::vector<std::string> argv) const;
+
+ private:
+  std::string name_;
 };
 
 bool nameHasOwner(sdbus::IConnection& bus, const std::string& name);

@@ -2,6 +2,7 @@
 // Runs COMMAND with DBUS_SESSION_BUS_ADDRESS and DBUS_SYSTEM_BUS_ADDRESS pointing at the
 // test harness's private buses (banger's activation files, policy and polkitd), so a
 // developer can try `busctl --user introspect org.banger.Vm /org/banger/Vm` by hand.
+// As root the daemons run in a network namespace of their own; COMMAND does not.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: with-test-buses [--idle-timeout SEC] -- COMMAND...\n";
     return 2;
   }
-  options.systemBus = options.polkit = geteuid() == 0;
+  options.systemBus = options.polkit = options.isolateNetwork = geteuid() == 0;
   try {
     banger::test::BusHarness harness(options);
     std::vector<std::string> command(argv + first, argv + argc);

@@ -1,0 +1,182 @@
+#include "linux_network.h"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/route.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "banger/errors.h"
+
+namespace banger::net {
+namespace {
+
+[[noreturn]] void netlinkFail(const std::string& what, int error) {
+  fail(ErrorCode::Failed,
+       what + ": " + nl_geterror(error) + " (see `journalctl -u banger-net` and `ip link`)");
+}
+
+struct LinkDeleter {
+  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
+};
+using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
+struct CacheDeleter {
+  void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
+using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+
+// Opens the TAP `name` through /dev/net/tun, creating it when missing.
+int openTap(const std::string& name) {
+  if (name.size() >= IFNAMSIZ) fail(ErrorCode::InvalidArgument, "interface name too long: " + name);
+  const int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    fail(ErrorCode::Failed, std::string("cannot open /dev/net/tun: ") + std::strerror(errno) +
+                                " (is the tun module loaded? DeviceAllow= in banger-net.service?)");
+  }
+  ifreq request{};
+  std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  request.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (ioctl(fd, TUNSETIFF, &request) < 0) {
+    const int error = errno;
+    close(fd);
+    fail(ErrorCode::Failed, "TUNSETIFF " + name + ": " + std::strerror(error));
+  }
+  return fd;
+}
+
+}  // namespace
+
+LinuxNetwork::LinuxNetwork() {
+  socket_ = nl_socket_alloc();
+  if (socket_ == nullptr) fail(ErrorCode::Failed, "cannot allocate a netlink socket");
+  if (const int rc = nl_connect(socket_, NETLINK_ROUTE); rc < 0) {
+    nl_socket_free(socket_);
+    netlinkFail("connecting to rtnetlink", rc);
+  }
+}
+
+LinuxNetwork::~LinuxNetwork() { nl_socket_free(socket_); }
+
+int LinuxNetwork::ifindex(const std::string& name) {
+  rtnl_link* raw = nullptr;
+  if (rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw) < 0) return 0;
+  LinkPtr link(raw);
+  return rtnl_link_get_ifindex(link.get());
+}
+
+bool LinuxNetwork::linkExists(const std::string& name) { return ifindex(name) > 0; }
+
+void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex) {
+  rtnl_link* raw = nullptr;
+  if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0) {
+    netlinkFail("looking up " + name, rc);
+  }
+  LinkPtr link(raw);
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_flags(change.get(), IFF_UP);
+  if (masterIndex > 0) rtnl_link_set_master(change.get(), masterIndex);
+  if (const int rc = rtnl_link_change(socket_, link.get(), change.get(), 0); rc < 0) {
+    netlinkFail("bringing up " + name, rc);
+  }
+}
+
+void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix) {
+  if (!linkExists(bridge)) {
+    const int rc = rtnl_link_bridge_add(socket_, bridge.c_str());
+    if (rc < 0 && rc != -NLE_EXIST) netlinkFail("creating bridge " + bridge, rc);
+  }
+  const int index = ifindex(bridge);
+  rtnl_addr* addr = rtnl_addr_alloc();
+  nl_addr* local = nullptr;
+  const std::string cidr = gateway.str() + "/" + std::to_string(prefix);
+  nl_addr_parse(cidr.c_str(), AF_INET, &local);
+  rtnl_addr_set_ifindex(addr, index);
+  rtnl_addr_set_local(addr, local);
+  const int rc = rtnl_addr_add(socket_, addr, 0);
+  nl_addr_put(local);
+  rtnl_addr_put(addr);
+  if (rc < 0 && rc != -NLE_EXIST) netlinkFail("adding " + cidr + " to " + bridge, rc);
+  setUpWithMaster(bridge, 0);
+}
+
+void LinuxNetwork::createTap(const std::string& name, uid_t owner, const std::string& bridge) {
+  const int fd = openTap(name);
+  const bool ok = ioctl(fd, TUNSETOWNER, static_cast<unsigned long>(owner)) == 0 &&
+                  ioctl(fd, TUNSETPERSIST, 1UL) == 0;
+  const int error = errno;
+  close(fd);
+  if (!ok) {
+    deleteTap(name);
+    fail(ErrorCode::Failed, "setting up TAP " + name + ": " + std::strerror(error));
+  }
+  try {
+    setUpWithMaster(name, ifindex(bridge));
+  } catch (...) {
+    deleteTap(name);
+    throw;
+  }
+}
+
+void LinuxNetwork::deleteTap(const std::string& name) {
+  if (!linkExists(name)) return;
+  const int fd = openTap(name);
+  const bool ok = ioctl(fd, TUNSETPERSIST, 0UL) == 0;
+  const int error = errno;
+  close(fd);  // a TAP that is not persistent goes away with its last fd
+  if (!ok) fail(ErrorCode::Failed, "deleting TAP " + name + ": " + std::strerror(error));
+}
+
+std::vector<std::string> LinuxNetwork::linksWithPrefix(const std::string& prefix) {
+  nl_cache* raw = nullptr;
+  if (const int rc = rtnl_link_alloc_cache(socket_, AF_UNSPEC, &raw); rc < 0) {
+    netlinkFail("listing links", rc);
+  }
+  CachePtr cache(raw);
+  std::vector<std::string> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
+    const char* name = rtnl_link_get_name(reinterpret_cast<rtnl_link*>(o));
+    if (name != nullptr && std::string_view(name).rfind(prefix, 0) == 0) out.emplace_back(name);
+  }
+  return out;
+}
+
+std::string LinuxNetwork::defaultRouteInterface() {
+  nl_cache* raw = nullptr;
+  if (const int rc = rtnl_route_alloc_cache(socket_, AF_INET, 0, &raw); rc < 0) {
+    netlinkFail("reading routes", rc);
+  }
+  CachePtr routes(raw);
+  for (nl_object* o = nl_cache_get_first(routes.get()); o != nullptr; o = nl_cache_get_next(o)) {
+    auto* route = reinterpret_cast<rtnl_route*>(o);
+    nl_addr* dst = rtnl_route_get_dst(route);
+    if (rtnl_route_get_table(route) != RT_TABLE_MAIN || (dst && nl_addr_get_prefixlen(dst) != 0)) {
+      continue;
+    }
+    if (rtnl_route_get_nnexthops(route) < 1) continue;
+    const int index = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
+    rtnl_link* link = nullptr;
+    if (rtnl_link_get_kernel(socket_, index, nullptr, &link) < 0) continue;
+    LinkPtr owned(link);
+    return rtnl_link_get_name(link);
+  }
+  return {};
+}
+
+bool LinuxNetwork::ipForwardingEnabled() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_forward");
+  int value = 0;
+  in >> value;
+  return value == 1;
+}
+
+}  // namespace banger::net

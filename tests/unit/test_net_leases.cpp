@@ -1,0 +1,246 @@
+// The Net service's lease rules against a recording fake of the host network.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "banger/errors.h"
+#include "harness.h"
+#include "lease_manager.h"
+#include "nameservers.h"
+#include "net_config.h"
+#include "net_manager.h"
+
+using namespace banger;
+using namespace banger::net;
+
+namespace {
+
+struct FakeNetwork final : HostNetwork {
+  std::string bridge;
+  std::map<std::string, uid_t> taps;
+  std::string defaultRoute = "eth0";
+  bool forwarding = true;
+  int creates = 0;
+
+  void ensureBridge(const std::string& b, Ipv4, unsigned) override { bridge = b; }
+  void createTap(const std::string& name, uid_t owner, const std::string&) override {
+    ASSERT_FALSE(bridge.empty()) << "TAP created before the bridge";
+    taps[name] = owner;
+    ++creates;
+  }
+  void deleteTap(const std::string& name) override { taps.erase(name); }
+  bool linkExists(const std::string& name) override { return taps.count(name) || name == bridge; }
+  int interfaceIndex(const std::string& name) override { return linkExists(name) ? 7 : 0; }
+  std::vector<std::string> linksWithPrefix(const std::string& prefix) override {
+    std::vector<std::string> out;
+    for (const auto& [name, uid] : taps) {
+      if (name.rfind(prefix, 0) == 0) out.push_back(name);
+    }
+    return out;
+  }
+  std::string defaultRouteInterface() override { return defaultRoute; }
+  bool ipForwardingEnabled() override { return forwarding; }
+};
+
+struct FakeFirewall final : Firewall {
+  std::vector<std::string> nat;
+  std::string external;
+  int rebuilds = 0;
+  void rebuild(const std::string&, const std::string& ext,
+               const std::vector<std::string>& addrs) override {
+    nat = addrs;
+    external = ext;
+    ++rebuilds;
+  }
+};
+
+class Leases : public ::testing::Test {
+ protected:
+  Leases() : store(dir.path() / "net.db") {}
+  LeaseManager manager(NetConfig config = {}) {
+    return LeaseManager(config, store, network, firewall);
+  }
+  test::TempDir dir;
+  LeaseStore store;
+  FakeNetwork network;
+  FakeFirewall firewall;
+};
+
+ErrorCode codeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorCode::Failed;
+}
+
+TEST_F(Leases, AcquireGivesAnAddressMacAndOwnedTapAndIsIdempotent) {
+  auto m = manager();
+  const Lease a = m.acquire(1000, "vm-a", std::nullopt);
+  EXPECT_EQ(a.address, "172.16.0.2");  // .0 network, .1 gateway
+  EXPECT_EQ(a.mac, "0e:62:ac:10:00:02");
+  EXPECT_EQ(a.tap, "bg-0");
+  EXPECT_EQ(network.taps.at("bg-0"), 1000U);
+  EXPECT_EQ(network.bridge, "banger0");
+  const Lease again = m.acquire(1000, "vm-a", std::nullopt);
+  EXPECT_EQ(again.tap, a.tap);
+  EXPECT_EQ(again.address, a.address);
+  EXPECT_EQ(m.acquire(1001, "vm-a", std::nullopt).address, "172.16.0.3");  // same vm_id, other uid
+}
+
+TEST_F(Leases, AddressesSkipGatewayNetworkAndBroadcastAndRunOut) {
+  NetConfig config;
+  config.subnet = *Ipv4Network::parse("10.9.0.0/29");  // hosts .1-.6
+  config.gateway = *Ipv4::parse("10.9.0.3");
+  auto m = manager(config);
+  std::set<std::string> seen;
+  for (int i = 0; i < 5; ++i)
+    seen.insert(m.acquire(1000, "vm" + std::to_string(i), std::nullopt).address);
+  EXPECT_EQ(seen,
+            (std::set<std::string>{"10.9.0.1", "10.9.0.2", "10.9.0.4", "10.9.0.5", "10.9.0.6"}));
+  EXPECT_EQ(codeOf([&] { m.acquire(1000, "vm9", std::nullopt); }), ErrorCode::Busy);
+}
+
+TEST_F(Leases, PerUidCapAnswersBusy) {
+  NetConfig config;
+  config.maxLeasesPerUid = 2;
+  auto m = manager(config);
+  m.acquire(1000, "a", std::nullopt);
+  m.acquire(1000, "b", std::nullopt);
+  EXPECT_EQ(codeOf([&] { m.acquire(1000, "c", std::nullopt); }), ErrorCode::Busy);
+  EXPECT_NO_THROW(m.acquire(1001, "c", std::nullopt));
+}
+
+TEST_F(Leases, AnotherUidsLeaseIsNotFound) {
+  auto m = manager();
+  m.acquire(1000, "vm-a", std::nullopt);
+  EXPECT_EQ(codeOf([&] { m.release(1001, "vm-a"); }), ErrorCode::NotFound);
+  EXPECT_EQ(codeOf([&] { m.setNat(1001, "vm-a", true); }), ErrorCode::NotFound);
+  EXPECT_TRUE(m.list(1001).empty());
+  EXPECT_EQ(m.list(1000).size(), 1U);
+  EXPECT_EQ(m.list(std::nullopt).size(), 1U);
+}
+
+TEST_F(Leases, PoolHandsOverWithoutCreatingAndTakesReleasedTapsBack) {
+  auto m = manager();  // pool_size 2
+  m.acquire(1000, "first", std::nullopt);
+  m.refillPool(1000);
+  EXPECT_EQ(store.pool(1000).size(), 2U);
+  const int createsBefore = network.creates;
+  const Lease second = m.acquire(1000, "second", std::nullopt);
+  EXPECT_EQ(network.creates, createsBefore) << "a pooled TAP should have been handed over";
+  EXPECT_EQ(network.taps.at(second.tap), 1000U);
+  EXPECT_EQ(store.pool(1000).size(), 1U);
+  m.release(1000, "second");  // pool not full: back to it
+  EXPECT_EQ(store.pool(1000).size(), 2U);
+  EXPECT_TRUE(network.taps.count(second.tap));
+  m.release(1000, "first");  // pool full: deleted
+  EXPECT_EQ(store.pool(1000).size(), 2U);
+  EXPECT_EQ(network.taps.size(), 2U);
+}
+
+TEST_F(Leases, PoolTapsAreNeverHandedToAnotherUid) {
+  auto m = manager();
+  m.acquire(1000, "a", std::nullopt);
+  m.refillPool(1000);
+  const Lease other = m.acquire(1001, "b", std::nullopt);
+  EXPECT_EQ(network.taps.at(other.tap), 1001U);
+}
+
+TEST_F(Leases, NatFollowsTheDatabaseAndNeedsForwarding) {
+  auto m = manager();
+  m.acquire(1000, "a", true);
+  const Lease b = m.acquire(1000, "b", std::nullopt);
+  EXPECT_EQ(firewall.nat, std::vector<std::string>{"172.16.0.2"});
+  EXPECT_EQ(firewall.external, "eth0");
+  m.setNat(1000, "b", true);
+  EXPECT_EQ(firewall.nat, (std::vector<std::string>{"172.16.0.2", b.address}));
+  m.release(1000, "a");
+  EXPECT_EQ(firewall.nat, std::vector<std::string>{b.address});
+  network.forwarding = false;
+  EXPECT_EQ(codeOf([&] { m.setNat(1000, "b", true); }), ErrorCode::Unavailable);
+  EXPECT_EQ(codeOf([&] { m.acquire(1000, "c", true); }), ErrorCode::Unavailable);
+  EXPECT_NO_THROW(m.setNat(1000, "b", false));  // turning it off never needs forwarding
+  EXPECT_TRUE(firewall.nat.empty());
+}
+
+TEST_F(Leases, ReconcileRestoresMissingTapsAndDeletesStrayOnes) {
+  auto m = manager();
+  m.acquire(1000, "a", true);
+  m.acquire(1000, "b", std::nullopt);
+  m.refillPool(1000);
+  network.taps.erase("bg-0");       // lost behind our back
+  network.taps["bg-42"] = 0;        // not ours any more
+  store.addToPool({"bg-9", 1000});  // pooled, but gone from the host
+  m.reconcile();
+  EXPECT_EQ(network.taps.count("bg-0"), 1U);
+  EXPECT_EQ(network.taps.at("bg-0"), 1000U);
+  EXPECT_EQ(network.taps.count("bg-42"), 0U);
+  for (const auto& p : store.pool()) EXPECT_TRUE(network.taps.count(p.tap)) << p.tap;
+  EXPECT_EQ(firewall.nat, std::vector<std::string>{"172.16.0.2"});
+  const auto before = network.taps;
+  m.reconcile();  // twice is the same as once
+  EXPECT_EQ(network.taps, before);
+}
+
+TEST_F(Leases, AFailedRecordDeletesTheNewTap) {
+  auto m = manager();
+  m.acquire(1000, "a", std::nullopt);
+  // A second lease row with the same TAP name cannot be written; the TAP must not leak.
+  store.database().exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON lease BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  const auto taps = network.taps.size();
+  EXPECT_THROW(m.acquire(1000, "b", std::nullopt), Error);
+  EXPECT_EQ(network.taps.size(), taps);
+}
+
+TEST(NetConfig, DefaultsAndErrorsNameTheKey) {
+  const NetConfig d = parseNetConfig("", "net.toml");
+  EXPECT_EQ(d.subnet.str(), "172.16.0.0/24");
+  EXPECT_EQ(d.gateway.str(), "172.16.0.1");
+  EXPECT_EQ(d.poolSize, 2U);
+  EXPECT_EQ(d.maxLeasesPerUid, 64U);
+  const NetConfig c = parseNetConfig("subnet = \"10.20.0.0/16\"\npool_size = 0\n", "net.toml");
+  EXPECT_EQ(c.gateway.str(), "10.20.0.1");
+  EXPECT_EQ(c.poolSize, 0U);
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"subnet = \"10.20.0.1/16\"", "subnet"},
+           {"subnet = \"10.20.0.0/31\"", "subnet"},
+           {"gateway = \"10.0.0.1\"", "gateway"},
+           {"gateway = \"172.16.0.255\"", "gateway"},
+           {"pool_size = 99", "pool_size"},
+           {"max_leases_per_uid = 0", "max_leases_per_uid"},
+           {"fallback_nameservers = [\"dns.example\"]", "fallback_nameservers"},
+           {"bridge = \"br0\"", "bridge: unknown key"}}) {
+    try {
+      parseNetConfig(text, "net.toml");
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("net.toml: " + key), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Nameservers, LoopbackStubsAreSkipped) {
+  EXPECT_EQ(parseResolvConf("# generated\nnameserver 127.0.0.53\noptions edns0\nsearch lan\n"),
+            std::vector<std::string>{});
+  EXPECT_EQ(parseResolvConf("nameserver 192.0.2.53\nnameserver ::1\nnameserver 192.0.2.53\n"
+                            "nameserver 198.51.100.7 # second\nnameserverx 1.2.3.4\n"),
+            (std::vector<std::string>{"192.0.2.53", "198.51.100.7"}));
+}
+
+TEST(VmId, ValidationNamesTheRule) {
+  for (const std::string& good :
+       std::vector<std::string>{"a", "vm-1", "0f3e9c2a", "web.prod_2", std::string(64, 'x')}) {
+    EXPECT_NO_THROW(validateVmId(good)) << good;
+  }
+  for (const std::string& bad : std::vector<std::string>{"", "-x", ".x", "a/b", "a b", "ä", "x\n",
+                                                         std::string(65, 'x'), "../etc"}) {
+    EXPECT_EQ(codeOf([&] { validateVmId(bad); }), ErrorCode::InvalidArgument) << bad;
+  }
+}
+
+}  // namespace
