@@ -1,6 +1,7 @@
 #include "lease_manager.h"
 
 #include <cstdio>
+#include <map>
 
 #include "banger/errors.h"
 #include "banger/log.h"
@@ -112,7 +113,7 @@ Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bo
 
 void LeaseManager::release(uid_t uid, const std::string& vmId) {
   const Lease lease = lookup(uid, vmId);
-  const bool toPool = store_.pool(uid).size() < config_.poolSize && network_.linkExists(lease.tap);
+  const bool toPool = config_.poolSize > 0 && network_.linkExists(lease.tap);
   store_.remove(lease, toPool);  // the record goes before the device
   if (!toPool) network_.deleteTap(lease.tap);
   if (lease.nat) applyFirewall();
@@ -141,6 +142,15 @@ void LeaseManager::refillPool(uid_t uid) {
   }
 }
 
+void LeaseManager::trimPools() {
+  std::map<uid_t, size_t> kept;
+  for (const auto& pooled : store_.pool()) {
+    if (++kept[pooled.uid] <= config_.poolSize) continue;
+    store_.removeFromPool(pooled.tap);  // the record goes before the device
+    network_.deleteTap(pooled.tap);
+  }
+}
+
 void LeaseManager::reconcile() {
   const auto leases = store_.leases();
   const auto pool = store_.pool();
@@ -156,6 +166,7 @@ void LeaseManager::reconcile() {
   for (const auto& pooled : pool) {
     if (!network_.linkExists(pooled.tap)) store_.removeFromPool(pooled.tap);
   }
+  trimPools();
   const auto known = store_.usedTaps();
   for (const auto& link : network_.linksWithPrefix(kTapPrefix)) {
     if (known.count(link) == 0) {

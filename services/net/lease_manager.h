@@ -18,13 +18,17 @@ class LeaseManager {
 
   // Idempotent per (uid, vm_id); `nat` given = set it, absent = keep (new leases: off).
   Lease acquire(uid_t uid, const std::string& vmId, std::optional<bool> nat);
-  // NotFound unless `uid` holds a lease for vm_id.
+  // NotFound unless `uid` holds a lease for vm_id. The TAP goes back to the uid's pool
+  // even past pool_size: deleting a TAP waits for the kernel (an RCU grace period), so
+  // the surplus is trimmed later, off the caller's path (trimPools).
   void release(uid_t uid, const std::string& vmId);
   void setNat(uid_t uid, const std::string& vmId, bool enabled);
   std::vector<Lease> list(std::optional<uid_t> uid) { return store_.leases(uid); }
 
   // Tops the uid's pool of idle TAPs up to pool_size.
   void refillPool(uid_t uid);
+  // Deletes pooled TAPs beyond pool_size, for every uid.
+  void trimPools();
   // Makes the host match the database: missing TAPs back, stray bg-* TAPs deleted, the
   // nftables table rebuilt. Safe to run any number of times.
   void reconcile();

@@ -104,6 +104,7 @@ void NetManager::ReleaseLease(sdbus::Result<>&& result, std::string vm_id) {
                   [this, reply, who, vm_id] {
                     leases_.release(who.uid, vm_id);
                     reply.succeed();
+                    loop_.post([this] { scheduleTrim(); });
                   });
   });
 }
@@ -159,6 +160,24 @@ void NetManager::ConfigureResolver(sdbus::Result<>&& result, bool enabled) {
               reply.succeed();
             });
       });
+}
+
+void NetManager::scheduleTrim() {
+  if (trimTimer_) loop_.cancelTimer(*trimTimer_);
+  trimTimer_ = loop_.addTimer(std::chrono::seconds(2), [this] {
+    trimTimer_.reset();
+    try {
+      worker_.submit([this] {
+        try {
+          leases_.trimPools();
+        } catch (const std::exception& e) {
+          log::warning(std::string("trimming the TAP pools failed: ") + e.what());
+        }
+      });
+    } catch (const std::exception& e) {
+      log::warning(std::string("trimming the TAP pools postponed: ") + e.what());
+    }
+  });
 }
 
 std::string NetManager::Bridge() {

@@ -40,7 +40,7 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
              NetDependencies dependencies);
   ~NetManager() override;
 
-  bool busy() const override { return worker_.pending() > 0; }
+  bool busy() const override { return worker_.pending() > 0 || trimTimer_.has_value(); }
 
  private:
   using LeaseResult = sdbus::Result<std::string, std::string, std::string, uint32_t, std::string,
@@ -70,6 +70,8 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
                      std::map<std::string, std::string> details, const Reply& reply, Work work);
   template <class Reply, class Work>
   void onWorker(const Reply& reply, Work work);
+  // Trims the TAP pools once releases have been quiet for a while (loop thread).
+  void scheduleTrim();
 
   CallGuard& guard_;
   EventLoop& loop_;
@@ -77,7 +79,8 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
   LeaseStore store_;
   LeaseManager leases_;
   bool resolverConfigured_ = false;  // mirrored from the database, read on the loop thread
-  WorkerPool worker_{1, 256};        // declared last: drained before the rest goes
+  std::optional<EventLoop::TimerId> trimTimer_;
+  WorkerPool worker_{1, 256};  // declared last: drained before the rest goes
 };
 
 }  // namespace banger::net

@@ -1,5 +1,5 @@
 // systemd units from units/: `systemd-analyze verify` on each, and the exposure score of
-// banger-net.service, which must stay at or below 2.5.
+// banger-net.service, which must stay at or below 2.0.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -48,7 +48,7 @@ TEST(Units, EveryUnitVerifies) {
   }
 }
 
-TEST(Units, NetServiceExposureIsAtMostTwoPointFive) {
+TEST(Units, NetServiceExposureIsAtMostTwo) {
   ASSERT_TRUE(haveSystemdAnalyze());
   TempDir dir;
   const auto unit = materialise(dir, "banger-net.service");
@@ -59,5 +59,5 @@ TEST(Units, NetServiceExposureIsAtMostTwoPointFive) {
   ASSERT_TRUE(std::regex_search(r.out, m, overall)) << r.out << r.err;
   const double score = std::stod(m[1]);
   std::cout << "systemd-analyze security --offline=yes banger-net.service: " << score << "\n";
-  EXPECT_LE(score, 2.5);
+  EXPECT_LE(score, 2.0);
 }

@@ -165,6 +165,11 @@ std::string BusHarness::policyFor(const std::string& kind) const {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
     <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="UpdateActivationEnvironment"/>
   </policy>
+  <policy user="root">
+    <!-- the netns suite stands in for systemd-resolved -->
+    <allow own="org.freedesktop.resolve1"/>
+    <allow send_destination="org.freedesktop.resolve1"/>
+  </policy>
   <include>)") +
          BANGER_SOURCE_DIR +
          "/dbus-policy/org.banger.Net.conf</include>\n"

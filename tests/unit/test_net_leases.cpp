@@ -134,12 +134,28 @@ TEST_F(Leases, PoolHandsOverWithoutCreatingAndTakesReleasedTapsBack) {
   EXPECT_EQ(network.creates, createsBefore) << "a pooled TAP should have been handed over";
   EXPECT_EQ(network.taps.at(second.tap), 1000U);
   EXPECT_EQ(store.pool(1000).size(), 1U);
-  m.release(1000, "second");  // pool not full: back to it
+  m.release(1000, "second");  // back to the pool
   EXPECT_EQ(store.pool(1000).size(), 2U);
   EXPECT_TRUE(network.taps.count(second.tap));
-  m.release(1000, "first");  // pool full: deleted
+  const int deletesBefore = static_cast<int>(network.taps.size());
+  m.release(1000, "first");  // past pool_size, kept until trimmed: no kernel wait now
+  EXPECT_EQ(store.pool(1000).size(), 3U);
+  EXPECT_EQ(static_cast<int>(network.taps.size()), deletesBefore);
+  m.trimPools();
   EXPECT_EQ(store.pool(1000).size(), 2U);
   EXPECT_EQ(network.taps.size(), 2U);
+  for (const auto& p : store.pool(1000)) EXPECT_TRUE(network.taps.count(p.tap));
+}
+
+TEST_F(Leases, WithoutAPoolReleasedTapsAreDeleted) {
+  NetConfig config;
+  config.poolSize = 0;
+  auto m = manager(config);
+  m.acquire(1000, "a", std::nullopt);
+  m.refillPool(1000);
+  m.release(1000, "a");
+  EXPECT_TRUE(network.taps.empty());
+  EXPECT_TRUE(store.pool().empty());
 }
 
 TEST_F(Leases, PoolTapsAreNeverHandedToAnotherUid) {
