@@ -1,39 +1,62 @@
 #include "dns_manager.h"
 
+#include <algorithm>
+
 #include "banger/errors.h"
+#include "banger/log.h"
 
 namespace banger::dns {
-namespace {
-constexpr const char* kZoneServer = "the .vm zone server";
-}
 
-DnsManager::DnsManager(ServiceContext& context)
-    : AdaptorInterfaces(context.connection, kRootPath), guard_(context.guard) {
+DnsManager::DnsManager(ServiceContext& context, std::string listenAddress, Listeners listeners)
+    : AdaptorInterfaces(context.connection, kRootPath),
+      guard_(context.guard),
+      listenAddress_(std::move(listenAddress)),
+      // Queries count as activity: the daemon stays while names are being looked up.
+      server_(context.loop, zone_, std::move(listeners),
+              [&guard = context.guard] { guard.touch(); }),
+      follower_(context.connection, zone_, [this] {
+        log::debug("zone now has " + std::to_string(zone_.size()) + " records");
+        emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
+                                    {"RecordCount"});
+      }) {
   registerAdaptor();
 }
 
 DnsManager::~DnsManager() { unregisterAdaptor(); }
 
 std::vector<sdbus::Struct<std::string, std::string>> DnsManager::ListRecords() {
-  return guard_("Dns1.Manager.ListRecords",
-                [&]() -> std::vector<sdbus::Struct<std::string, std::string>> {
-                  notSupportedYet("ListRecords", kZoneServer);
-                });
+  return guard_("Dns1.Manager.ListRecords", [&] {
+    std::vector<sdbus::Struct<std::string, std::string>> out;
+    for (const auto& [name, address] : zone_.records())
+      out.emplace_back(name + "." + kZone, address);
+    return out;
+  });
 }
 
-std::vector<std::string> DnsManager::Resolve(const std::string& /*name*/) {
-  return guard_("Dns1.Manager.Resolve",
-                [&]() -> std::vector<std::string> { notSupportedYet("Resolve", kZoneServer); });
+std::vector<std::string> DnsManager::Resolve(const std::string& name) {
+  return guard_("Dns1.Manager.Resolve", [&] {
+    std::string label = name;
+    std::transform(label.begin(), label.end(), label.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (!label.empty() && label.back() == '.') label.pop_back();
+    if (label.size() > 3 && label.compare(label.size() - 3, 3, ".vm") == 0)
+      label.resize(label.size() - 3);
+    const auto address = zone_.lookup(label);
+    if (!address)
+      fail(ErrorCode::NotFound,
+           "no running machine named '" + name + "' in the ." + kZone + " zone");
+    return std::vector<std::string>{formatIpv4(*address)};
+  });
 }
 
 std::string DnsManager::ListenAddress() {
-  return guard_("Dns1.Manager.ListenAddress", [] { return std::string(kListenAddress); });
+  return guard_("Dns1.Manager.ListenAddress", [&] { return listenAddress_; });
 }
 std::string DnsManager::Zone() {
   return guard_("Dns1.Manager.Zone", [] { return std::string(kZone); });
 }
 uint32_t DnsManager::RecordCount() {
-  return guard_("Dns1.Manager.RecordCount", [] { return 0U; });
+  return guard_("Dns1.Manager.RecordCount", [&] { return static_cast<uint32_t>(zone_.size()); });
 }
 
 }  // namespace banger::dns

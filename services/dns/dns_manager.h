@@ -1,8 +1,13 @@
-// /org/banger/Dns: org.banger.Dns1.Manager.
+// /org/banger/Dns: org.banger.Dns1.Manager, the .vm zone server and its record source.
 #pragma once
 
+#include <memory>
+
 #include "banger/daemon.h"
+#include "dns_server.h"
 #include "org.banger.Dns1.Manager_adaptor.h"
+#include "vm_follower.h"
+#include "zone.h"
 
 namespace banger::dns {
 
@@ -15,7 +20,7 @@ class DnsManager final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Mana
                                                          sdbus::Properties_adaptor>,
                          public Service {
  public:
-  explicit DnsManager(ServiceContext& context);
+  DnsManager(ServiceContext& context, std::string listenAddress, Listeners listeners);
   ~DnsManager() override;
 
  private:
@@ -26,6 +31,10 @@ class DnsManager final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Mana
   uint32_t RecordCount() override;
 
   CallGuard& guard_;
+  std::string listenAddress_;
+  dns::Zone zone_;
+  DnsServer server_;
+  VmFollower follower_;
 };
 
 }  // namespace banger::dns

@@ -1,4 +1,6 @@
 // banger-dns: the .vm zone on the session bus. Everything lives in the library.
+#include <cstdlib>
+
 #include "banger/daemon.h"
 #include "dns_manager.h"
 
@@ -11,6 +13,11 @@ int main(int argc, char** argv) {
   DaemonSpec spec{"banger-dns", dns::kBusName, BusKind::User, xml::dns_interfaces,
                   "banger's DNS service (org.banger.Dns on the session bus)"};
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
-    return std::make_unique<dns::DnsManager>(context);
+    // Sockets from banger-dns.socket when systemd passes them; otherwise it binds
+    // BANGER_DNS_LISTEN (default 127.0.0.1:42069) itself.
+    const char* configured = std::getenv("BANGER_DNS_LISTEN");
+    const std::string address = configured && *configured ? configured : dns::kListenAddress;
+    auto listeners = dns::openListeners(address);
+    return std::make_unique<dns::DnsManager>(context, address, std::move(listeners));
   });
 }

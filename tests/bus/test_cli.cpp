@@ -83,7 +83,7 @@ TEST_F(Cli, DnsStatusReadsTheServiceProperties) {
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const auto status = nlohmann::json::parse(r.out);
   EXPECT_EQ(status["zone"], "vm");
-  EXPECT_EQ(status["listen_address"], "127.0.0.1:42069");
+  EXPECT_EQ(status["listen_address"], harness_->dnsAddress());
   EXPECT_EQ(status["record_count"], 0);
   r = banger({"dns", "status"});
   EXPECT_NE(r.out.find("zone:    vm"), std::string::npos) << r.out;

@@ -2,9 +2,12 @@
 
 #include "banger/process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +136,24 @@ bool nameHasOwner(sdbus::IConnection& bus, const std::string& name) {
   return owned;
 }
 
+uint16_t freeLoopbackPort() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof sa;
+    bind(tcp, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    getsockname(tcp, reinterpret_cast<sockaddr*>(&sa), &length);
+    const int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const bool udpFree = bind(udp, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    close(udp);
+    close(tcp);
+    if (udpFree) return ntohs(sa.sin_port);
+  }
+  throw std::runtime_error("no free loopback port");
+}
+
 sdbus::Error callError(const std::function<void()>& call) {
   try {
     call();
@@ -226,9 +247,13 @@ BusHarness::BusHarness(Options options) : options_(options) {
           {"BANGER_NET_CONFIG", (root / "etc/net.toml").string()},
           {"BANGER_NET_STATE_DIR", (root / "var").string()}};
   std::filesystem::create_directories(root / "home");
+  dnsPort_ = freeLoopbackPort();
+  dnsAddress_ = "127.0.0.1:" + std::to_string(dnsPort_);
+  env_["BANGER_DNS_LISTEN"] = dnsAddress_;
   if (options_.isolateNetwork) {
     namespace_ = std::make_unique<NetworkNamespace>("bus");
     netns_ = namespace_->name();
+    env_["BANGER_TEST_NETNS"] = netns_;  // for commands that want to reach the daemons' network
   }
   if (options_.systemBus) {
     systemAddress_ = "unix:path=" + (root / "system.sock").string();

@@ -69,6 +69,9 @@ class BusHarness {
   bool polkitRunning() const { return polkitPid_ > 0; }
   // The namespace the daemons run in; empty when not isolated.
   const std::string& netns() const { return netns_; }
+  // Where this harness's banger-dns listens (a free port, via BANGER_DNS_LISTEN).
+  const std::string& dnsAddress() const { return dnsAddress_; }
+  uint16_t dnsPort() const { return dnsPort_; }
 
  private:
   void startBus(const std::string& kind, const std::string& config, std::string& address,
@@ -83,7 +86,12 @@ class BusHarness {
   pid_t sessionPid_ = -1, systemPid_ = -1, polkitPid_ = -1;
   std::map<std::string, std::string> env_;
   std::string netns_;
+  std::string dnsAddress_;
+  uint16_t dnsPort_ = 0;
 };
+
+// A port free for both UDP and TCP on 127.0.0.1 right now.
+uint16_t freeLoopbackPort();
 
 // `ip netns add` a namespace with a unique name, loopback up; deleted by its destructor.
 class NetworkNamespace {

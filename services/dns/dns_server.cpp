@@ -1,0 +1,230 @@
+#include "dns_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "banger/errors.h"
+#include "banger/log.h"
+#include "dns_message.h"
+
+namespace banger::dns {
+namespace {
+constexpr size_t kBatch = 64;
+constexpr size_t kUdpIn = 4096;
+
+void setNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+sockaddr_in parseAddress(const std::string& address) {
+  const auto colon = address.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  if (colon == std::string::npos ||
+      inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
+    fail(ErrorCode::InvalidArgument, "listen address must be IPv4:PORT, not '" + address + "'");
+  }
+  const int port = std::atoi(address.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) fail(ErrorCode::InvalidArgument, "bad port in '" + address + "'");
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  return sa;
+}
+
+int bound(int type, const sockaddr_in& sa, const std::string& address) {
+  const int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
+      (type == SOCK_STREAM && listen(fd, 128) != 0)) {
+    const int error = errno;
+    close(fd);
+    fail(ErrorCode::Unavailable,
+         "cannot listen on " + address + (type == SOCK_STREAM ? " (TCP): " : " (UDP): ") +
+             std::strerror(error) + "; is another banger-dns or resolver using it?");
+  }
+  return fd;
+}
+}  // namespace
+
+Listeners openListeners(const std::string& address) {
+  Listeners l;
+  const int n = sd_listen_fds(1);
+  for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
+    if (sd_is_socket(fd, AF_UNSPEC, SOCK_DGRAM, -1) > 0) {
+      l.udp.push_back(fd);
+    } else if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+      l.tcp.push_back(fd);
+    } else {
+      log::warning("ignoring passed fd " + std::to_string(fd) +
+                   ": neither a datagram nor a listening stream socket");
+      continue;
+    }
+    setNonBlocking(fd);
+  }
+  if (!l.udp.empty() || !l.tcp.empty()) {
+    l.fromSocketActivation = true;
+    return l;
+  }
+  const sockaddr_in sa = parseAddress(address);
+  l.udp.push_back(bound(SOCK_DGRAM, sa, address));
+  l.tcp.push_back(bound(SOCK_STREAM, sa, address));
+  return l;
+}
+
+DnsServer::DnsServer(EventLoop& loop, const Zone& zone, Listeners listeners,
+                     std::function<void()> onQuery)
+    : loop_(loop),
+      zone_(zone),
+      listeners_(std::move(listeners)),
+      onQuery_(std::move(onQuery)),
+      scratch_(kMaxMessage) {
+  for (int fd : listeners_.udp) loop_.addFd(fd, POLLIN, [this, fd](short) { serveUdp(fd); });
+  for (int fd : listeners_.tcp) loop_.addFd(fd, POLLIN, [this, fd](short) { accept(fd); });
+  sweep();
+}
+
+DnsServer::~DnsServer() {
+  loop_.cancelTimer(sweepTimer_);
+  for (auto& [fd, client] : clients_) {
+    loop_.removeFd(fd);
+    close(fd);
+  }
+  for (const auto* fds : {&listeners_.udp, &listeners_.tcp}) {
+    for (int fd : *fds) {
+      loop_.removeFd(fd);
+      close(fd);
+    }
+  }
+}
+
+void DnsServer::serveUdp(int fd) {
+  // Batches: one recvmmsg and one sendmmsg for up to 64 queries.
+  static std::array<std::array<uint8_t, kUdpIn>, kBatch> in;
+  static std::array<std::array<uint8_t, kOurPayload>, kBatch> out;
+  static std::array<sockaddr_storage, kBatch> peers;
+  std::array<iovec, kBatch> inVec{}, outVec{};
+  std::array<mmsghdr, kBatch> inMsg{}, outMsg{};
+  for (int round = 0; round < 16; ++round) {  // bounded, so D-Bus and TCP get their turn
+    for (size_t i = 0; i < kBatch; ++i) {
+      inVec[i] = {in[i].data(), in[i].size()};
+      inMsg[i].msg_hdr = {};
+      inMsg[i].msg_hdr.msg_iov = &inVec[i];
+      inMsg[i].msg_hdr.msg_iovlen = 1;
+      inMsg[i].msg_hdr.msg_name = &peers[i];
+      inMsg[i].msg_hdr.msg_namelen = sizeof peers[i];
+    }
+    const int received = recvmmsg(fd, inMsg.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;
+    unsigned replies = 0;
+    for (int i = 0; i < received; ++i) {
+      if (inMsg[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // over 4 KiB: not a query
+      const size_t n = answer(in[i].data(), inMsg[i].msg_len, zone_, out[replies].data(), false);
+      if (n == 0) continue;
+      outVec[replies] = {out[replies].data(), n};
+      outMsg[replies].msg_hdr = {};
+      outMsg[replies].msg_hdr.msg_iov = &outVec[replies];
+      outMsg[replies].msg_hdr.msg_iovlen = 1;
+      outMsg[replies].msg_hdr.msg_name = &peers[i];
+      outMsg[replies].msg_hdr.msg_namelen = inMsg[i].msg_hdr.msg_namelen;
+      ++replies;
+    }
+    for (unsigned sent = 0; sent < replies;) {
+      const int n = sendmmsg(fd, outMsg.data() + sent, replies - sent, MSG_DONTWAIT);
+      if (n <= 0) break;  // a full socket buffer drops replies, as UDP may
+      sent += static_cast<unsigned>(n);
+    }
+    if (onQuery_) onQuery_();
+    if (static_cast<size_t>(received) < kBatch) return;
+  }
+}
+
+void DnsServer::accept(int listenFd) {
+  for (;;) {
+    const int fd = accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    if (clients_.size() >= kMaxTcpClients) {
+      close(fd);  // full: the client retries or falls back
+      continue;
+    }
+    clients_[fd].lastActive = EventLoop::Clock::now();
+    loop_.addFd(fd, POLLIN, [this, fd](short revents) { serveTcp(fd, revents); });
+  }
+}
+
+void DnsServer::serveTcp(int fd, short revents) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  Client& client = it->second;
+  if (revents & POLLOUT) {
+    if (!flush(fd, client)) return;
+  }
+  if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
+  uint8_t buffer[16384];
+  const ssize_t n = read(fd, buffer, sizeof buffer);
+  if (n <= 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    drop(fd);
+    return;
+  }
+  client.lastActive = EventLoop::Clock::now();
+  client.in.insert(client.in.end(), buffer, buffer + n);
+  size_t at = 0;
+  while (client.in.size() - at >= 2) {
+    const size_t length = static_cast<size_t>(client.in[at] << 8 | client.in[at + 1]);
+    if (client.in.size() - at - 2 < length) break;
+    const size_t reply = answer(client.in.data() + at + 2, length, zone_, scratch_.data(), true);
+    if (reply == 0) {  // garbage that earns no answer: this client is done
+      drop(fd);
+      return;
+    }
+    client.out.push_back(static_cast<uint8_t>(reply >> 8));
+    client.out.push_back(static_cast<uint8_t>(reply));
+    client.out.insert(client.out.end(), scratch_.begin(),
+                      scratch_.begin() + static_cast<long>(reply));
+    at += 2 + length;
+  }
+  client.in.erase(client.in.begin(), client.in.begin() + static_cast<long>(at));
+  if (onQuery_) onQuery_();
+  flush(fd, client);
+}
+
+bool DnsServer::flush(int fd, Client& client) {
+  while (!client.out.empty()) {
+    const ssize_t n = send(fd, client.out.data(), client.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n <= 0) {
+      drop(fd);
+      return false;
+    }
+    client.out.erase(client.out.begin(), client.out.begin() + n);
+  }
+  // A client that does not read its answers stops being read until it does.
+  loop_.addFd(fd, client.out.empty() ? POLLIN : POLLOUT,
+              [this, fd](short revents) { serveTcp(fd, revents); });
+  return true;
+}
+
+void DnsServer::drop(int fd) {
+  loop_.removeFd(fd);
+  close(fd);
+  clients_.erase(fd);
+}
+
+void DnsServer::sweep() {
+  const auto now = EventLoop::Clock::now();
+  std::vector<int> idle;
+  for (const auto& [fd, client] : clients_) {
+    if (now - client.lastActive > kTcpIdle) idle.push_back(fd);
+  }
+  for (int fd : idle) drop(fd);
+  sweepTimer_ = loop_.addTimer(std::chrono::seconds(1), [this] { sweep(); });
+}
+
+}  // namespace banger::dns

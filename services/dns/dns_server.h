@@ -1,0 +1,58 @@
+// The .vm listener: UDP (batched with recvmmsg/sendmmsg) and TCP (RFC 1035 length
+// prefix, pipelining, an idle timeout for slow clients), all on the event loop.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "banger/event_loop.h"
+#include "zone.h"
+
+namespace banger::dns {
+
+struct Listeners {
+  std::vector<int> udp;
+  std::vector<int> tcp;
+  bool fromSocketActivation = false;
+};
+
+// Sockets passed by systemd (sd_listen_fds), or else bound to `address` ("IP:PORT").
+Listeners openListeners(const std::string& address);
+
+class DnsServer {
+ public:
+  static constexpr size_t kMaxTcpClients = 128;
+  static constexpr std::chrono::seconds kTcpIdle{10};
+
+  // Takes ownership of the listening sockets; `onQuery` runs for every batch served.
+  DnsServer(EventLoop& loop, const Zone& zone, Listeners listeners, std::function<void()> onQuery);
+  ~DnsServer();
+  DnsServer(const DnsServer&) = delete;
+  DnsServer& operator=(const DnsServer&) = delete;
+
+ private:
+  struct Client {
+    std::vector<uint8_t> in;
+    std::vector<uint8_t> out;
+    EventLoop::Clock::time_point lastActive;
+  };
+  void serveUdp(int fd);
+  void accept(int fd);
+  void serveTcp(int fd, short revents);
+  bool flush(int fd, Client& client);  // false: the client is gone
+  void drop(int fd);
+  void sweep();
+
+  EventLoop& loop_;
+  const Zone& zone_;
+  Listeners listeners_;
+  std::function<void()> onQuery_;
+  std::map<int, Client> clients_;
+  std::vector<uint8_t> scratch_;
+  EventLoop::TimerId sweepTimer_ = 0;
+};
+
+}  // namespace banger::dns

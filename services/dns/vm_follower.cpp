@@ -1,0 +1,114 @@
+#include "vm_follower.h"
+
+#include "banger/log.h"
+
+namespace banger::dns {
+namespace {
+constexpr const char* kVm = "org.banger.Vm";
+constexpr const char* kMachine = "org.banger.Vm1.Machine";
+using Interfaces = std::map<std::string, std::map<std::string, sdbus::Variant>>;
+
+template <class T>
+void take(const std::map<std::string, sdbus::Variant>& properties, const char* key, T& into) {
+  auto it = properties.find(key);
+  if (it != properties.end() && it->second.containsValueOfType<T>()) into = it->second.get<T>();
+}
+}  // namespace
+
+VmFollower::VmFollower(sdbus::IConnection& bus, Zone& zone, std::function<void()> changed)
+    : bus_(bus),
+      zone_(zone),
+      changed_(std::move(changed)),
+      manager_(sdbus::createProxy(bus, kVm, "/org/banger/Vm")) {
+  // Subscribe first, then fetch, so nothing between the two is missed.
+  bus_.addMatch(
+      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
+      "member='InterfacesAdded'",
+      [this](sdbus::Message& m) {
+        sdbus::ObjectPath path;
+        Interfaces interfaces;
+        m >> path >> interfaces;
+        if (auto it = interfaces.find(kMachine); it != interfaces.end()) update(path, it->second);
+      },
+      sdbus::floating_slot);
+  bus_.addMatch(
+      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
+      "member='InterfacesRemoved'",
+      [this](sdbus::Message& m) {
+        sdbus::ObjectPath path;
+        std::vector<std::string> interfaces;
+        m >> path >> interfaces;
+        for (const auto& i : interfaces) {
+          if (i == kMachine) forget(path);
+        }
+      },
+      sdbus::floating_slot);
+  bus_.addMatch(
+      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.Properties',"
+      "member='PropertiesChanged',arg0='org.banger.Vm1.Machine'",
+      [this](sdbus::Message& m) {
+        std::string interface;
+        Properties changed;
+        m >> interface >> changed;
+        update(m.getPath(), changed);
+      },
+      sdbus::floating_slot);
+  // A new Vm service (restarted, or started later) re-adopts running machines: resync.
+  bus_.addMatch(
+      "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.banger.Vm'",
+      [this](sdbus::Message& m) {
+        std::string name, oldOwner, newOwner;
+        m >> name >> oldOwner >> newOwner;
+        if (!newOwner.empty()) fetchAll();
+      },
+      sdbus::floating_slot);
+  fetchAll();
+}
+
+void VmFollower::fetchAll() {
+  using Objects = std::map<sdbus::ObjectPath, Interfaces>;
+  manager_->callMethodAsync("GetManagedObjects")
+      .onInterface("org.freedesktop.DBus.ObjectManager")
+      .uponReplyInvoke([this](const sdbus::Error* error, const Objects& objects) {
+        if (error != nullptr) {
+          log::info("no machines from the Vm service (" + error->getMessage() +
+                    "); the zone stays as it is");
+          return;
+        }
+        machines_.clear();
+        for (const auto& [path, interfaces] : objects) {
+          if (auto it = interfaces.find(kMachine); it != interfaces.end()) {
+            Machine& m = machines_[path];
+            take(it->second, "Name", m.name);
+            take(it->second, "Address", m.address);
+            take(it->second, "State", m.state);
+          }
+        }
+        rebuild();
+      });
+}
+
+void VmFollower::update(const std::string& path, const Properties& properties) {
+  Machine& m = machines_[path];
+  take(properties, "Name", m.name);
+  take(properties, "Address", m.address);
+  take(properties, "State", m.state);
+  rebuild();
+}
+
+void VmFollower::forget(const std::string& path) {
+  if (machines_.erase(path) != 0) rebuild();
+}
+
+void VmFollower::rebuild() {
+  Zone next;
+  for (const auto& [path, m] : machines_) {
+    if (m.state != "running" || m.name.empty()) continue;
+    if (auto address = parseIpv4(m.address)) next.set(m.name, *address);
+  }
+  if (next.records() == zone_.records()) return;
+  zone_.replace(next);
+  if (changed_) changed_();
+}
+
+}  // namespace banger::dns
