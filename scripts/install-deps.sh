@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # run time and test peers: buses, polkit, systemd tools, networking
   dbus dbus-daemon polkitd systemd iproute2 nftables
+  # DNS: dig for the tests, dnsperf and dnsmasq for the benchmark
+  bind9-dnsutils dnsperf dnsmasq-base
 )
 
 missing=()

@@ -1,0 +1,296 @@
+// banger-dns as a resolver sees it (dig, raw packets, TCP) and as D-Bus clients see it,
+// fed by a stand-in Vm service on the same private session bus.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "banger/process.h"
+#include "harness.h"
+#include "stand_in_vm.h"
+
+using namespace banger;
+using namespace banger::test;
+
+namespace {
+
+std::vector<uint8_t> rawQuery(const std::string& name, uint16_t qtype = 1, uint16_t id = 0x4242) {
+  std::vector<uint8_t> p = {
+      static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    p.push_back(static_cast<uint8_t>(dot - start));
+    p.insert(p.end(), name.begin() + static_cast<long>(start),
+             name.begin() + static_cast<long>(dot));
+    start = dot + 1;
+  }
+  p.insert(p.end(), {0, static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype), 0, 1});
+  return p;
+}
+
+class Dns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    harness = std::make_unique<BusHarness>(BusHarness::Options{60, false, false, false});
+    vm = std::make_unique<StandInVm>(harness->connectSession());
+    vm->add("web", "running", "172.16.0.5");
+    vm->add("db", "stopped", "172.16.0.6");
+    startDns();
+  }
+  void TearDown() override {
+    vm.reset();
+    harness.reset();
+  }
+  // Activates banger-dns through the bus and waits for its records.
+  void startDns() {
+    auto bus = harness->connectSession();
+    auto dns = sdbus::createProxy(*bus, "org.banger.Dns", "/org/banger/Dns");
+    ASSERT_TRUE(waitFor(
+        [&] {
+          uint32_t n = dns->getProperty("RecordCount").onInterface("org.banger.Dns1.Manager");
+          return n == 1;
+        },
+        std::chrono::seconds(10)));
+  }
+
+  // One UDP exchange from this process; nullopt on timeout.
+  std::optional<std::vector<uint8_t>> udp(const std::vector<uint8_t>& packet,
+                                          int timeoutMs = 1000) {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(harness->dnsPort());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    pollfd p{fd, POLLIN, 0};
+    std::optional<std::vector<uint8_t>> reply;
+    if (poll(&p, 1, timeoutMs) == 1) {
+      std::vector<uint8_t> buffer(65535);
+      const ssize_t n = recv(fd, buffer.data(), buffer.size(), 0);
+      if (n > 0) reply = std::vector<uint8_t>(buffer.begin(), buffer.begin() + n);
+    }
+    close(fd);
+    return reply;
+  }
+  std::string aRecord(const std::string& name) {  // "" when not answered with an A
+    const auto r = udp(rawQuery(name));
+    if (!r || r->size() < 16 || ((*r)[7]) == 0) return {};
+    const auto* a = r->data() + r->size() - 4;
+    return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
+           std::to_string(a[3]);
+  }
+  int rcodeOf(const std::vector<uint8_t>& packet) {
+    const auto r = udp(packet);
+    return r ? ((*r)[3] & 0x0f) : -1;
+  }
+  ProcessResult dig(std::vector<std::string> args) {
+    args.insert(args.begin(), {"dig", "@127.0.0.1", "-p", std::to_string(harness->dnsPort()),
+                               "+time=2", "+tries=1"});
+    return SystemProcessRunner().run(Command(args));
+  }
+  static std::string status(const ProcessResult& r) {
+    std::smatch m;
+    return std::regex_search(r.out, m, std::regex("status: ([A-Z]+)")) ? m[1].str()
+                                                                       : "none:" + r.out + r.err;
+  }
+  // Asserts `name` reaches `expected` (an address, or "" for none) within 100 ms.
+  void expectWithin100ms(const std::string& name, const std::string& expected) {
+    const auto start = std::chrono::steady_clock::now();
+    while (aRecord(name) != expected) {
+      ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100))
+          << name << " is still '" << aRecord(name) << "', expected '" << expected << "'";
+    }
+  }
+
+  std::unique_ptr<BusHarness> harness;
+  std::unique_ptr<StandInVm> vm;
+};
+
+TEST_F(Dns, DigSeesTheZone) {
+  auto r = dig({"web.vm", "A"});
+  EXPECT_EQ(status(r), "NOERROR");
+  EXPECT_NE(r.out.find("flags: qr aa"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(web\.vm\.\s+5\s+IN\s+A\s+172\.16\.0\.5)")))
+      << r.out;
+  r = dig({"WeB.Vm", "A", "+short"});
+  EXPECT_EQ(r.out, "172.16.0.5\n");
+
+  r = dig({"nope.vm", "A"});
+  EXPECT_EQ(status(r), "NXDOMAIN");
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(AUTHORITY SECTION:\nvm\.\s+5\s+IN\s+SOA\s+localhost\.)")))
+      << r.out;
+  r = dig({"db.vm", "A"});
+  EXPECT_EQ(status(r), "NXDOMAIN") << "a stopped machine has no name";
+
+  r = dig({"web.vm", "AAAA"});
+  EXPECT_EQ(status(r), "NOERROR");
+  EXPECT_NE(r.out.find("ANSWER: 0, AUTHORITY: 1"), std::string::npos) << r.out;
+
+  r = dig({"example.com", "A"});
+  EXPECT_EQ(status(r), "REFUSED");
+
+  r = dig({"vm", "SOA", "+short"});
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex(R"(localhost\. nobody\.localhost\. \d+ 3600 600 86400 5\n)")))
+      << r.out;
+  EXPECT_EQ(dig({"vm", "NS", "+short"}).out, "localhost.\n");
+}
+
+TEST_F(Dns, TcpEdnsAndBufsize) {
+  auto r = dig({"web.vm", "+tcp", "+short"});
+  EXPECT_EQ(r.out, "172.16.0.5\n") << r.err;
+  r = dig({"web.vm", "+bufsize=4096"});
+  EXPECT_NE(r.out.find("EDNS: version: 0, flags:; udp: 1232"), std::string::npos) << r.out;
+  r = dig({"web.vm", "+bufsize=512"});
+  EXPECT_EQ(status(r), "NOERROR");
+  r = dig({"web.vm", "+noedns"});
+  EXPECT_EQ(r.out.find("OPT PSEUDOSECTION"), std::string::npos) << r.out;
+  r = dig({"web.vm", "+edns=1", "+noednsnegotiation"});
+  EXPECT_EQ(status(r), "BADVERS") << r.out;
+}
+
+TEST_F(Dns, MachineChangesAreServedWithin100ms) {
+  vm->add("api", "running", "172.16.0.9");
+  expectWithin100ms("api.vm", "172.16.0.9");
+  vm->set("api", "Address", "172.16.0.10");
+  expectWithin100ms("api.vm", "172.16.0.10");
+  vm->set("api", "State", "stopping");
+  expectWithin100ms("api.vm", "");
+  vm->set("api", "State", "running");
+  expectWithin100ms("api.vm", "172.16.0.10");
+  vm->remove("api");
+  expectWithin100ms("api.vm", "");
+  vm->set("db", "State", "running");
+  expectWithin100ms("db.vm", "172.16.0.6");
+}
+
+TEST_F(Dns, DbusViewOfTheZone) {
+  auto bus = harness->connectSession();
+  auto dns = sdbus::createProxy(*bus, "org.banger.Dns", "/org/banger/Dns");
+  std::vector<sdbus::Struct<std::string, std::string>> records;
+  dns->callMethod("ListRecords").onInterface("org.banger.Dns1.Manager").storeResultsTo(records);
+  ASSERT_EQ(records.size(), 1U);
+  EXPECT_EQ(records[0].get<0>(), "web.vm");
+  EXPECT_EQ(records[0].get<1>(), "172.16.0.5");
+  std::vector<std::string> addresses;
+  dns->callMethod("Resolve")
+      .onInterface("org.banger.Dns1.Manager")
+      .withArguments(std::string("WEB.vm."))
+      .storeResultsTo(addresses);
+  EXPECT_EQ(addresses, std::vector<std::string>{"172.16.0.5"});
+  const auto e = callError([&] {
+    dns->callMethod("Resolve")
+        .onInterface("org.banger.Dns1.Manager")
+        .withArguments(std::string("nope"));
+  });
+  EXPECT_EQ(e.getName(), "org.banger.Error.NotFound");
+  const std::string listen =
+      dns->getProperty("ListenAddress").onInterface("org.banger.Dns1.Manager");
+  EXPECT_EQ(listen, harness->dnsAddress());
+
+  Command cli{{BANGER_CLI_BIN, "dns", "records", "--json"}};
+  cli.extraEnv = harness->clientEnvironment();
+  const auto r = SystemProcessRunner().run(cli);
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out),
+            nlohmann::json::parse(R"([{"name":"web.vm","address":"172.16.0.5"}])"));
+}
+
+TEST_F(Dns, HostileInputGetsFormerrOrNothingAndOthersAreStillAnswered) {
+  EXPECT_FALSE(udp({0x12, 0x34, 0x01}, 300)) << "a truncated header earns no reply";
+  auto loop = rawQuery("web.vm");
+  loop[12] = 0xC0;
+  loop[13] = 12;
+  EXPECT_EQ(rcodeOf(loop), 1) << "compression pointer loop";
+  EXPECT_EQ(rcodeOf(rawQuery(std::string(64, 'a') + ".vm")), 1) << "label over 63";
+  std::string longName;
+  for (int i = 0; i < 5; ++i) longName += std::string(60, 'a') + ".";
+  EXPECT_EQ(rcodeOf(rawQuery(longName + "vm")), 1) << "name over 255";
+  auto counts = rawQuery("web.vm");
+  counts[5] = 0;
+  EXPECT_EQ(rcodeOf(counts), 1) << "QDCOUNT 0";
+  counts[5] = 2;
+  EXPECT_EQ(rcodeOf(counts), 1) << "QDCOUNT 2";
+
+  // TCP: a slow client that never finishes its message, and one that sends garbage.
+  auto connectTcp = [&] {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(harness->dnsPort());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    return fd;
+  };
+  const int slow = connectTcp();
+  const uint8_t half[] = {0x00};
+  ASSERT_EQ(write(slow, half, 1), 1);
+  const int garbage = connectTcp();
+  const uint8_t junk[] = {0x00, 0x04, 0xde, 0xad, 0xbe, 0xef};
+  ASSERT_EQ(write(garbage, junk, sizeof junk), static_cast<ssize_t>(sizeof junk));
+  pollfd p{garbage, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  uint8_t buffer[64];
+  EXPECT_EQ(read(garbage, buffer, sizeof buffer), 0) << "garbage on TCP closes that connection";
+  close(garbage);
+
+  EXPECT_EQ(aRecord("web.vm"), "172.16.0.5") << "UDP still answered while a TCP client stalls";
+  EXPECT_EQ(dig({"web.vm", "+tcp", "+short"}).out, "172.16.0.5\n") << "and TCP too";
+  close(slow);
+}
+
+TEST(DnsWithoutVm, EmptyZoneStillAnswers) {
+  // No stand-in and no Vm daemon to activate: an activation file pointing nowhere.
+  BusHarness harness({60, false, false, false});
+  std::filesystem::remove(harness.root() / "services/org.banger.Vm.service");
+  auto bus = harness.connectSession();
+  auto dns = sdbus::createProxy(*bus, "org.banger.Dns", "/org/banger/Dns");
+  const uint32_t count = dns->getProperty("RecordCount").onInterface("org.banger.Dns1.Manager");
+  EXPECT_EQ(count, 0U);
+  const auto r = SystemProcessRunner().run(
+      Command({"dig", "@127.0.0.1", "-p", std::to_string(harness.dnsPort()), "+time=2", "+tries=1",
+               "vm", "SOA", "+short"}));
+  EXPECT_NE(r.out.find("localhost. nobody.localhost."), std::string::npos) << r.out << r.err;
+}
+
+TEST(DnsSocketActivation, TakesTheSocketsItIsGiven) {
+  BusHarness harness({60, false, false, false});
+  const uint16_t port = freeLoopbackPort();
+  for (const bool datagram : {true, false}) {
+    std::vector<std::string> argv{"systemd-socket-activate", "-l",
+                                  "127.0.0.1:" + std::to_string(port)};
+    if (datagram) argv.push_back("--datagram");
+    for (const auto& [k, v] : harness.clientEnvironment())
+      argv.push_back("--setenv=" + k + "=" + v);
+    // If it ignored the passed socket it would bind this address instead and the
+    // queries below would go unanswered.
+    argv.insert(argv.end(), {BANGER_DNS_BIN, "--idle-timeout", "0"});
+    const pid_t pid = spawnBackground(argv, {}, harness.root() / "socket-activate.log");
+    std::vector<std::string> digArgs{"dig",     "@127.0.0.1", "-p", std::to_string(port),
+                                     "+time=1", "+tries=1",   "vm", "SOA",
+                                     "+short"};
+    if (!datagram) digArgs.push_back("+tcp");
+    const bool answered = waitFor(
+        [&] {
+          return SystemProcessRunner().run(Command(digArgs)).out.find("localhost.") !=
+                 std::string::npos;
+        },
+        std::chrono::seconds(10));
+    EXPECT_TRUE(answered) << (datagram ? "UDP" : "TCP") << ": "
+                          << readFile(harness.root() / "socket-activate.log");
+    stopProcess(pid);
+    // The bus name is free again before the next round.
+    auto bus = harness.connectSession();
+    waitFor([&] { return !nameHasOwner(*bus, "org.banger.Dns"); }, std::chrono::seconds(5));
+  }
+}
+
+}  // namespace
