@@ -14,7 +14,7 @@ DnsManager::DnsManager(ServiceContext& context, std::string listenAddress, Liste
       // Queries count as activity: the daemon stays while names are being looked up.
       server_(context.loop, zone_, std::move(listeners),
               [&guard = context.guard] { guard.touch(); }),
-      follower_(context.connection, zone_, [this] {
+      follower_(context.connection, context.loop, zone_, [this] {
         log::debug("zone now has " + std::to_string(zone_.size()) + " records");
         emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
                                     {"RecordCount"});

@@ -1,5 +1,7 @@
 #include "vm_follower.h"
 
+#include <malloc.h>
+
 #include "banger/log.h"
 
 namespace banger::dns {
@@ -15,8 +17,10 @@ void take(const std::map<std::string, sdbus::Variant>& properties, const char* k
 }
 }  // namespace
 
-VmFollower::VmFollower(sdbus::IConnection& bus, Zone& zone, std::function<void()> changed)
+VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
+                       std::function<void()> changed)
     : bus_(bus),
+      loop_(loop),
       zone_(zone),
       changed_(std::move(changed)),
       manager_(sdbus::createProxy(bus, kVm, "/org/banger/Vm")) {
@@ -85,26 +89,47 @@ void VmFollower::fetchAll() {
           }
         }
         rebuild();
+        // Parsed, the reply is megabytes for many machines (sdbus-c++ keeps a message per
+        // variant); once it is freed, give the heap back so an idle server stays small.
+        loop_.post([] { malloc_trim(0); });
       });
 }
 
+std::optional<std::string> VmFollower::recordName(const Machine& m) {
+  if (m.state != "running" || m.name.empty() || !parseIpv4(m.address)) return std::nullopt;
+  return m.name;
+}
+
+void VmFollower::apply(const std::optional<std::string>& before, const Machine& now) {
+  const auto after = recordName(now);
+  bool changed = false;
+  if (before && before != after) changed |= zone_.remove(*before);
+  if (after) changed |= zone_.set(*after, *parseIpv4(now.address));
+  if (changed && changed_) changed_();
+}
+
+// One machine at a time: a signal costs O(1), not a rebuild of the zone.
 void VmFollower::update(const std::string& path, const Properties& properties) {
   Machine& m = machines_[path];
+  const auto before = recordName(m);
   take(properties, "Name", m.name);
   take(properties, "Address", m.address);
   take(properties, "State", m.state);
-  rebuild();
+  apply(before, m);
 }
 
 void VmFollower::forget(const std::string& path) {
-  if (machines_.erase(path) != 0) rebuild();
+  auto it = machines_.find(path);
+  if (it == machines_.end()) return;
+  const auto before = recordName(it->second);
+  machines_.erase(it);
+  apply(before, Machine{});
 }
 
 void VmFollower::rebuild() {
   Zone next;
   for (const auto& [path, m] : machines_) {
-    if (m.state != "running" || m.name.empty()) continue;
-    if (auto address = parseIpv4(m.address)) next.set(m.name, *address);
+    if (auto name = recordName(m)) next.set(*name, *parseIpv4(m.address));
   }
   if (next.records() == zone_.records()) return;
   zone_.replace(next);

@@ -8,8 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "banger/event_loop.h"
 #include "zone.h"
 
 namespace banger::dns {
@@ -17,7 +19,7 @@ namespace banger::dns {
 class VmFollower {
  public:
   // `changed` runs (on the loop thread) after every change to the zone.
-  VmFollower(sdbus::IConnection& bus, Zone& zone, std::function<void()> changed);
+  VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone, std::function<void()> changed);
 
  private:
   struct Machine {
@@ -28,8 +30,13 @@ class VmFollower {
   void update(const std::string& path, const Properties& properties);
   void forget(const std::string& path);
   void rebuild();
+  // Replaces the record `before` (a machine's old name, if it had one) with the
+  // machine's current one; signals a change when the zone changed.
+  void apply(const std::optional<std::string>& before, const Machine& now);
+  static std::optional<std::string> recordName(const Machine& m);
 
   sdbus::IConnection& bus_;
+  EventLoop& loop_;
   Zone& zone_;
   std::function<void()> changed_;
   std::unique_ptr<sdbus::IProxy> manager_;
