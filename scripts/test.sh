@@ -23,7 +23,7 @@ status=0
 GTEST_OUTPUT="xml:$results/" meson test -C "$build" --print-errorlogs --num-processes 2 || status=$?
 meson test -C "$fuzz_build" --print-errorlogs || status=$?
 grep -h -E '^systemd-analyze security' "$build/meson-logs/testlog.txt" || true
-grep -h -E '^(==|stat::number_of_executed_units)' "$fuzz_build/meson-logs/testlog.txt" | sed 's/^/fuzz /' || true
+grep -h -E '^stat::number_of_executed_units' "$fuzz_build/meson-logs/testlog.txt" | sed 's/^/fuzz run: /' || true
 
 # One closing line with the counts of individual test cases across every suite.
 python3 - "$results" <<'PY'
