@@ -25,7 +25,7 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
       changed_(std::move(changed)),
       manager_(sdbus::createProxy(bus, kVm, "/org/banger/Vm")) {
   // Subscribe first, then fetch, so nothing between the two is missed.
-  bus_.addMatch(
+  matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
       "member='InterfacesAdded'",
       [this](sdbus::Message& m) {
@@ -33,9 +33,8 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
         Interfaces interfaces;
         m >> path >> interfaces;
         if (auto it = interfaces.find(kMachine); it != interfaces.end()) update(path, it->second);
-      },
-      sdbus::floating_slot);
-  bus_.addMatch(
+      }));
+  matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
       "member='InterfacesRemoved'",
       [this](sdbus::Message& m) {
@@ -45,9 +44,8 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
         for (const auto& i : interfaces) {
           if (i == kMachine) forget(path);
         }
-      },
-      sdbus::floating_slot);
-  bus_.addMatch(
+      }));
+  matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.Properties',"
       "member='PropertiesChanged',arg0='org.banger.Vm1.Machine'",
       [this](sdbus::Message& m) {
@@ -55,17 +53,15 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
         Properties changed;
         m >> interface >> changed;
         update(m.getPath(), changed);
-      },
-      sdbus::floating_slot);
+      }));
   // A new Vm service (restarted, or started later) re-adopts running machines: resync.
-  bus_.addMatch(
+  matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.banger.Vm'",
       [this](sdbus::Message& m) {
         std::string name, oldOwner, newOwner;
         m >> name >> oldOwner >> newOwner;
         if (!newOwner.empty()) fetchAll();
-      },
-      sdbus::floating_slot);
+      }));
   fetchAll();
 }
 

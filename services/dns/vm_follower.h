@@ -41,6 +41,7 @@ class VmFollower {
   std::function<void()> changed_;
   std::unique_ptr<sdbus::IProxy> manager_;
   std::map<std::string, Machine> machines_;
+  std::vector<sdbus::Slot> matches_;  // unsubscribed when the follower goes
 };
 
 }  // namespace banger::dns
