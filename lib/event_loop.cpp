@@ -100,7 +100,10 @@ void EventLoop::run() {
     while (connection_.processPendingRequest()) {
     }
     const auto pollData = connection_.getEventLoopPollData();
-    std::vector<pollfd> fds{{pollData.fd, pollData.events, 0}, {wakeFd_, POLLIN, 0}};
+    auto& fds = pollFds_;  // reused: this runs for every wake-up of a busy server
+    fds.clear();
+    fds.push_back({pollData.fd, pollData.events, 0});
+    fds.push_back({wakeFd_, POLLIN, 0});
     if (signalFd_ >= 0) fds.push_back({signalFd_, POLLIN, 0});
     const size_t firstExtra = fds.size();
     for (const auto& [fd, entry] : fds_) fds.push_back({fd, entry.first, 0});

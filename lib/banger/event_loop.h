@@ -10,6 +10,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <poll.h>
+
 #include <vector>
 
 namespace banger {
@@ -51,6 +53,7 @@ class EventLoop {
   std::multimap<Clock::time_point, std::pair<TimerId, std::function<void()>>> timers_;
   TimerId nextTimerId_ = 1;
   std::map<int, std::pair<short, std::function<void(short)>>> fds_;
+  std::vector<struct pollfd> pollFds_;
 };
 
 }  // namespace banger

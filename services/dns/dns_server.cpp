@@ -111,7 +111,10 @@ void DnsServer::serveUdp(int fd) {
   static std::array<sockaddr_storage, kBatch> peers;
   std::array<iovec, kBatch> inVec{}, outVec{};
   std::array<mmsghdr, kBatch> inMsg{}, outMsg{};
-  for (int round = 0; round < 16; ++round) {  // bounded, so D-Bus and TCP get their turn
+  // Until the socket is drained (a query that arrived while the last batch was being
+  // answered is taken now, without another poll), but bounded, so D-Bus and TCP get
+  // their turn.
+  for (int round = 0; round < 16; ++round) {
     for (size_t i = 0; i < kBatch; ++i) {
       inVec[i] = {in[i].data(), in[i].size()};
       inMsg[i].msg_hdr = {};
@@ -141,7 +144,6 @@ void DnsServer::serveUdp(int fd) {
       sent += static_cast<unsigned>(n);
     }
     if (onQuery_) onQuery_();
-    if (static_cast<size_t>(received) < kBatch) return;
   }
 }
 
