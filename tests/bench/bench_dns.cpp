@@ -40,23 +40,30 @@ Result measure(uint16_t port, const std::filesystem::path& queries, int seconds)
   Result out;
   out.qps = number(r.out, "Queries per second");
   out.averageMs = number(r.out, R"(Average Latency \(s\))") * 1000;
-  // Per-query latencies (verbose mode) for the 99th percentile, over a shorter run with
-  // 10 queries in flight: at dnsperf's default of 100 the queue alone is ~1 ms
-  // (Little's law), which says more about the client than the server.
-  Command verbose(
-      {"dnsperf", "-s", "127.0.0.1", "-p", p, "-d", queries.string(), "-l", "3", "-q", "10", "-v"});
-  verbose.timeout = std::chrono::seconds(60);
-  const auto v = runner.run(verbose);
-  std::vector<double> latencies;
-  std::istringstream lines(v.out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("> ", 0) != 0) continue;
-    latencies.push_back(std::stod(line.substr(line.rfind(' ') + 1)) * 1000);
+  // Per-query latencies (verbose mode) for the 99th percentile, at an offered 20k
+  // queries/s: a saturated server's latency is its queue (Little's law: 100 in flight
+  // at 100k/s is 1 ms), which measures the client's window, not the server. Three
+  // 3-second runs, the median p99 of them: one scheduler hiccup on a shared 2-core
+  // machine should not decide the figure.
+  std::vector<double> p99s;
+  for (int run = 0; run < 3; ++run) {
+    Command verbose({"taskset", "-c", "0", "dnsperf", "-s", "127.0.0.1", "-p", p, "-d",
+                     queries.string(), "-l", "3", "-Q", "20000", "-v"});
+    verbose.timeout = std::chrono::seconds(60);
+    const auto v = runner.run(verbose);
+    std::vector<double> latencies;
+    std::istringstream lines(v.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("> ", 0) != 0) continue;
+      latencies.push_back(std::stod(line.substr(line.rfind(' ') + 1)) * 1000);
+    }
+    if (latencies.empty()) throw std::runtime_error("dnsperf -v printed no latencies");
+    std::sort(latencies.begin(), latencies.end());
+    p99s.push_back(latencies[latencies.size() * 99 / 100]);
   }
-  if (latencies.empty()) throw std::runtime_error("dnsperf -v printed no latencies");
-  std::sort(latencies.begin(), latencies.end());
-  out.p99Ms = latencies[latencies.size() * 99 / 100];
+  std::sort(p99s.begin(), p99s.end());
+  out.p99Ms = p99s[1];
   return out;
 }
 
@@ -125,7 +132,7 @@ int main(int argc, char** argv) {
 
   const uint16_t dnsmasqPort = freeLoopbackPort();
   const pid_t dnsmasq = spawnBackground(
-      {"dnsmasq", "--no-daemon", "--port=" + std::to_string(dnsmasqPort),
+      {"taskset", "-c", "1", "dnsmasq", "--no-daemon", "--port=" + std::to_string(dnsmasqPort),
        "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
        "--addn-hosts=" + (harness.root() / "hosts").string(), "--local=/vm/", "--cache-size=1000"},
       {}, harness.root() / "dnsmasq.log");
@@ -137,6 +144,14 @@ int main(int argc, char** argv) {
                    .out == address(1) + "\n";
       },
       std::chrono::seconds(10));
+
+  auto daemon = sdbus::createProxy(*bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  uint32_t dnsPid = 0;
+  daemon->callMethod("GetConnectionUnixProcessID")
+      .onInterface("org.freedesktop.DBus")
+      .withArguments(std::string("org.banger.Dns"))
+      .storeResultsTo(dnsPid);
+  SystemProcessRunner().run(Command({"taskset", "-a", "-p", "-c", "1", std::to_string(dnsPid)}));
 
   const Result banger = measure(harness.dnsPort(), harness.root() / "queries", seconds);
   const Result peer = measure(dnsmasqPort, harness.root() / "queries", seconds);
