@@ -1,10 +1,10 @@
 #include "banger/config.h"
 
 #include <toml++/toml.h>
-#include <fstream>
 #include <sstream>
 
 #include "banger/errors.h"
+#include "banger/files.h"
 #include "banger/log.h"
 #include "banger/size.h"
 
@@ -188,14 +188,8 @@ Config parseConfig(std::string_view text, const std::string& source,
 }
 
 Config loadConfig(const std::filesystem::path& file, const std::filesystem::path& home) {
-  std::ifstream in(file);
-  if (!in) {
-    if (!std::filesystem::exists(file)) return {};
-    fail(ErrorCode::Failed, "cannot read " + file.string());
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parseConfig(text.str(), file.string(), home);
+  const auto text = readTextFileIfExists(file);
+  return text ? parseConfig(*text, file.string(), home) : Config{};
 }
 
 }  // namespace banger

@@ -1,10 +1,9 @@
 #include "net_config.h"
 
 #include <toml++/toml.h>
-#include <fstream>
-#include <sstream>
 
 #include "banger/errors.h"
+#include "banger/files.h"
 
 namespace banger::net {
 namespace {
@@ -85,14 +84,8 @@ NetConfig parseNetConfig(std::string_view text, const std::string& source) {
 }
 
 NetConfig loadNetConfig(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    if (!std::filesystem::exists(file)) return {};
-    fail(ErrorCode::Failed, "cannot read " + file.string());
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parseNetConfig(text.str(), file.string());
+  const auto text = readTextFileIfExists(file);
+  return text ? parseNetConfig(*text, file.string()) : NetConfig{};
 }
 
 }  // namespace banger::net

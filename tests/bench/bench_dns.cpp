@@ -84,6 +84,17 @@ long rssKiB(pid_t pid) {
   }
   return -1;
 }
+void waitForRecords(sdbus::IProxy& dns, uint32_t count, std::chrono::seconds timeout) {
+  const bool loaded = waitFor(
+      [&] {
+        uint32_t n = dns.getProperty("RecordCount").onInterface("org.banger.Dns1.Manager");
+        return n == count;
+      },
+      timeout);
+  if (!loaded)
+    throw std::runtime_error("banger-dns never held " + std::to_string(count) + " records");
+}
+
 // A fresh banger-dns that has loaded 1000 records and served nothing.
 double idleRssMiB() {
   BusHarness harness({60, false, false, false});
@@ -91,20 +102,10 @@ double idleRssMiB() {
   for (int i = 0; i < 1000; ++i) vm.add(name(i), "running", address(i));
   auto bus = harness.connectSession();
   auto dns = sdbus::createProxy(*bus, "org.banger.Dns", "/org/banger/Dns");
-  waitFor(
-      [&] {
-        uint32_t n = dns->getProperty("RecordCount").onInterface("org.banger.Dns1.Manager");
-        return n == 1000;
-      },
-      std::chrono::seconds(20));
-  auto daemon = sdbus::createProxy(*bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-  uint32_t pid = 0;
-  daemon->callMethod("GetConnectionUnixProcessID")
-      .onInterface("org.freedesktop.DBus")
-      .withArguments(std::string("org.banger.Dns"))
-      .storeResultsTo(pid);
+  waitForRecords(*dns, 1000, std::chrono::seconds(20));
+  const pid_t pid = nameOwnerPid(*bus, "org.banger.Dns");
   sleep(2);
-  return rssKiB(static_cast<pid_t>(pid)) / 1024.0;
+  return rssKiB(pid) / 1024.0;
 }
 }  // namespace
 
@@ -123,12 +124,7 @@ int main(int argc, char** argv) {
 
   auto bus = harness.connectSession();
   auto dns = sdbus::createProxy(*bus, "org.banger.Dns", "/org/banger/Dns");
-  waitFor(
-      [&] {
-        uint32_t n = dns->getProperty("RecordCount").onInterface("org.banger.Dns1.Manager");
-        return n == 100;
-      },
-      std::chrono::seconds(10));
+  waitForRecords(*dns, 100, std::chrono::seconds(10));
 
   const uint16_t dnsmasqPort = freeLoopbackPort();
   const pid_t dnsmasq = spawnBackground(
@@ -145,12 +141,7 @@ int main(int argc, char** argv) {
       },
       std::chrono::seconds(10));
 
-  auto daemon = sdbus::createProxy(*bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-  uint32_t dnsPid = 0;
-  daemon->callMethod("GetConnectionUnixProcessID")
-      .onInterface("org.freedesktop.DBus")
-      .withArguments(std::string("org.banger.Dns"))
-      .storeResultsTo(dnsPid);
+  const pid_t dnsPid = nameOwnerPid(*bus, "org.banger.Dns");
   SystemProcessRunner().run(Command({"taskset", "-a", "-p", "-c", "1", std::to_string(dnsPid)}));
 
   const Result banger = measure(harness.dnsPort(), harness.root() / "queries", seconds);

@@ -11,21 +11,13 @@
 
 #include "banger/process.h"
 #include "harness.h"
-#include "org.banger.Net1.Manager_proxy.h"
+#include "net_client.h"
 
 using namespace banger;
 using namespace banger::test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-class Net final : public sdbus::ProxyInterfaces<org::banger::Net1::Manager_proxy> {
- public:
-  explicit Net(sdbus::IConnection& bus)
-      : ProxyInterfaces(bus, "org.banger.Net", "/org/banger/Net") {
-    registerProxy();
-  }
-  ~Net() { unregisterProxy(); }
-};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -40,7 +32,7 @@ double bangerRoundTrip(unsigned poolSize, int rounds) {
   BusHarness harness(options);
   writeFile(harness.root() / "etc/net.toml", "pool_size = " + std::to_string(poolSize) + "\n");
   auto bus = harness.connectSystem();
-  Net net(*bus);
+  banger::test::NetClient net(*bus);
   net.AcquireLease("warm-up", {});  // activation, bridge, pool fill
   net.ReleaseLease("warm-up");
   std::vector<double> samples;

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "banger/process.h"
+#include "dns_query.h"
 #include "harness.h"
 #include "stand_in_vm.h"
 
@@ -19,20 +20,8 @@ using namespace banger::test;
 
 namespace {
 
-std::vector<uint8_t> rawQuery(const std::string& name, uint16_t qtype = 1, uint16_t id = 0x4242) {
-  std::vector<uint8_t> p = {
-      static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
-  size_t start = 0;
-  while (start < name.size()) {
-    size_t dot = name.find('.', start);
-    if (dot == std::string::npos) dot = name.size();
-    p.push_back(static_cast<uint8_t>(dot - start));
-    p.insert(p.end(), name.begin() + static_cast<long>(start),
-             name.begin() + static_cast<long>(dot));
-    start = dot + 1;
-  }
-  p.insert(p.end(), {0, static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype), 0, 1});
-  return p;
+std::vector<uint8_t> rawQuery(const std::string& name, uint16_t qtype = 1) {
+  return dnsQuery(name, qtype);
 }
 
 class Dns : public ::testing::Test {

@@ -6,17 +6,9 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <iostream>
 
-#include "org.banger.Net1.Manager_proxy.h"
+#include "net_client.h"
 
 namespace {
-class Net final : public sdbus::ProxyInterfaces<org::banger::Net1::Manager_proxy> {
- public:
-  explicit Net(sdbus::IConnection& bus)
-      : ProxyInterfaces(bus, "org.banger.Net", "/org/banger/Net") {
-    registerProxy();
-  }
-  ~Net() { unregisterProxy(); }
-};
 
 int usage() {
   std::cerr << "usage: net-call acquire|release|setnat|list|resolver|acquire-raw ...\n";
@@ -30,7 +22,7 @@ int main(int argc, char** argv) {
   auto arg = [&](int i) { return i < argc ? std::string(argv[i]) : std::string(); };
   try {
     auto bus = sdbus::createSystemBusConnection();
-    Net net(*bus);
+    banger::test::NetClient net(*bus);
     if (verb == "acquire" || verb == "acquire-raw") {
       std::map<std::string, sdbus::Variant> options;
       if (verb == "acquire" && arg(3).rfind("nat=", 0) == 0) options["nat"] = arg(3) == "nat=true";

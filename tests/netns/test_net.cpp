@@ -316,14 +316,9 @@ TEST_F(NetNs, KillNineThenRestartReconcilesAndReleasingLeavesOnlyThePool) {
   parseLease(call(a.name, {"acquire", "vm-a"}));
 
   auto bus = harness->connectSystem();
-  auto dbus = sdbus::createProxy(*bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-  uint32_t pid = 0;
-  dbus->callMethod("GetConnectionUnixProcessID")
-      .onInterface("org.freedesktop.DBus")
-      .withArguments(std::string("org.banger.Net"))
-      .storeResultsTo(pid);
-  ASSERT_GT(pid, 0U);
-  kill(static_cast<pid_t>(pid), SIGKILL);
+  const pid_t pid = nameOwnerPid(*bus, "org.banger.Net");
+  ASSERT_GT(pid, 0);
+  kill(pid, SIGKILL);
   ASSERT_TRUE(
       waitFor([&] { return !nameHasOwner(*bus, "org.banger.Net"); }, std::chrono::seconds(5)));
 

@@ -136,6 +136,16 @@ bool nameHasOwner(sdbus::IConnection& bus, const std::string& name) {
   return owned;
 }
 
+pid_t nameOwnerPid(sdbus::IConnection& bus, const std::string& name) {
+  auto proxy = sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  uint32_t pid = 0;
+  proxy->callMethod("GetConnectionUnixProcessID")
+      .onInterface("org.freedesktop.DBus")
+      .withArguments(name)
+      .storeResultsTo(pid);
+  return static_cast<pid_t>(pid);
+}
+
 uint16_t freeLoopbackPort() {
   for (int attempt = 0; attempt < 50; ++attempt) {
     const int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

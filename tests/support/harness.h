@@ -109,6 +109,8 @@ class NetworkNamespace {
 };
 
 bool nameHasOwner(sdbus::IConnection& bus, const std::string& name);
+// The pid of the process owning `name` on `bus`.
+pid_t nameOwnerPid(sdbus::IConnection& bus, const std::string& name);
 
 // The D-Bus error a call fails with; a call that succeeds fails the test.
 sdbus::Error callError(const std::function<void()>& call);
