@@ -12,8 +12,9 @@ sdbus::IConnection& Buses::system() {
   return *system_;
 }
 
-void ping(sdbus::IConnection& bus, const std::string& name, const std::string& path) {
-  auto proxy = sdbus::createProxy(bus, name, path);
+void ping(Buses& buses, const ServiceAddress& service) {
+  auto& bus = service.systemBus ? buses.system() : buses.user();
+  auto proxy = sdbus::createProxy(bus, service.busName, service.path);
   proxy->callMethod("Ping")
       .onInterface("org.freedesktop.DBus.Peer")
       .withTimeout(std::chrono::seconds(25));

@@ -73,7 +73,22 @@ class Buses {
   std::unique_ptr<sdbus::IConnection> system_;
 };
 
+// banger's four services, for the commands that check each (doctor, system status).
+struct ServiceAddress {
+  const char* label;  // "vm service"
+  const char* busName;
+  const char* path;
+  bool systemBus;
+};
+inline constexpr ServiceAddress kServices[] = {
+    {"vm service", "org.banger.Vm", "/org/banger/Vm", false},
+    {"image service", "org.banger.Image", "/org/banger/Image", false},
+    {"dns service", "org.banger.Dns", "/org/banger/Dns", false},
+    {"net service", "org.banger.Net", "/org/banger/Net", true},
+};
+
 // Pings a service by bus name, which starts it by D-Bus activation if it is not running.
-void ping(sdbus::IConnection& bus, const std::string& name, const std::string& path);
+// Throws sdbus::Error when it cannot be reached (connecting to its bus included).
+void ping(Buses& buses, const ServiceAddress& service);
 
 }  // namespace banger::cli

@@ -39,17 +39,12 @@ void addHostCommands(CLI::App& app, Context& ctx) {
   auto* status = system->add_subcommand("status", "Show whether each service answers");
   onRun(status, ctx, [&ctx] {
     int failed = 0;
-    const std::vector<std::tuple<const char*, bool, const char*>> services = {
-        {"org.banger.Vm", false, "/org/banger/Vm"},
-        {"org.banger.Image", false, "/org/banger/Image"},
-        {"org.banger.Dns", false, "/org/banger/Dns"},
-        {"org.banger.Net", true, "/org/banger/Net"}};
-    for (const auto& [name, onSystem, path] : services) {
+    for (const auto& service : kServices) {
       try {
-        ping(onSystem ? ctx.buses.system() : ctx.buses.user(), name, path);
-        std::cout << name << ": running\n";
+        ping(ctx.buses, service);
+        std::cout << service.busName << ": running\n";
       } catch (const sdbus::Error& e) {
-        std::cout << name << ": not reachable (" << e.getMessage() << ")\n";
+        std::cout << service.busName << ": not reachable (" << e.getMessage() << ")\n";
         ++failed;
       }
     }

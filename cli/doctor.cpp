@@ -81,13 +81,13 @@ Check checkFirecracker(const HostInspector& host) {
       "on PATH, or set firecracker_bin in ~/.config/banger/config.toml"};
 }
 
-Check checkService(const std::string& label, const std::function<sdbus::IConnection&()>& bus,
-                   const std::string& name, const std::string& path) {
+Check checkService(Buses& buses, const ServiceAddress& service) {
+  const std::string name = service.busName;
   try {
-    ping(bus(), name, path);
-    return {Verdict::Pass, label, name + " answers"};
+    ping(buses, service);
+    return {Verdict::Pass, service.label, name + " answers"};
   } catch (const sdbus::Error& e) {
-    return {Verdict::Fail, label,
+    return {Verdict::Fail, service.label,
             name + " is not reachable: " + e.getMessage() +
                 " (is banger installed? see `banger system status` and the service's journal)"};
   }
@@ -115,19 +115,8 @@ std::vector<Check> checkDefaults(Buses& buses) {
 
 std::vector<Check> runDoctor(const HostInspector& host, Buses& buses) {
   std::vector<Check> checks{checkArch(host), checkKvm(host), checkFirecracker(host)};
-  checks.push_back(checkService(
-      "vm service", [&]() -> sdbus::IConnection& { return buses.user(); }, "org.banger.Vm",
-      "/org/banger/Vm"));
-  checks.push_back(checkService(
-      "image service", [&]() -> sdbus::IConnection& { return buses.user(); }, "org.banger.Image",
-      "/org/banger/Image"));
-  checks.push_back(checkService(
-      "dns service", [&]() -> sdbus::IConnection& { return buses.user(); }, "org.banger.Dns",
-      "/org/banger/Dns"));
-  checks.push_back(checkService(
-      "net service", [&]() -> sdbus::IConnection& { return buses.system(); }, "org.banger.Net",
-      "/org/banger/Net"));
-  if (checks[3].verdict == Verdict::Pass) {
+  for (const auto& service : kServices) checks.push_back(checkService(buses, service));
+  if (checks[3].verdict == Verdict::Pass) {  // the Vm service resolves the defaults
     for (auto& c : checkDefaults(buses)) checks.push_back(std::move(c));
   }
   return checks;

@@ -1,38 +1,13 @@
 #include "banger/config.h"
 
-#include <toml++/toml.h>
-#include <sstream>
-
 #include "banger/errors.h"
 #include "banger/files.h"
 #include "banger/log.h"
 #include "banger/size.h"
+#include "banger/toml_fields.h"
 
 namespace banger {
 namespace {
-
-[[noreturn]] void configError(const std::string& source, const std::string& where,
-                              const std::string& problem) {
-  fail(ErrorCode::InvalidArgument, source + ": " + where + ": " + problem);
-}
-
-std::string requireString(const toml::node& node, const std::string& source,
-                          const std::string& key) {
-  const auto* s = node.as_string();
-  if (s == nullptr) configError(source, key, "must be a string");
-  return s->get();
-}
-
-uint32_t requireInt(const toml::node& node, const std::string& source, const std::string& key,
-                    int64_t min, int64_t max) {
-  const auto* i = node.as_integer();
-  if (i == nullptr) configError(source, key, "must be an integer");
-  if (i->get() < min || i->get() > max) {
-    configError(source, key,
-                "must be between " + std::to_string(min) + " and " + std::to_string(max));
-  }
-  return static_cast<uint32_t>(i->get());
-}
 
 bool hasDotDot(std::string_view path) {
   size_t start = 0;
@@ -97,9 +72,9 @@ void parseVmDefaults(const toml::table& table, const std::string& source, VmDefa
   for (const auto& [key, node] : table) {
     const std::string name = "vm_defaults." + std::string(key.str());
     if (key == "vcpu") {
-      out.vcpu = requireInt(node, source, name, 1, 32);
+      out.vcpu = static_cast<uint32_t>(tomlInt(node, source, name, 1, 32));
     } else if (key == "memory_mib") {
-      out.memoryMib = requireInt(node, source, name, 128, 1 << 20);
+      out.memoryMib = static_cast<uint32_t>(tomlInt(node, source, name, 128, 1 << 20));
     } else if (key == "disk_size") {
       std::optional<uint64_t> bytes;
       if (const auto* s = node.as_string()) bytes = parseSize(s->get());
@@ -125,10 +100,10 @@ FileSyncEntry parseFileSync(const toml::node& node, size_t index, const std::str
   for (const auto& [key, value] : *table) {
     const std::string where = entry + ", key '" + std::string(key.str()) + "'";
     if (key == "host") {
-      out.host = checkHostPath(requireString(value, source, where), source, where, home);
+      out.host = checkHostPath(tomlString(value, source, where), source, where, home);
       haveHost = true;
     } else if (key == "guest") {
-      out.guest = checkGuestPath(requireString(value, source, where), source, where);
+      out.guest = checkGuestPath(tomlString(value, source, where), source, where);
       haveGuest = true;
     } else if (key == "mode") {
       out.mode = checkMode(value, source, where);
@@ -145,28 +120,21 @@ FileSyncEntry parseFileSync(const toml::node& node, size_t index, const std::str
 
 Config parseConfig(std::string_view text, const std::string& source,
                    const std::filesystem::path& home) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream where;
-    where << "line " << e.source().begin.line << ", column " << e.source().begin.column;
-    configError(source, where.str(), std::string(e.description()));
-  }
+  const toml::table root = parseToml(text, source);
   Config config;
   for (const auto& [key, node] : root) {
     const std::string name(key.str());
     if (name == "default_image") {
-      config.defaultImage = requireString(node, source, name);
+      config.defaultImage = tomlString(node, source, name);
     } else if (name == "default_kernel") {
-      config.defaultKernel = requireString(node, source, name);
+      config.defaultKernel = tomlString(node, source, name);
     } else if (name == "ssh_key_path") {
-      config.sshKeyPath = checkHostPath(requireString(node, source, name), source, name, home);
+      config.sshKeyPath = checkHostPath(tomlString(node, source, name), source, name, home);
     } else if (name == "firecracker_bin") {
-      config.firecrackerBin = checkHostPath(requireString(node, source, name), source, name, home);
+      config.firecrackerBin = checkHostPath(tomlString(node, source, name), source, name, home);
     } else if (name == "log_level") {
       log::Level level;
-      config.logLevel = requireString(node, source, name);
+      config.logLevel = tomlString(node, source, name);
       if (!log::parseLevel(*config.logLevel, level)) {
         configError(source, name, "must be one of error, warning, info, debug");
       }
