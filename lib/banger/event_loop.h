@@ -3,6 +3,7 @@
 // signal and property change happens on this one thread and nothing here ever blocks.
 #pragma once
 
+#include <poll.h>
 #include <sdbus-c++/IConnection.h>
 
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <poll.h>
-
 #include <vector>
 
 namespace banger {

@@ -1,9 +1,10 @@
 #include "nameservers.h"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 
+#include "banger/errors.h"
+#include "banger/files.h"
 #include "ipv4.h"
 
 namespace banger::net {
@@ -26,12 +27,14 @@ std::vector<std::string> parseResolvConf(std::string_view text) {
 }
 
 namespace {
+// An unreadable resolv.conf is as good as none: the next source is tried.
 std::vector<std::string> fromFile(const char* path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parseResolvConf(text.str());
+  try {
+    const auto text = readTextFileIfExists(path);
+    return text ? parseResolvConf(*text) : std::vector<std::string>{};
+  } catch (const Error&) {
+    return {};
+  }
 }
 }  // namespace
 
