@@ -15,6 +15,7 @@
 
 #include "banger/process.h"
 #include "harness.h"
+#include "unit_credentials.h"
 
 using namespace banger;
 using namespace banger::test;
@@ -176,6 +177,52 @@ class NetNs : public ::testing::Test {
   std::unique_ptr<BusHarness> harness;
   std::string ns;
 };
+
+// Fields of /proc/PID/status.
+std::map<std::string, std::string> procStatus(pid_t pid) {
+  std::map<std::string, std::string> out;
+  std::istringstream lines(readFile("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const auto value = line.find_first_not_of(" \t", colon + 1);
+    out[line.substr(0, colon)] = value == std::string::npos ? "" : line.substr(value);
+  }
+  return out;
+}
+
+// The harness starts banger-net through setpriv with the unit's credentials (as its
+// unit would); the daemon must then hold exactly the unit's ambient capabilities, got
+// from the ambient set and not from being uid 0, and still do its whole job.
+TEST_F(NetNs, UnderItsUnitsCredentialsNetHoldsExactlyItsAmbientCapabilities) {
+  const auto unit = UnitCredentials::load(netUnitTemplate());
+  ASSERT_FALSE(unit.ambient.empty())
+      << "banger-net.service grants no AmbientCapabilities=: under SecureBits=noroot the "
+         "daemon would run with none";
+  ASSERT_TRUE(unit.secureBits.count("noroot"))
+      << "without SecureBits=noroot uid 0 gets the whole bounding set at exec, not only "
+         "the ambient capabilities";
+  sysctlForward(1);
+  const LeaseLine lease = parseLease(call("", {"acquire", "vm-caps", "nat=true"}));
+  expectOwnedBridgedTap(lease.tap, "root");
+  ASSERT_TRUE(natTable());
+  EXPECT_EQ(natElements(*natTable()), std::set<std::string>{lease.address});
+
+  auto bus = harness->connectSystem();
+  const auto status = procStatus(nameOwnerPid(*bus, "org.banger.Net"));
+  const auto hex = [&](const std::string& field) {
+    return std::stoull(status.at(field), nullptr, 16);
+  };
+  const uint64_t granted = UnitCredentials::mask(unit.ambient);
+  EXPECT_EQ(hex("CapAmb"), granted);
+  EXPECT_EQ(hex("CapEff"), granted);
+  EXPECT_EQ(hex("CapPrm"), granted);
+  EXPECT_EQ(hex("CapBnd"), UnitCredentials::mask(unit.boundingSet));
+  EXPECT_EQ(status.at("NoNewPrivs"), "1");
+  EXPECT_EQ(call("", {"release", "vm-caps"}), "ok");
+  EXPECT_EQ(call("", {"list"}), "ok");
+}
 
 TEST_F(NetNs, RootAcquiresAnOwnedBridgedTapAndTheSameLeaseAgain) {
   const std::string first = call("", {"acquire", "vm-1"});

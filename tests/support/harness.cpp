@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include "banger/process.h"
+#include "unit_credentials.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -244,9 +245,17 @@ BusHarness::BusHarness(Options options) : options_(options) {
                                     "@LIBEXECDIR@", libexec.string()),
                          "@EXTRA_ARGS@", extra));
   }
+  std::string netExec = "Exec=";
+  if (geteuid() == 0) {
+    // As its unit runs it: only the capabilities banger-net.service grants, not root's.
+    for (const auto& word : UnitCredentials::load(netUnitTemplate()).setprivPrefix()) {
+      netExec += word + " ";
+    }
+  }
   writeFile(root / "system-services/org.banger.Net.service",
-            replaceAll(replaceAll(readFile(policy / "org.banger.Net.service.in"), "@LIBEXECDIR@",
-                                  libexec.string()),
+            replaceAll(replaceAll(replaceAll(readFile(policy / "org.banger.Net.service.in"),
+                                             "Exec=", netExec),
+                                  "@LIBEXECDIR@", libexec.string()),
                        "@EXTRA_ARGS@", extra));
 
   env_ = {{"HOME", (root / "home").string()},
