@@ -43,7 +43,52 @@ std::string LeaseManager::freeTapName() {
   const auto used = store_.usedTaps();
   for (unsigned n = 0;; ++n) {
     std::string name = kTapPrefix + std::to_string(n);
-    if (used.count(name) == 0 && !network_.linkExists(name)) return name;
+    if (used.count(name) == 0 && !network_.link(name)) return name;
+  }
+}
+
+std::optional<LinkInfo> LeaseManager::ownTap(const std::string& name, int index) {
+  auto link = network_.link(name);
+  if (!link || !link->isTap) return std::nullopt;
+  // index 0: recorded before ifindexes were (schema version 1), when the name decided.
+  if (link->index == index || link->madeByBanger || index == 0) return link;
+  return std::nullopt;
+}
+
+void LeaseManager::restoreTap(Lease& lease) {
+  if (const auto tap = ownTap(lease.tap, lease.ifindex)) {
+    if (tap->index != lease.ifindex) {
+      store_.setIfindex(lease.tap, tap->index);
+      lease.ifindex = tap->index;
+    }
+    return;
+  }
+  if (const auto other = network_.link(lease.tap)) {
+    fail(ErrorCode::Failed, "the TAP name " + lease.tap + " of lease '" + lease.vmId +
+                                "' is taken by a link banger did not make (kind '" + other->kind +
+                                "'); remove that link or release the lease");
+  }
+  network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
+  lease.ifindex = network_.createTap(lease.tap, lease.uid, config_.bridge);
+  store_.setIfindex(lease.tap, lease.ifindex);
+  log::warning("TAP " + lease.tap + " of lease " + lease.vmId + " was missing; recreated");
+}
+
+void LeaseManager::retirePooled(const PooledTap& pooled) {
+  store_.retireFromPool(pooled);  // the record goes before the device
+  deleteRetired({pooled.tap, pooled.ifindex, ""});
+}
+
+void LeaseManager::deleteRetired(const RetiredTap& retired) {
+  try {
+    if (const auto tap = ownTap(retired.tap, retired.ifindex)) {
+      network_.deleteTap(retired.tap, tap->index);
+    }
+    store_.forgetRetired(retired.tap);
+  } catch (const std::exception& e) {
+    log::warning("could not delete TAP " + retired.tap + " (" + e.what() + "); its name" +
+                 (retired.address.empty() ? "" : " and " + retired.address) +
+                 " stay reserved until it is gone, and deleting it is retried");
   }
 }
 
@@ -66,10 +111,7 @@ void LeaseManager::applyFirewall() {
 
 Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bool> nat) {
   if (auto existing = store_.find(uid, vmId)) {
-    if (!network_.linkExists(existing->tap)) {
-      network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
-      network_.createTap(existing->tap, uid, config_.bridge);
-    }
+    restoreTap(*existing);
     if (nat && *nat != existing->nat) {
       setNat(uid, vmId, *nat);
       existing->nat = *nat;
@@ -85,24 +127,30 @@ Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bo
   network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
 
   const Ipv4 address = freeAddress();
-  Lease lease{uid, vmId, "", macFor(address), address.str(), nat.value_or(false)};
+  Lease lease{uid, vmId, "", macFor(address), address.str(), nat.value_or(false), 0};
   bool fromPool = false;
   for (const auto& pooled : store_.pool(uid)) {
-    if (network_.linkExists(pooled.tap)) {
+    const auto tap = ownTap(pooled.tap, pooled.ifindex);
+    if (!tap) {
+      store_.removeFromPool(pooled.tap);  // vanished, or its name is somebody else's now
+    } else if (tap->attached) {
+      log::info("pooled TAP " + pooled.tap + " is held open by a process: deleting it");
+      retirePooled(pooled);  // its frames must not reach a new VM
+    } else {
       lease.tap = pooled.tap;
+      lease.ifindex = tap->index;
       fromPool = true;
       break;
     }
-    store_.removeFromPool(pooled.tap);  // vanished behind our back
   }
   if (!fromPool) {
     lease.tap = freeTapName();
-    network_.createTap(lease.tap, uid, config_.bridge);
+    lease.ifindex = network_.createTap(lease.tap, uid, config_.bridge);
   }
   try {
     store_.insert(lease, fromPool);
   } catch (...) {
-    if (!fromPool) network_.deleteTap(lease.tap);  // never leak a TAP without a record
+    if (!fromPool) network_.deleteTap(lease.tap, lease.ifindex);  // never leak a TAP
     throw;
   }
   if (lease.nat) applyFirewall();
@@ -113,11 +161,18 @@ Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bo
 
 void LeaseManager::release(uid_t uid, const std::string& vmId) {
   const Lease lease = lookup(uid, vmId);
-  const bool toPool = config_.poolSize > 0 && network_.linkExists(lease.tap);
-  store_.remove(lease, toPool);  // the record goes before the device
-  if (!toPool) network_.deleteTap(lease.tap);
+  const auto tap = ownTap(lease.tap, lease.ifindex);
+  const bool toPool = config_.poolSize > 0 && tap && !tap->attached;
+  if (toPool) {
+    store_.releaseToPool(
+        {lease.uid, lease.vmId, lease.tap, lease.mac, lease.address, lease.nat, tap->index});
+  } else {
+    store_.releaseAndRetire(lease);  // the record goes first; the address waits for the device
+    deleteRetired({lease.tap, lease.ifindex, lease.address});
+  }
   if (lease.nat) applyFirewall();
-  log::info("released " + lease.tap + " of uid " + std::to_string(uid) + " vm_id " + vmId);
+  log::info("released " + lease.tap + " of uid " + std::to_string(uid) + " vm_id " + vmId +
+            (tap && tap->attached ? " (still held open: deleted, not pooled)" : ""));
 }
 
 void LeaseManager::setNat(uid_t uid, const std::string& vmId, bool enabled) {
@@ -132,11 +187,11 @@ void LeaseManager::refillPool(uid_t uid) {
   while (store_.pool(uid).size() < config_.poolSize) {
     network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
     const std::string name = freeTapName();
-    network_.createTap(name, uid, config_.bridge);
+    const int index = network_.createTap(name, uid, config_.bridge);
     try {
-      store_.addToPool({name, uid});
+      store_.addToPool({name, uid, index});
     } catch (...) {
-      network_.deleteTap(name);
+      network_.deleteTap(name, index);
       throw;
     }
   }
@@ -145,36 +200,57 @@ void LeaseManager::refillPool(uid_t uid) {
 void LeaseManager::trimPools() {
   std::map<uid_t, size_t> kept;
   for (const auto& pooled : store_.pool()) {
-    if (++kept[pooled.uid] <= config_.poolSize) continue;
-    store_.removeFromPool(pooled.tap);  // the record goes before the device
-    network_.deleteTap(pooled.tap);
+    if (++kept[pooled.uid] > config_.poolSize) retirePooled(pooled);
   }
+  for (const auto& retired : store_.retired()) deleteRetired(retired);
 }
 
 void LeaseManager::reconcile() {
-  const auto leases = store_.leases();
+  // Step by step: a link it cannot handle is logged and must never keep the service
+  // (and so every user) from starting.
+  const auto attempt = [](const std::string& what, const std::function<void()>& step) {
+    try {
+      step();
+    } catch (const std::exception& e) {
+      log::error(what + " failed: " + e.what());
+    }
+  };
+  auto leases = store_.leases();
   const auto pool = store_.pool();
   if (!leases.empty() || !pool.empty()) {
-    network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
+    attempt("creating the bridge " + config_.bridge,
+            [&] { network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix); });
   }
-  for (const auto& lease : leases) {
-    if (!network_.linkExists(lease.tap)) {
-      log::warning("TAP " + lease.tap + " of lease " + lease.vmId + " was missing; recreated");
-      network_.createTap(lease.tap, lease.uid, config_.bridge);
-    }
+  for (auto& lease : leases) {
+    attempt("restoring the TAP of lease " + lease.vmId, [&] { restoreTap(lease); });
   }
   for (const auto& pooled : pool) {
-    if (!network_.linkExists(pooled.tap)) store_.removeFromPool(pooled.tap);
+    attempt("checking pooled TAP " + pooled.tap, [&] {
+      const auto tap = ownTap(pooled.tap, pooled.ifindex);
+      if (!tap) {
+        store_.removeFromPool(pooled.tap);
+      } else if (tap->attached) {
+        retirePooled(pooled);
+      } else if (tap->index != pooled.ifindex) {
+        store_.setIfindex(pooled.tap, tap->index);
+      }
+    });
   }
-  trimPools();
-  const auto known = store_.usedTaps();
-  for (const auto& link : network_.linksWithPrefix(kTapPrefix)) {
-    if (known.count(link) == 0) {
-      log::info("deleting stray TAP " + link + " (not in the lease database)");
-      network_.deleteTap(link);
+  attempt("trimming the TAP pools", [&] { trimPools(); });
+  attempt("looking for TAPs banger left behind", [&] {
+    const auto known = store_.usedTaps();
+    for (const auto& link : network_.linksWithPrefix(kTapPrefix)) {
+      if (known.count(link.name) != 0) continue;
+      if (!link.isTap || !link.madeByBanger) {
+        log::warning("leaving " + link.name + " alone: banger did not make it (kind '" + link.kind +
+                     "')");
+        continue;
+      }
+      log::info("deleting TAP " + link.name + ": banger made it but no lease or pool has it");
+      attempt("deleting " + link.name, [&] { network_.deleteTap(link.name, link.index); });
     }
-  }
-  applyFirewall();
+  });
+  attempt("loading the nftables table inet banger", [&] { applyFirewall(); });
 }
 
 }  // namespace banger::net

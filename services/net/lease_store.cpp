@@ -21,6 +21,15 @@ const std::vector<Migration> kMigrations = {
      "CREATE TABLE setting ("
      "  key TEXT PRIMARY KEY,"
      "  value TEXT NOT NULL);"},
+    // The ifindex each TAP had when banger made it (only that device is ever deleted),
+    // and TAPs released or trimmed whose device is not yet confirmed gone.
+    {2,
+     "ALTER TABLE lease ADD COLUMN ifindex INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE pool ADD COLUMN ifindex INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE retired ("
+     "  tap TEXT PRIMARY KEY,"
+     "  ifindex INTEGER NOT NULL,"
+     "  address TEXT UNIQUE);"},
 };
 
 Lease leaseFrom(Statement& s) {
@@ -29,10 +38,12 @@ Lease leaseFrom(Statement& s) {
                s.columnText(2),
                s.columnText(3),
                s.columnText(4),
-               s.columnInt(5) != 0};
+               s.columnInt(5) != 0,
+               static_cast<int>(s.columnInt(6))};
 }
 
-constexpr const char* kLeaseColumns = "SELECT uid, vm_id, tap, mac, address, nat FROM lease";
+constexpr const char* kLeaseColumns =
+    "SELECT uid, vm_id, tap, mac, address, nat, ifindex FROM lease";
 }  // namespace
 
 LeaseStore::LeaseStore(const std::filesystem::path& file) : db_(file, kMigrations) {}
@@ -61,14 +72,16 @@ size_t LeaseStore::countFor(uid_t uid) {
 }
 
 std::set<std::string> LeaseStore::usedAddresses() {
-  auto s = db_.prepare("SELECT address FROM lease");
+  auto s = db_.prepare(
+      "SELECT address FROM lease UNION SELECT address FROM retired WHERE address IS NOT NULL");
   std::set<std::string> out;
   while (s.step()) out.insert(s.columnText(0));
   return out;
 }
 
 std::set<std::string> LeaseStore::usedTaps() {
-  auto s = db_.prepare("SELECT tap FROM lease UNION SELECT tap FROM pool");
+  auto s =
+      db_.prepare("SELECT tap FROM lease UNION SELECT tap FROM pool UNION SELECT tap FROM retired");
   std::set<std::string> out;
   while (s.step()) out.insert(s.columnText(0));
   return out;
@@ -78,8 +91,8 @@ void LeaseStore::insert(const Lease& lease, bool fromPool) {
   Transaction tx(db_);
   if (fromPool) removeFromPool(lease.tap);
   auto s = db_.prepare(
-      "INSERT INTO lease (uid, vm_id, tap, mac, address, nat, created_at) VALUES (?, ?, ?, ?, ?, "
-      "?, ?)");
+      "INSERT INTO lease (uid, vm_id, tap, mac, address, nat, created_at, ifindex) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, static_cast<int64_t>(lease.uid))
       .bind(2, lease.vmId)
       .bind(3, lease.tap)
@@ -88,7 +101,8 @@ void LeaseStore::insert(const Lease& lease, bool fromPool) {
       .bind(6, int64_t{lease.nat})
       .bind(7, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
-                                        .count()));
+                                        .count()))
+      .bind(8, int64_t{lease.ifindex});
   s.run();
   tx.commit();
 }
@@ -99,27 +113,82 @@ void LeaseStore::setNat(uid_t uid, const std::string& vmId, bool nat) {
   s.run();
 }
 
-void LeaseStore::remove(const Lease& lease, bool toPool) {
-  Transaction tx(db_);
+void LeaseStore::setIfindex(const std::string& tap, int ifindex) {
+  for (const char* table : {"lease", "pool"}) {
+    auto s = db_.prepare(std::string("UPDATE ") + table + " SET ifindex = ? WHERE tap = ?");
+    s.bind(1, int64_t{ifindex}).bind(2, tap);
+    s.run();
+  }
+}
+
+void LeaseStore::deleteLease(const Lease& lease) {
   auto s = db_.prepare("DELETE FROM lease WHERE uid = ? AND vm_id = ?");
   s.bind(1, static_cast<int64_t>(lease.uid)).bind(2, lease.vmId);
   s.run();
-  if (toPool) addToPool({lease.tap, lease.uid});
+}
+
+void LeaseStore::releaseToPool(const Lease& lease) {
+  Transaction tx(db_);
+  deleteLease(lease);
+  addToPool({lease.tap, lease.uid, lease.ifindex});
+  tx.commit();
+}
+
+void LeaseStore::releaseAndRetire(const Lease& lease) {
+  Transaction tx(db_);
+  deleteLease(lease);
+  addRetired({lease.tap, lease.ifindex, lease.address});
   tx.commit();
 }
 
 std::vector<PooledTap> LeaseStore::pool(std::optional<uid_t> uid) {
-  auto s = db_.prepare(uid ? "SELECT tap, uid FROM pool WHERE uid = ? ORDER BY tap"
-                           : "SELECT tap, uid FROM pool ORDER BY uid, tap");
+  auto s = db_.prepare(uid ? "SELECT tap, uid, ifindex FROM pool WHERE uid = ? ORDER BY tap"
+                           : "SELECT tap, uid, ifindex FROM pool ORDER BY uid, tap");
   if (uid) s.bind(1, static_cast<int64_t>(*uid));
   std::vector<PooledTap> out;
-  while (s.step()) out.push_back({s.columnText(0), static_cast<uid_t>(s.columnInt(1))});
+  while (s.step()) {
+    out.push_back(
+        {s.columnText(0), static_cast<uid_t>(s.columnInt(1)), static_cast<int>(s.columnInt(2))});
+  }
   return out;
 }
 
 void LeaseStore::addToPool(const PooledTap& tap) {
-  auto s = db_.prepare("INSERT INTO pool (tap, uid) VALUES (?, ?)");
-  s.bind(1, tap.tap).bind(2, static_cast<int64_t>(tap.uid));
+  auto s = db_.prepare("INSERT INTO pool (tap, uid, ifindex) VALUES (?, ?, ?)");
+  s.bind(1, tap.tap).bind(2, static_cast<int64_t>(tap.uid)).bind(3, int64_t{tap.ifindex});
+  s.run();
+}
+
+void LeaseStore::retireFromPool(const PooledTap& tap) {
+  Transaction tx(db_);
+  removeFromPool(tap.tap);
+  addRetired({tap.tap, tap.ifindex, ""});
+  tx.commit();
+}
+
+void LeaseStore::addRetired(const RetiredTap& tap) {
+  auto s = db_.prepare("INSERT OR REPLACE INTO retired (tap, ifindex, address) VALUES (?, ?, ?)");
+  s.bind(1, tap.tap).bind(2, int64_t{tap.ifindex});
+  if (tap.address.empty()) {
+    s.bindNull(3);
+  } else {
+    s.bind(3, tap.address);
+  }
+  s.run();
+}
+
+std::vector<RetiredTap> LeaseStore::retired() {
+  auto s = db_.prepare("SELECT tap, ifindex, coalesce(address, '') FROM retired ORDER BY tap");
+  std::vector<RetiredTap> out;
+  while (s.step()) {
+    out.push_back({s.columnText(0), static_cast<int>(s.columnInt(1)), s.columnText(2)});
+  }
+  return out;
+}
+
+void LeaseStore::forgetRetired(const std::string& tap) {
+  auto s = db_.prepare("DELETE FROM retired WHERE tap = ?");
+  s.bind(1, tap);
   s.run();
 }
 

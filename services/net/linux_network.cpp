@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
 #include <linux/if_tun.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -35,8 +36,10 @@ struct CacheDeleter {
 };
 using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
 
-// Opens the TAP `name` through /dev/net/tun, creating it when missing.
-int openTap(const std::string& name) {
+// Creates the TAP `name` through /dev/net/tun (the kernel's only way to set a TAP's
+// owner). IFF_TUN_EXCL: a device of that name that appeared meanwhile is an error, never
+// attached to and re-owned.
+int createTapDevice(const std::string& name) {
   if (name.size() >= IFNAMSIZ) fail(ErrorCode::InvalidArgument, "interface name too long: " + name);
   const int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
@@ -45,13 +48,26 @@ int openTap(const std::string& name) {
   }
   ifreq request{};
   std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  request.ifr_flags = IFF_TAP | IFF_NO_PI;
+  request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL);
   if (ioctl(fd, TUNSETIFF, &request) < 0) {
     const int error = errno;
     close(fd);
-    fail(ErrorCode::Failed, "TUNSETIFF " + name + ": " + std::strerror(error));
+    fail(ErrorCode::Failed, "creating TAP " + name + ": " + std::strerror(error));
   }
   return fd;
+}
+
+LinkInfo describe(rtnl_link* link) {
+  LinkInfo info;
+  info.name = rtnl_link_get_name(link);
+  info.index = rtnl_link_get_ifindex(link);
+  const char* kind = rtnl_link_get_type(link);
+  info.kind = kind != nullptr ? kind : "";
+  info.isTap = info.kind == "tun" && rtnl_link_get_arptype(link) == ARPHRD_ETHER;
+  const char* alias = rtnl_link_get_ifalias(link);
+  info.madeByBanger = alias != nullptr && std::string_view(alias) == LinuxNetwork::kMarker;
+  info.attached = rtnl_link_get_carrier(link) != 0;
+  return info;
 }
 
 }  // namespace
@@ -74,9 +90,14 @@ int LinuxNetwork::ifindex(const std::string& name) {
   return rtnl_link_get_ifindex(link.get());
 }
 
-bool LinuxNetwork::linkExists(const std::string& name) { return ifindex(name) > 0; }
+std::optional<LinkInfo> LinuxNetwork::link(const std::string& name) {
+  rtnl_link* raw = nullptr;
+  if (rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw) < 0) return std::nullopt;
+  LinkPtr link(raw);
+  return describe(link.get());
+}
 
-void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex) {
+void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex, const char* alias) {
   rtnl_link* raw = nullptr;
   if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0) {
     netlinkFail("looking up " + name, rc);
@@ -85,13 +106,14 @@ void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex) {
   LinkPtr change(rtnl_link_alloc());
   rtnl_link_set_flags(change.get(), IFF_UP);
   if (masterIndex > 0) rtnl_link_set_master(change.get(), masterIndex);
+  if (alias != nullptr) rtnl_link_set_ifalias(change.get(), alias);
   if (const int rc = rtnl_link_change(socket_, link.get(), change.get(), 0); rc < 0) {
     netlinkFail("bringing up " + name, rc);
   }
 }
 
 void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix) {
-  if (!linkExists(bridge)) {
+  if (ifindex(bridge) == 0) {
     const int rc = rtnl_link_bridge_add(socket_, bridge.c_str());
     if (rc < 0 && rc != -NLE_EXIST) netlinkFail("creating bridge " + bridge, rc);
   }
@@ -106,46 +128,51 @@ void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigne
   nl_addr_put(local);
   rtnl_addr_put(addr);
   if (rc < 0 && rc != -NLE_EXIST) netlinkFail("adding " + cidr + " to " + bridge, rc);
-  setUpWithMaster(bridge, 0);
+  setUpWithMaster(bridge, 0, nullptr);
 }
 
-void LinuxNetwork::createTap(const std::string& name, uid_t owner, const std::string& bridge) {
-  const int fd = openTap(name);
+int LinuxNetwork::createTap(const std::string& name, uid_t owner, const std::string& bridge) {
+  const int fd = createTapDevice(name);
   const bool ok = ioctl(fd, TUNSETOWNER, static_cast<unsigned long>(owner)) == 0 &&
                   ioctl(fd, TUNSETPERSIST, 1UL) == 0;
   const int error = errno;
-  close(fd);
-  if (!ok) {
-    deleteTap(name);
-    fail(ErrorCode::Failed, "setting up TAP " + name + ": " + std::strerror(error));
-  }
+  close(fd);  // not persistent yet (a failure above): the TAP goes with this fd
+  if (!ok) fail(ErrorCode::Failed, "setting up TAP " + name + ": " + std::strerror(error));
+  const int index = ifindex(name);
   try {
-    setUpWithMaster(name, ifindex(bridge));
+    setUpWithMaster(name, ifindex(bridge), kMarker);
   } catch (...) {
-    deleteTap(name);
+    deleteTap(name, index);
     throw;
   }
+  return index;
 }
 
-void LinuxNetwork::deleteTap(const std::string& name) {
-  if (!linkExists(name)) return;
-  const int fd = openTap(name);
-  const bool ok = ioctl(fd, TUNSETPERSIST, 0UL) == 0;
-  const int error = errno;
-  close(fd);  // a TAP that is not persistent goes away with its last fd
-  if (!ok) fail(ErrorCode::Failed, "deleting TAP " + name + ": " + std::strerror(error));
+bool LinuxNetwork::deleteTap(const std::string& name, int index) {
+  const auto info = link(name);
+  if (!info || info->index != index || !info->isTap) return false;
+  LinkPtr victim(rtnl_link_alloc());
+  rtnl_link_set_ifindex(victim.get(), index);
+  if (const int rc = rtnl_link_delete(socket_, victim.get()); rc < 0) {
+    if (rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND) return false;  // gone meanwhile
+    netlinkFail("deleting TAP " + name, rc);
+  }
+  return true;
 }
 
-std::vector<std::string> LinuxNetwork::linksWithPrefix(const std::string& prefix) {
+std::vector<LinkInfo> LinuxNetwork::linksWithPrefix(const std::string& prefix) {
   nl_cache* raw = nullptr;
   if (const int rc = rtnl_link_alloc_cache(socket_, AF_UNSPEC, &raw); rc < 0) {
     netlinkFail("listing links", rc);
   }
   CachePtr cache(raw);
-  std::vector<std::string> out;
+  std::vector<LinkInfo> out;
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
-    const char* name = rtnl_link_get_name(reinterpret_cast<rtnl_link*>(o));
-    if (name != nullptr && std::string_view(name).rfind(prefix, 0) == 0) out.emplace_back(name);
+    auto* link = reinterpret_cast<rtnl_link*>(o);
+    const char* name = rtnl_link_get_name(link);
+    if (name != nullptr && std::string_view(name).rfind(prefix, 0) == 0) {
+      out.push_back(describe(link));
+    }
   }
   return out;
 }

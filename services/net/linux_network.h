@@ -16,17 +16,22 @@ class LinuxNetwork final : public HostNetwork {
   LinuxNetwork& operator=(const LinuxNetwork&) = delete;
 
   void ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix) override;
-  void createTap(const std::string& name, uid_t owner, const std::string& bridge) override;
-  void deleteTap(const std::string& name) override;
-  bool linkExists(const std::string& name) override;
+  int createTap(const std::string& name, uid_t owner, const std::string& bridge) override;
+  bool deleteTap(const std::string& name, int index) override;
+  std::optional<LinkInfo> link(const std::string& name) override;
+  std::vector<LinkInfo> linksWithPrefix(const std::string& prefix) override;
   int interfaceIndex(const std::string& name) override { return ifindex(name); }
-  std::vector<std::string> linksWithPrefix(const std::string& prefix) override;
   std::string defaultRouteInterface() override;
   bool ipForwardingEnabled() override;
 
+  // The ifalias every TAP banger creates carries: how a TAP leaked by a crash between
+  // its creation and its record is told apart from one somebody else made.
+  static constexpr const char* kMarker = "banger";
+
  private:
   int ifindex(const std::string& name);
-  void setUpWithMaster(const std::string& name, int masterIndex);
+  // Up, enslaved to `masterIndex` (0: none), with `alias` (nullptr: unchanged).
+  void setUpWithMaster(const std::string& name, int masterIndex, const char* alias);
   nl_sock* socket_ = nullptr;
 };
 

@@ -64,9 +64,13 @@ class NetEnvironment : public ::testing::Environment {
             "/usr/share/polkit-1/actions/org.banger.Net.policy");
     install(std::string(BANGER_SOURCE_DIR) + "/dbus-policy/50-org.banger.Net.rules",
             "/usr/share/polkit-1/rules.d/50-org.banger.Net.rules");
+    // Firecracker opens /dev/net/tun as the user: Debian's udev makes it 0666.
+    tunMode_ = std::filesystem::status("/dev/net/tun").permissions();
+    std::filesystem::permissions("/dev/net/tun", std::filesystem::perms(0666));
   }
   void TearDown() override {
     for (const auto& f : installed_) std::filesystem::remove(f);
+    if (geteuid() == 0) std::filesystem::permissions("/dev/net/tun", tunMode_);
   }
   std::vector<TestUser> members;
   TestUser outsider;
@@ -79,6 +83,7 @@ class NetEnvironment : public ::testing::Environment {
     installed_.push_back(to);
   }
   std::vector<std::string> installed_;
+  std::filesystem::perms tunMode_{};
 };
 NetEnvironment* const environment =
     static_cast<NetEnvironment*>(::testing::AddGlobalTestEnvironment(new NetEnvironment));
@@ -174,8 +179,30 @@ class NetNs : public ::testing::Test {
     return out;
   }
 
+  // Attaches to `tap` as `user`, as Firecracker does, until the test ends.
+  void holdTap(const std::string& tap, const std::string& user) {
+    const auto log = harness->root() / ("hold-" + tap + ".log");
+    holders.push_back(
+        spawnBackground({"ip", "netns", "exec", ns, "setpriv", "--reuid=" + user, "--regid=" + user,
+                         "--init-groups", BANGER_TAP_GUEST_BIN, "hold", tap},
+                        {}, log));
+    ASSERT_TRUE(waitFor([&] { return readFile(log).find("held") != std::string::npos; },
+                        std::chrono::seconds(5)))
+        << readFile(log);
+  }
+  bool attached(const std::string& tap) {
+    const json l = link(tap);
+    if (l.is_null()) return false;
+    const auto& flags = l["flags"];
+    return std::find(flags.begin(), flags.end(), "LOWER_UP") != flags.end();
+  }
+  void TearDown() override {
+    for (const pid_t pid : holders) stopProcess(pid);
+  }
+
   std::unique_ptr<BusHarness> harness;
   std::string ns;
+  std::vector<pid_t> holders;
 };
 
 // Fields of /proc/PID/status.
@@ -360,7 +387,8 @@ TEST_F(NetNs, KillNineThenRestartReconcilesAndReleasingLeavesOnlyThePool) {
   const auto& a = environment->members[0];
   const LeaseLine natted = parseLease(call("", {"acquire", "vm-1", "nat=true"}));
   const LeaseLine plain = parseLease(call("", {"acquire", "vm-2"}));
-  parseLease(call(a.name, {"acquire", "vm-a"}));
+  const LeaseLine held = parseLease(call(a.name, {"acquire", "vm-a"}));
+  holdTap(held.tap, a.name);  // its Firecracker keeps running across the restart
 
   auto bus = harness->connectSystem();
   const pid_t pid = nameOwnerPid(*bus, "org.banger.Net");
@@ -369,14 +397,25 @@ TEST_F(NetNs, KillNineThenRestartReconcilesAndReleasingLeavesOnlyThePool) {
   ASSERT_TRUE(
       waitFor([&] { return !nameHasOwner(*bus, "org.banger.Net"); }, std::chrono::seconds(5)));
 
-  // While it is down: a lease's TAP vanishes, a stray bg-* appears, the table is lost.
+  // While it is down: a lease's TAP vanishes, the table is lost, and bg-* links appear
+  // that banger did not make (a TAP, a veth) next to one it did (its marker) but never
+  // recorded, as a crash between creating and recording would leave.
   ASSERT_TRUE(run({"ip", "-n", ns, "link", "del", plain.tap}).ok());
   ASSERT_TRUE(run({"ip", "-n", ns, "tuntap", "add", "bg-77", "mode", "tap"}).ok());
+  ASSERT_TRUE(
+      run({"ip", "-n", ns, "link", "add", "bg-veth", "type", "veth", "peer", "name", "other-end"})
+          .ok());
+  ASSERT_TRUE(run({"ip", "-n", ns, "tuntap", "add", "bg-78", "mode", "tap"}).ok());
+  ASSERT_TRUE(run({"ip", "-n", ns, "link", "set", "bg-78", "alias", "banger"}).ok());
   ASSERT_TRUE(run({"ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "banger"}).ok());
 
   EXPECT_EQ(call("", {"list"}).rfind("ok ", 0), 0U);  // activates it again
   expectOwnedBridgedTap(plain.tap, "root");
-  EXPECT_TRUE(link("bg-77").is_null()) << "the stray TAP survived";
+  expectOwnedBridgedTap(held.tap, a.name);
+  EXPECT_TRUE(attached(held.tap));
+  EXPECT_FALSE(link("bg-77").is_null()) << "a bg-* TAP banger did not make is not its to delete";
+  EXPECT_FALSE(link("bg-veth").is_null());
+  EXPECT_TRUE(link("bg-78").is_null()) << "banger's own unrecorded TAP survived";
   ASSERT_TRUE(natTable());
   EXPECT_EQ(natElements(*natTable()), std::set<std::string>{natted.address});
 
@@ -384,25 +423,62 @@ TEST_F(NetNs, KillNineThenRestartReconcilesAndReleasingLeavesOnlyThePool) {
   EXPECT_EQ(call("", {"release", "vm-2"}), "ok");
   EXPECT_EQ(call(a.name, {"release", "vm-a"}), "ok");
   EXPECT_EQ(call("", {"list"}), "ok");
+  EXPECT_TRUE(link(held.tap).is_null()) << "released while held open: deleted, not pooled";
   // What is left is the warm pool: at most pool_size (2) idle TAPs per uid, each unused,
   // once the surplus released TAPs have been trimmed (shortly after the last release).
   std::map<std::string, int> perOwner;
   auto countPerOwner = [&] {
     perOwner.clear();
     for (const auto& l : links()) {  // one snapshot: the trim may be deleting TAPs meanwhile
-      if (l["ifname"].get<std::string>().rfind("bg-", 0) != 0) continue;
+      const std::string name = l["ifname"];
+      if (name.rfind("bg-", 0) != 0 || name == "bg-77" || name == "bg-veth") continue;
       ++perOwner[l["linkinfo"]["info_data"]["user"].get<std::string>()];
     }
     return perOwner["root"] <= 2 && perOwner[a.name] <= 2;
   };
   EXPECT_TRUE(waitFor(countPerOwner, std::chrono::seconds(10)));
-  for (const auto& tap : tapNames()) {
-    expectOwnedBridgedTap(tap, link(tap)["linkinfo"]["info_data"]["user"]);
-  }
-  EXPECT_LE(perOwner["root"], 2);
-  EXPECT_LE(perOwner[a.name], 2);
+  for (const auto& [owner, count] : perOwner) EXPECT_LE(count, 2) << owner;
   EXPECT_EQ(perOwner.size(), 2U) << "only root's and " << a.name << "'s pools";
   EXPECT_FALSE(natTable()) << "the table must match the database: no NAT lease, no table";
+}
+
+// Firecracker keeps its TAP open for as long as the VM runs; banger must never hand a
+// TAP somebody holds to another VM, nor leave one on the bridge with its address reused.
+TEST_F(NetNs, TapsHeldOpenAreDeletedAndNeverHandedToAnotherVm) {
+  const auto& a = environment->members[0];
+  const LeaseLine first = parseLease(call(a.name, {"acquire", "vm-1"}));
+  // The pool is topped up after the reply: wait for a's two warm TAPs.
+  ASSERT_TRUE(waitFor([&] { return tapNames().size() == 3; }, std::chrono::seconds(10)));
+  std::set<int> heldDevices;  // names are reused; a device is its ifindex
+  for (const auto& tap : tapNames()) {
+    holdTap(tap, a.name);  // the lease's TAP and both pooled ones
+    heldDevices.insert(link(tap)["ifindex"].get<int>());
+  }
+  ASSERT_TRUE(attached(first.tap));
+
+  EXPECT_EQ(call(a.name, {"release", "vm-1"}), "ok");
+  EXPECT_TRUE(link(first.tap).is_null()) << "released while held open, yet still there";
+  const LeaseLine second = parseLease(call(a.name, {"acquire", "vm-2"}));
+  expectOwnedBridgedTap(second.tap, a.name);
+  EXPECT_FALSE(attached(second.tap)) << second.tap << " is held by another process";
+  ASSERT_TRUE(waitFor([&] { return tapNames().size() == 3; }, std::chrono::seconds(10)));
+  for (const auto& l : links()) {
+    EXPECT_EQ(heldDevices.count(l["ifindex"].get<int>()), 0U)
+        << l["ifname"] << " is a TAP that was held open";
+  }
+}
+
+TEST_F(NetNs, TrimmingDeletesSurplusTapsEvenWhileHeld) {
+  const auto& a = environment->members[0];
+  for (const char* vm : {"vm-1", "vm-2", "vm-3"}) parseLease(call(a.name, {"acquire", vm}));
+  ASSERT_TRUE(waitFor([&] { return tapNames().size() == 5; }, std::chrono::seconds(10)));
+  for (const char* vm : {"vm-1", "vm-2", "vm-3"}) EXPECT_EQ(call(a.name, {"release", vm}), "ok");
+  for (const auto& tap : tapNames()) holdTap(tap, a.name);  // 5 pooled, all held open
+  // The trim runs two seconds after the last release.
+  EXPECT_TRUE(waitFor([&] { return tapNames().size() <= 2; }, std::chrono::seconds(10)))
+      << tapNames().size() << " TAPs left";
+  const LeaseLine next = parseLease(call(a.name, {"acquire", "vm-4"}));
+  EXPECT_FALSE(attached(next.tap)) << "a held TAP was handed to a new VM";
 }
 
 TEST_F(NetNs, BadInputGetsNamedErrorsAndTheServiceKeepsServing) {

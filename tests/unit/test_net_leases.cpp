@@ -17,30 +17,57 @@ using namespace banger::net;
 namespace {
 
 struct FakeNetwork final : HostNetwork {
+  struct Link {
+    int index = 0;
+    uid_t owner = 0;
+    std::string kind = "tun";
+    bool tap = true;
+    bool marked = true;  // carries banger's ifalias
+    bool attached = false;
+  };
   std::string bridge;
-  std::map<std::string, uid_t> taps;
+  std::map<std::string, Link> links;
+  int nextIndex = 10;
   std::string defaultRoute = "eth0";
   bool forwarding = true;
+  bool refuseDeletes = false;
   int creates = 0;
 
   void ensureBridge(const std::string& b, Ipv4, unsigned) override { bridge = b; }
-  void createTap(const std::string& name, uid_t owner, const std::string&) override {
-    ASSERT_FALSE(bridge.empty()) << "TAP created before the bridge";
-    taps[name] = owner;
+  int createTap(const std::string& name, uid_t owner, const std::string&) override {
+    EXPECT_FALSE(bridge.empty()) << "TAP created before the bridge";
+    if (links.count(name)) fail(ErrorCode::Failed, "creating TAP " + name + ": exists");
+    links[name] = Link{nextIndex++, owner};
     ++creates;
+    return links[name].index;
   }
-  void deleteTap(const std::string& name) override { taps.erase(name); }
-  bool linkExists(const std::string& name) override { return taps.count(name) || name == bridge; }
-  int interfaceIndex(const std::string& name) override { return linkExists(name) ? 7 : 0; }
-  std::vector<std::string> linksWithPrefix(const std::string& prefix) override {
-    std::vector<std::string> out;
-    for (const auto& [name, uid] : taps) {
-      if (name.rfind(prefix, 0) == 0) out.push_back(name);
+  bool deleteTap(const std::string& name, int index) override {
+    if (refuseDeletes) fail(ErrorCode::Failed, "deleting TAP " + name + ": kernel says no");
+    auto it = links.find(name);
+    if (it == links.end() || it->second.index != index || !it->second.tap) return false;
+    links.erase(it);
+    return true;
+  }
+  std::optional<LinkInfo> link(const std::string& name) override {
+    auto it = links.find(name);
+    if (it == links.end()) return std::nullopt;
+    const Link& l = it->second;
+    return LinkInfo{name, l.index, l.kind, l.tap, l.marked, l.attached};
+  }
+  std::vector<LinkInfo> linksWithPrefix(const std::string& prefix) override {
+    std::vector<LinkInfo> out;
+    for (const auto& [name, l] : links) {
+      if (name.rfind(prefix, 0) == 0) out.push_back(*link(name));
     }
     return out;
   }
+  int interfaceIndex(const std::string& name) override {
+    return name == bridge ? 7 : links.count(name) ? links[name].index : 0;
+  }
   std::string defaultRouteInterface() override { return defaultRoute; }
   bool ipForwardingEnabled() override { return forwarding; }
+  uid_t owner(const std::string& name) { return links.at(name).owner; }
+  bool has(const std::string& name) { return links.count(name) != 0; }
 };
 
 struct FakeFirewall final : Firewall {
@@ -83,7 +110,7 @@ TEST_F(Leases, AcquireGivesAnAddressMacAndOwnedTapAndIsIdempotent) {
   EXPECT_EQ(a.address, "172.16.0.2");  // .0 network, .1 gateway
   EXPECT_EQ(a.mac, "0e:62:ac:10:00:02");
   EXPECT_EQ(a.tap, "bg-0");
-  EXPECT_EQ(network.taps.at("bg-0"), 1000U);
+  EXPECT_EQ(network.owner("bg-0"), 1000U);
   EXPECT_EQ(network.bridge, "banger0");
   const Lease again = m.acquire(1000, "vm-a", std::nullopt);
   EXPECT_EQ(again.tap, a.tap);
@@ -132,19 +159,19 @@ TEST_F(Leases, PoolHandsOverWithoutCreatingAndTakesReleasedTapsBack) {
   const int createsBefore = network.creates;
   const Lease second = m.acquire(1000, "second", std::nullopt);
   EXPECT_EQ(network.creates, createsBefore) << "a pooled TAP should have been handed over";
-  EXPECT_EQ(network.taps.at(second.tap), 1000U);
+  EXPECT_EQ(network.owner(second.tap), 1000U);
   EXPECT_EQ(store.pool(1000).size(), 1U);
   m.release(1000, "second");  // back to the pool
   EXPECT_EQ(store.pool(1000).size(), 2U);
-  EXPECT_TRUE(network.taps.count(second.tap));
-  const int deletesBefore = static_cast<int>(network.taps.size());
+  EXPECT_TRUE(network.has(second.tap));
+  const size_t linksBefore = network.links.size();
   m.release(1000, "first");  // past pool_size, kept until trimmed: no kernel wait now
   EXPECT_EQ(store.pool(1000).size(), 3U);
-  EXPECT_EQ(static_cast<int>(network.taps.size()), deletesBefore);
+  EXPECT_EQ(network.links.size(), linksBefore);
   m.trimPools();
   EXPECT_EQ(store.pool(1000).size(), 2U);
-  EXPECT_EQ(network.taps.size(), 2U);
-  for (const auto& p : store.pool(1000)) EXPECT_TRUE(network.taps.count(p.tap));
+  EXPECT_EQ(network.links.size(), 2U);
+  for (const auto& p : store.pool(1000)) EXPECT_TRUE(network.has(p.tap));
 }
 
 TEST_F(Leases, WithoutAPoolReleasedTapsAreDeleted) {
@@ -154,7 +181,7 @@ TEST_F(Leases, WithoutAPoolReleasedTapsAreDeleted) {
   m.acquire(1000, "a", std::nullopt);
   m.refillPool(1000);
   m.release(1000, "a");
-  EXPECT_TRUE(network.taps.empty());
+  EXPECT_TRUE(network.links.empty());
   EXPECT_TRUE(store.pool().empty());
 }
 
@@ -163,7 +190,7 @@ TEST_F(Leases, PoolTapsAreNeverHandedToAnotherUid) {
   m.acquire(1000, "a", std::nullopt);
   m.refillPool(1000);
   const Lease other = m.acquire(1001, "b", std::nullopt);
-  EXPECT_EQ(network.taps.at(other.tap), 1001U);
+  EXPECT_EQ(network.owner(other.tap), 1001U);
 }
 
 TEST_F(Leases, NatFollowsTheDatabaseAndNeedsForwarding) {
@@ -183,23 +210,83 @@ TEST_F(Leases, NatFollowsTheDatabaseAndNeedsForwarding) {
   EXPECT_TRUE(firewall.nat.empty());
 }
 
-TEST_F(Leases, ReconcileRestoresMissingTapsAndDeletesStrayOnes) {
+TEST_F(Leases, ReconcileRestoresMissingTapsAndDeletesOnlyWhatBangerMade) {
   auto m = manager();
   m.acquire(1000, "a", true);
   m.acquire(1000, "b", std::nullopt);
   m.refillPool(1000);
-  network.taps.erase("bg-0");       // lost behind our back
-  network.taps["bg-42"] = 0;        // not ours any more
-  store.addToPool({"bg-9", 1000});  // pooled, but gone from the host
+  network.links.erase("bg-0");                             // lost behind our back
+  network.links["bg-42"] = {99, 0};                        // banger's marker, in no record: a leak
+  network.links["bg-43"] = {98, 0, "tun", true, false};    // somebody else's TAP
+  network.links["bg-44"] = {97, 0, "veth", false, false};  // not even a TAP
+  store.addToPool({"bg-9", 1000, 55});                     // pooled, but gone from the host
   m.reconcile();
-  EXPECT_EQ(network.taps.count("bg-0"), 1U);
-  EXPECT_EQ(network.taps.at("bg-0"), 1000U);
-  EXPECT_EQ(network.taps.count("bg-42"), 0U);
-  for (const auto& p : store.pool()) EXPECT_TRUE(network.taps.count(p.tap)) << p.tap;
+  EXPECT_TRUE(network.has("bg-0"));
+  EXPECT_EQ(network.owner("bg-0"), 1000U);
+  EXPECT_EQ(store.find(1000, "a")->ifindex, network.links["bg-0"].index) << "new ifindex recorded";
+  EXPECT_FALSE(network.has("bg-42"));
+  EXPECT_TRUE(network.has("bg-43")) << "a bg-* TAP banger did not make is not its to delete";
+  EXPECT_TRUE(network.has("bg-44"));
+  for (const auto& p : store.pool()) EXPECT_TRUE(network.has(p.tap)) << p.tap;
   EXPECT_EQ(firewall.nat, std::vector<std::string>{"172.16.0.2"});
-  const auto before = network.taps;
+  const auto before = network.links.size();
   m.reconcile();  // twice is the same as once
-  EXPECT_EQ(network.taps, before);
+  EXPECT_EQ(network.links.size(), before);
+}
+
+TEST_F(Leases, ReconcileCarriesOnPastWhatItCannotDo) {
+  auto m = manager();
+  m.acquire(1000, "a", std::nullopt);
+  m.acquire(1000, "b", std::nullopt);
+  // a's TAP name is now somebody else's device; b's TAP is gone; deletes fail.
+  network.links["bg-0"] = {77, 0, "veth", false, false};
+  network.links.erase("bg-1");
+  network.refuseDeletes = true;
+  network.links["bg-50"] = {50, 0};  // banger's leak, which cannot be deleted now
+  EXPECT_NO_THROW(m.reconcile());
+  EXPECT_TRUE(network.has("bg-1")) << "b's TAP restored although a's could not be";
+  EXPECT_EQ(network.links["bg-0"].kind, "veth") << "the foreign link is left alone";
+  EXPECT_EQ(codeOf([&] { m.acquire(1000, "a", std::nullopt); }), ErrorCode::Failed);
+}
+
+TEST_F(Leases, AReleasedTapStillHeldOpenIsDeletedNotPooled) {
+  auto m = manager();  // pool_size 2
+  const Lease held = m.acquire(1000, "vm", std::nullopt);
+  network.links[held.tap].attached = true;  // its Firecracker still runs
+  m.release(1000, "vm");
+  EXPECT_FALSE(network.has(held.tap));
+  for (const auto& p : store.pool()) EXPECT_NE(p.tap, held.tap);
+  EXPECT_TRUE(store.retired().empty());
+}
+
+TEST_F(Leases, AnAddressIsNotLeasedAgainWhileItsOldTapExists) {
+  NetConfig config;
+  config.poolSize = 0;
+  auto m = manager(config);
+  const Lease first = m.acquire(1000, "one", std::nullopt);
+  network.refuseDeletes = true;
+  EXPECT_NO_THROW(m.release(1000, "one")) << "the lease is gone for its owner either way";
+  ASSERT_TRUE(network.has(first.tap));
+  const Lease second = m.acquire(1001, "two", std::nullopt);
+  EXPECT_NE(second.address, first.address);
+  EXPECT_NE(second.tap, first.tap);
+  network.refuseDeletes = false;
+  m.trimPools();  // retries the retired TAP
+  EXPECT_FALSE(network.has(first.tap));
+  EXPECT_TRUE(store.retired().empty());
+  EXPECT_EQ(m.acquire(1001, "three", std::nullopt).address, first.address);
+}
+
+TEST_F(Leases, APooledTapSomebodyHoldsOpenIsNeverHandedOver) {
+  auto m = manager();
+  m.acquire(1000, "a", std::nullopt);
+  m.refillPool(1000);
+  const auto pool = store.pool(1000);
+  ASSERT_EQ(pool.size(), 2U);
+  network.links[pool[0].tap].attached = true;
+  const Lease next = m.acquire(1000, "b", std::nullopt);
+  EXPECT_NE(next.tap, pool[0].tap);
+  EXPECT_FALSE(network.has(pool[0].tap)) << "the held pooled TAP is deleted";
 }
 
 TEST_F(Leases, AFailedRecordDeletesTheNewTap) {
@@ -208,9 +295,9 @@ TEST_F(Leases, AFailedRecordDeletesTheNewTap) {
   // A second lease row with the same TAP name cannot be written; the TAP must not leak.
   store.database().exec(
       "CREATE TRIGGER refuse BEFORE INSERT ON lease BEGIN SELECT RAISE(ABORT, 'disk full'); END");
-  const auto taps = network.taps.size();
+  const auto links = network.links.size();
   EXPECT_THROW(m.acquire(1000, "b", std::nullopt), Error);
-  EXPECT_EQ(network.taps.size(), taps);
+  EXPECT_EQ(network.links.size(), links);
 }
 
 TEST(NetConfig, DefaultsAndErrorsNameTheKey) {
