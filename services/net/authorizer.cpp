@@ -15,18 +15,27 @@ void PolkitAuthorizer::check(const AuthorizationRequest& request, Done done) {
   const std::string action = request.action;
   auto onReply = [done, action](const sdbus::Error* error, const Answer& answer) {
     if (error != nullptr) {
-      log::warning("polkit could not decide " + action + ": " + error->getName() + ": " +
-                   error->getMessage() + "; denying");
-      done(false,
-           "polkit is not available to authorize " + action + " (" + error->getMessage() + ")");
+      // The bus refusing more pending calls, or polkit not answering in time, is load:
+      // the caller may try again. Anything else (no polkit at all) denies.
+      const std::string& name = error->getName();
+      const bool overloaded = name == "org.freedesktop.DBus.Error.LimitsExceeded" ||
+                              name == "org.freedesktop.DBus.Error.NoReply" ||
+                              name == "org.freedesktop.DBus.Error.Timeout";
+      log::warning("polkit could not decide " + action + ": " + name + ": " + error->getMessage() +
+                   (overloaded ? "; answering Busy" : "; denying"));
+      done(overloaded ? Verdict::Busy : Verdict::Denied,
+           overloaded ? "polkit is overloaded; try again"
+                      : "polkit is not available to authorize " + action + " (" +
+                            error->getMessage() + ")");
       return;
     }
     if (answer.get<0>()) {
-      done(true, {});
+      done(Verdict::Allowed, {});
     } else {
-      done(false, "not authorized for " + action +
-                      ": join the 'banger' group (sudo usermod -aG banger $USER, then log in "
-                      "again) or authenticate through a polkit agent");
+      done(Verdict::Denied,
+           "not authorized for " + action +
+               ": join the 'banger' group (sudo usermod -aG banger $USER, then log in "
+               "again) or authenticate through a polkit agent");
     }
   };
   try {
@@ -36,7 +45,8 @@ void PolkitAuthorizer::check(const AuthorizationRequest& request, Done done) {
         .withArguments(subject, action, request.details, uint32_t{0}, std::string())
         .uponReplyInvoke(onReply);
   } catch (const sdbus::Error& e) {
-    done(false, "polkit is not available to authorize " + action + " (" + e.getMessage() + ")");
+    done(Verdict::Denied,
+         "polkit is not available to authorize " + action + " (" + e.getMessage() + ")");
   }
 }
 

@@ -1,8 +1,10 @@
 // Asks polkit whether a bus caller may do something. Answers arrive on the event-loop
-// thread; no answer, or any error, is a denial.
+// thread. Only polkit's "yes" allows; anything else refuses: a "no" or a polkit failure
+// is a denial, an overloaded bus is Busy (try again), never a denial.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <map>
@@ -12,14 +14,17 @@
 namespace banger::net {
 
 struct AuthorizationRequest {
+  uid_t uid = 0;       // the caller's, from the bus
   std::string sender;  // the caller's unique bus name
   std::string action;  // org.banger.Net.manage-leases, org.banger.Net.configure-host
   std::map<std::string, std::string> details;
 };
 
+enum class Verdict { Allowed, Denied, Busy };
+
 class Authorizer {
  public:
-  using Done = std::function<void(bool allowed, const std::string& why)>;
+  using Done = std::function<void(Verdict verdict, const std::string& why)>;
   virtual ~Authorizer() = default;
   virtual void check(const AuthorizationRequest& request, Done done) = 0;
 };

@@ -32,7 +32,8 @@ NetManager::NetManager(ServiceContext& context, NetConfig config,
       loop_(context.loop),
       deps_(std::move(dependencies)),
       store_(database),
-      leases_(std::move(config), store_, *deps_.network, *deps_.firewall) {
+      leases_(std::move(config), store_, *deps_.network, *deps_.firewall),
+      authorization_(*deps_.authorizer, AuthorizationQueue::Limits{}) {
   leases_.reconcile();
   resolverConfigured_ = store_.setting(kResolverSetting).value_or("0") == "1";
   registerAdaptor();
@@ -68,15 +69,17 @@ void NetManager::authorizeThen(const Caller& who, const char* action,
     onWorker(reply, std::move(work));
     return;
   }
-  deps_.authorizer->check(
-      {who.sender, action, std::move(details)},
-      [this, reply, work, uid = who.uid, action](bool allowed, const std::string& why) {
-        if (!allowed) {
-          log::info("denied " + std::string(action) + " to uid " + std::to_string(uid));
-          reply.fail(std::make_exception_ptr(Error(ErrorCode::AccessDenied, why)));
+  authorization_.check(
+      {who.uid, who.sender, action, std::move(details)},
+      [this, reply, work, uid = who.uid, action](Verdict verdict, const std::string& why) {
+        if (verdict == Verdict::Allowed) {
+          onWorker(reply, work);
           return;
         }
-        onWorker(reply, work);
+        log::info((verdict == Verdict::Busy ? "busy: " : "denied ") + std::string(action) +
+                  " to uid " + std::to_string(uid));
+        reply.fail(std::make_exception_ptr(
+            Error(verdict == Verdict::Busy ? ErrorCode::Busy : ErrorCode::AccessDenied, why)));
       });
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "authorization_queue.h"
 #include "authorizer.h"
 #include "banger/async_reply.h"
 #include "banger/daemon.h"
@@ -78,6 +79,7 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
   NetDependencies deps_;
   LeaseStore store_;
   LeaseManager leases_;
+  AuthorizationQueue authorization_;
   bool resolverConfigured_ = false;  // mirrored from the database, read on the loop thread
   std::optional<EventLoop::TimerId> trimTimer_;
   WorkerPool worker_{1, 256};  // declared last: drained before the rest goes

@@ -3,8 +3,18 @@
 //   net-call acquire VM_ID [nat=true|false]   net-call release VM_ID
 //   net-call setnat VM_ID true|false           net-call list
 //   net-call resolver true|false               net-call acquire-raw VM_ID KEY s|b VALUE
+//   net-call flood IN_FLIGHT CONNECTIONS SECONDS
+//       keeps IN_FLIGHT AcquireLease calls outstanding, spread over CONNECTIONS bus
+//       connections (the bus lets each wait for 128 replies), for SECONDS; prints
+//       "ok <error name>=<count>..." (success counted as "ok").
 #include <sdbus-c++/sdbus-c++.h>
+
+#include <atomic>
+#include <chrono>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "net_client.h"
 
@@ -14,6 +24,70 @@ int usage() {
   std::cerr << "usage: net-call acquire|release|setnat|list|resolver|acquire-raw ...\n";
   return 2;
 }
+// One connection's share of a flood: each answer sends the next call until the deadline.
+class Flooder {
+ public:
+  Flooder(size_t inFlight, std::chrono::steady_clock::time_point until)
+      : bus_(sdbus::createSystemBusConnection()),
+        net_(sdbus::createProxy(*bus_, "org.banger.Net", "/org/banger/Net")),
+        until_(until),
+        outstanding_(inFlight) {
+    bus_->enterEventLoopAsync();
+    for (size_t i = 0; i < inFlight; ++i) send();
+  }
+  ~Flooder() { bus_->leaveEventLoop(); }
+  bool finished() const { return outstanding_ == 0; }
+  std::map<std::string, int> counts() {
+    std::lock_guard lock(mutex_);
+    return counts_;
+  }
+
+ private:
+  void send() {
+    net_->callMethodAsync("AcquireLease")
+        .onInterface("org.banger.Net1.Manager")
+        .withArguments(std::string("flood-") + std::to_string(next_++),
+                       std::map<std::string, sdbus::Variant>{})
+        .uponReplyInvoke([this](const sdbus::Error* error, std::string, std::string, std::string,
+                                uint32_t, std::string, std::vector<std::string>) {
+          {
+            std::lock_guard lock(mutex_);
+            ++counts_[error ? error->getName() : "ok"];
+          }
+          if (std::chrono::steady_clock::now() < until_) {
+            send();
+          } else {
+            --outstanding_;
+          }
+        });
+  }
+  std::unique_ptr<sdbus::IConnection> bus_;
+  std::unique_ptr<sdbus::IProxy> net_;
+  std::chrono::steady_clock::time_point until_;
+  std::atomic<size_t> outstanding_;
+  std::atomic<unsigned> next_{0};
+  std::mutex mutex_;
+  std::map<std::string, int> counts_;
+};
+
+int flood(size_t inFlight, size_t connections, int seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::unique_ptr<Flooder>> flooders;
+  for (size_t i = 0; i < connections; ++i) {
+    flooders.push_back(std::make_unique<Flooder>(inFlight / connections, until));
+  }
+  for (auto& f : flooders) {
+    while (!f->finished()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::map<std::string, int> total;
+  for (auto& f : flooders) {
+    for (const auto& [name, n] : f->counts()) total[name] += n;
+  }
+  std::cout << "ok";
+  for (const auto& [name, n] : total) std::cout << " " << name << "=" << n;
+  std::cout << "\n";
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -21,6 +95,7 @@ int main(int argc, char** argv) {
   const std::string verb = argv[1];
   auto arg = [&](int i) { return i < argc ? std::string(argv[i]) : std::string(); };
   try {
+    if (verb == "flood") return flood(std::stoul(arg(2)), std::stoul(arg(3)), std::stoi(arg(4)));
     auto bus = sdbus::createSystemBusConnection();
     banger::test::NetClient net(*bus);
     if (verb == "acquire" || verb == "acquire-raw") {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "banger/process.h"
 #include "harness.h"
@@ -479,6 +480,43 @@ TEST_F(NetNs, TrimmingDeletesSurplusTapsEvenWhileHeld) {
       << tapNames().size() << " TAPs left";
   const LeaseLine next = parseLease(call(a.name, {"acquire", "vm-4"}));
   EXPECT_FALSE(attached(next.tap)) << "a held TAP was handed to a new VM";
+}
+
+// A local user outside the group keeps 2000 AcquireLease calls in flight for seconds;
+// a member's calls meanwhile must all succeed, and the flood gets only denials and Busy.
+TEST_F(NetNs, AnOutsidersFloodNeverGetsMembersDenied) {
+  // Running first: calls that wait for an activation meet the bus's own limit (512).
+  ASSERT_EQ(call("", {"list"}), "ok");
+  auto flood = std::async(std::launch::async, [this] {
+    return call(environment->outsider.name, {"flood", "2000", "20", "6"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // under way
+  const auto& member = environment->members[1];
+  std::vector<std::future<std::string>> calls;
+  for (int i = 0; i < 20; ++i) {
+    calls.push_back(std::async(std::launch::async, [this, &member, i] {
+      return call(member.name, {"acquire", "vm-" + std::to_string(i)});
+    }));
+  }
+  for (auto& f : calls) {
+    const std::string out = f.get();
+    EXPECT_EQ(out.rfind("ok bg-", 0), 0U) << out;
+  }
+  std::map<std::string, int> outcomes;
+  std::istringstream words(flood.get());
+  std::string word;
+  words >> word;
+  ASSERT_EQ(word, "ok");
+  while (words >> word) {
+    outcomes[word.substr(0, word.find('='))] = std::stoi(word.substr(word.find('=') + 1));
+  }
+  EXPECT_GT(outcomes["org.freedesktop.DBus.Error.AccessDenied"], 0);
+  EXPECT_GT(outcomes["org.banger.Error.Busy"], 0) << "the flood never filled its share";
+  outcomes.erase("org.freedesktop.DBus.Error.AccessDenied");
+  outcomes.erase("org.banger.Error.Busy");
+  EXPECT_TRUE(outcomes.empty()) << "the outsider got something else: " << outcomes.begin()->first;
+  const std::string held = call(member.name, {"list"});
+  EXPECT_EQ(std::count(held.begin(), held.end(), ' '), 20) << "all 20 leases held: " << held;
 }
 
 TEST_F(NetNs, BadInputGetsNamedErrorsAndTheServiceKeepsServing) {
