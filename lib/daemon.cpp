@@ -1,5 +1,6 @@
 #include "banger/daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -79,6 +80,9 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
   try {
     auto connection = connect(spec.bus);
     EventLoop loop(*connection);
+    // A refused call may have been megabytes: once it is freed, give the heap back.
+    MessageBudgetGuard budgetGuard(*connection, spec.budget,
+                                   [&loop] { loop.post([] { malloc_trim(0); }); });
     auto pool = std::make_unique<WorkerPool>(spec.workerThreads, spec.workQueueCapacity);
     CallGuard guard;
     ServiceContext context{*connection, loop, *pool, guard};

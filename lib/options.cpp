@@ -8,6 +8,11 @@ namespace banger {
 
 Options Options::parse(const VariantMap& input, const std::vector<OptionKey>& schema,
                        const std::string& what) {
+  if (input.size() > kMaxOptionKeys) {
+    fail(ErrorCode::InvalidArgument, what + " has " + std::to_string(input.size()) +
+                                         " keys; at most " + std::to_string(kMaxOptionKeys) +
+                                         " are accepted");
+  }
   Options out;
   for (const auto& entry : input) {
     const std::string& key = entry.first;

@@ -12,6 +12,7 @@
 
 #include "banger/dbus_call.h"
 #include "banger/event_loop.h"
+#include "banger/message_budget.h"
 #include "banger/worker_pool.h"
 
 namespace banger {
@@ -40,6 +41,8 @@ struct DaemonSpec {
   std::string summary;
   size_t workerThreads = 4;
   size_t workQueueCapacity = 64;
+  // Method calls bigger than this are refused before they are unpacked.
+  MessageBudget budget{};
 };
 
 // The full introspection document a daemon prints with --introspect.

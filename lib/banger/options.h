@@ -19,6 +19,9 @@ struct OptionKey {
   std::string signature;  // "s", "b", "u", "t", ...
 };
 
+// More keys than any schema has is refused before each is looked at.
+inline constexpr size_t kMaxOptionKeys = 32;
+
 class Options {
  public:
   // `what` names the dictionary in error messages ("spec", "options").

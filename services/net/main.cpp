@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   using namespace banger;
   DaemonSpec spec{"banger-net", net::kBusName, BusKind::System, xml::net_interfaces,
                   "banger's network service (org.banger.Net on the system bus)"};
+  spec.budget = net::kMessageBudget;
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
     const auto paths = SystemPaths::resolve(processEnvironment());
     auto config = net::loadNetConfig(paths.netConfigFile);

@@ -20,6 +20,8 @@ inline constexpr const char* kBusName = "org.banger.Net";
 inline constexpr const char* kRootPath = "/org/banger/Net";
 inline constexpr const char* kManageLeases = "org.banger.Net.manage-leases";
 inline constexpr const char* kConfigureHost = "org.banger.Net.configure-host";
+// Every Net call is a vm_id and a few options: anything much bigger is refused unread.
+inline constexpr MessageBudget kMessageBudget{256, 16 * 1024};
 
 // Throws InvalidArgument unless vm_id is 1-64 of [A-Za-z0-9._-], starting alphanumeric.
 void validateVmId(const std::string& vmId);

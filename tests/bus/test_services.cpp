@@ -175,6 +175,31 @@ TEST_F(Services, UnknownOptionKeyAndWrongTypeAreInvalidArgumentNamingTheKey) {
   EXPECT_NE(e.getMessage().find("'frobnicate'"), std::string::npos) << e.getMessage();
 }
 
+// Every daemon refuses a call whose arguments are over its size budget before they are
+// unpacked, and one with more option keys than any schema, then keeps serving.
+TEST_F(Services, OversizedCallsAreRefusedAndTheServiceKeepsServing) {
+  auto bus = harness_->connectSession();
+  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
+  auto resolveWith = [&](size_t keys, const std::string& value) {
+    std::map<std::string, sdbus::Variant> overrides;
+    for (size_t i = 0; i < keys; ++i) overrides["key" + std::to_string(i)] = sdbus::Variant(value);
+    return callError([&] {
+      vm->callMethod("ResolveSpec").onInterface("org.banger.Vm1.Manager").withArguments(overrides);
+    });
+  };
+  auto e = resolveWith(5000, "x");
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("too large"), std::string::npos) << e.getMessage();
+  e = resolveWith(1, std::string(2 << 20, 'x'));  // one 2 MiB string
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("too large"), std::string::npos) << e.getMessage();
+  e = resolveWith(33, "x");
+  EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(e.getMessage().find("has 33 keys; at most 32"), std::string::npos) << e.getMessage();
+  const std::string version = vm->getProperty("Version").onInterface("org.banger.Vm1.Manager");
+  EXPECT_FALSE(version.empty());
+}
+
 TEST_F(Services, LaterBehaviourAnswersNotSupportedSayingSo) {
   auto bus = harness_->connectSession();
   auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");

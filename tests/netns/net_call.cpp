@@ -3,14 +3,19 @@
 //   net-call acquire VM_ID [nat=true|false]   net-call release VM_ID
 //   net-call setnat VM_ID true|false           net-call list
 //   net-call resolver true|false               net-call acquire-raw VM_ID KEY s|b VALUE
+//   net-call acquire-keys VM_ID N     AcquireLease with an options dictionary of N keys,
+//                                      built with sd-bus itself (sdbus-c++ would need
+//                                      gigabytes to build a million Variants)
 //   net-call flood IN_FLIGHT CONNECTIONS SECONDS
 //       keeps IN_FLIGHT AcquireLease calls outstanding, spread over CONNECTIONS bus
 //       connections (the bus lets each wait for 128 replies), for SECONDS; prints
 //       "ok <error name>=<count>..." (success counted as "ok").
 #include <sdbus-c++/sdbus-c++.h>
+#include <systemd/sd-bus.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -70,6 +75,38 @@ class Flooder {
   std::map<std::string, int> counts_;
 };
 
+int acquireWithKeys(const std::string& vmId, size_t keys) {
+  sd_bus* bus = nullptr;
+  sd_bus_message* call = nullptr;
+  sd_bus_message* reply = nullptr;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  int r = sd_bus_open_system(&bus);
+  if (r >= 0) {
+    r = sd_bus_message_new_method_call(bus, &call, "org.banger.Net", "/org/banger/Net",
+                                       "org.banger.Net1.Manager", "AcquireLease");
+  }
+  if (r >= 0) r = sd_bus_message_append(call, "s", vmId.c_str());
+  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "{sv}");
+  for (size_t i = 0; r >= 0 && i < keys; ++i) {
+    r = sd_bus_message_append(call, "{sv}", ("key" + std::to_string(i)).c_str(), "b", 1);
+  }
+  if (r >= 0) r = sd_bus_message_close_container(call);
+  if (r < 0) {
+    std::cout << "failed building the call: " << strerror(-r) << "\n";
+    return 1;
+  }
+  if (sd_bus_call(bus, call, 120'000'000, &error, &reply) < 0) {
+    std::cout << "error " << error.name << " " << (error.message ? error.message : "") << "\n";
+  } else {
+    std::cout << "ok\n";
+  }
+  sd_bus_error_free(&error);
+  sd_bus_message_unref(reply);
+  sd_bus_message_unref(call);
+  sd_bus_flush_close_unref(bus);
+  return 0;
+}
+
 int flood(size_t inFlight, size_t connections, int seconds) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   std::vector<std::unique_ptr<Flooder>> flooders;
@@ -95,6 +132,7 @@ int main(int argc, char** argv) {
   const std::string verb = argv[1];
   auto arg = [&](int i) { return i < argc ? std::string(argv[i]) : std::string(); };
   try {
+    if (verb == "acquire-keys") return acquireWithKeys(arg(2), std::stoul(arg(3)));
     if (verb == "flood") return flood(std::stoul(arg(2)), std::stoul(arg(3)), std::stoi(arg(4)));
     auto bus = sdbus::createSystemBusConnection();
     banger::test::NetClient net(*bus);

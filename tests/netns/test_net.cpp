@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -517,6 +518,50 @@ TEST_F(NetNs, AnOutsidersFloodNeverGetsMembersDenied) {
   EXPECT_TRUE(outcomes.empty()) << "the outsider got something else: " << outcomes.begin()->first;
   const std::string held = call(member.name, {"list"});
   EXPECT_EQ(std::count(held.begin(), held.end(), ' '), 20) << "all 20 leases held: " << held;
+}
+
+// MemoryMax= of banger-net.service in bytes.
+uint64_t unitMemoryMax() {
+  std::smatch m;
+  const std::string unit = readFile(netUnitTemplate());
+  if (!std::regex_search(unit, m, std::regex(R"(\nMemoryMax=(\d+)([KMG]?)\n)"))) return 0;
+  const uint64_t shift = m[2] == "G" ? 30 : m[2] == "M" ? 20 : m[2] == "K" ? 10 : 0;
+  return std::stoull(m[1]) << shift;
+}
+
+// /proc/PID/status sizes ("1234 kB") in bytes.
+uint64_t statusBytes(pid_t pid, const std::string& field) {
+  return std::stoull(procStatus(pid).at(field)) * 1024;
+}
+
+// Any local user may send Net one huge message; it is refused before it is unpacked, the
+// daemon stays far below its unit's MemoryMax, and what the message took is given back.
+TEST_F(NetNs, AMillionOptionKeysAreRefusedUnreadAndTheMemoryComesBack) {
+  const uint64_t memoryMax = unitMemoryMax();
+  ASSERT_GT(memoryMax, 0U) << "banger-net.service sets no MemoryMax=";
+  ASSERT_EQ(call("", {"list"}), "ok");
+  auto bus = harness->connectSystem();
+  const pid_t pid = nameOwnerPid(*bus, "org.banger.Net");
+  const uint64_t before = statusBytes(pid, "VmRSS");
+
+  std::string out = call(environment->outsider.name, {"acquire-keys", "vm-big", "1000000"});
+  EXPECT_EQ(out.rfind("error org.banger.Error.InvalidArgument ", 0), 0U) << out;
+  EXPECT_NE(out.find("too large"), std::string::npos) << out;
+  EXPECT_EQ(nameOwnerPid(*bus, "org.banger.Net"), pid) << "the daemon died";
+  const uint64_t peak = statusBytes(pid, "VmHWM");
+  EXPECT_LT(peak, memoryMax) << "peak RSS " << (peak >> 20) << " MiB";
+  std::cout << "banger-net with a 1M-key message: peak RSS " << (peak >> 20) << " MiB (from "
+            << (before >> 20) << " MiB; MemoryMax " << (memoryMax >> 20) << " MiB)\n";
+  EXPECT_TRUE(waitFor([&] { return statusBytes(pid, "VmRSS") < before + (16 << 20); },
+                      std::chrono::seconds(5)))
+      << "RSS " << (statusBytes(pid, "VmRSS") >> 20) << " MiB, " << (before >> 20) << " MiB before";
+
+  // Small enough to be read, yet more keys than any Net method takes.
+  out = call("", {"acquire-keys", "vm-x", "40"});
+  EXPECT_EQ(out.rfind("error org.banger.Error.InvalidArgument ", 0), 0U) << out;
+  EXPECT_NE(out.find("at most 32"), std::string::npos) << out;
+  EXPECT_TRUE(tapNames().empty());
+  EXPECT_EQ(call("", {"acquire", "vm-ok"}).rfind("ok bg-", 0), 0U);
 }
 
 TEST_F(NetNs, BadInputGetsNamedErrorsAndTheServiceKeepsServing) {
