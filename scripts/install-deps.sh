@@ -13,7 +13,7 @@ packages=(
   # tests
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # run time and test peers: buses, polkit, systemd tools, networking
-  dbus dbus-daemon polkitd systemd iproute2 nftables
+  dbus dbus-daemon polkitd systemd iproute2 nftables iputils-ping
   # DNS: dig for the tests, dnsperf and dnsmasq for the benchmark
   bind9-dnsutils dnsperf dnsmasq-base
 )

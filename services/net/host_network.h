@@ -12,6 +12,9 @@
 
 namespace banger::net {
 
+// Every TAP banger makes is called bg-<n>; the firewall's per-TAP rules match the prefix.
+inline constexpr const char* kTapPrefix = "bg-";
+
 // What the kernel says about one link, as far as banger's rules need it.
 struct LinkInfo {
   std::string name;
@@ -37,20 +40,34 @@ class HostNetwork {
   virtual std::optional<LinkInfo> link(const std::string& name) = 0;
   virtual std::vector<LinkInfo> linksWithPrefix(const std::string& prefix) = 0;
   virtual int interfaceIndex(const std::string& name) = 0;  // 0 when absent
-  // The interface of the IPv4 default route; empty when there is none.
-  virtual std::string defaultRouteInterface() = 0;
+  // The interfaces of the IPv4 default routes (none without a default route).
+  virtual std::vector<std::string> defaultRouteInterfaces() = 0;
   virtual bool ipForwardingEnabled() = 0;
 };
 
-// The nftables table `inet banger`, rebuilt whole from the lease database each time:
-// it is small, and a rebuild is one atomic transaction that cannot drift. With no NAT
-// lease the table is removed, so an unused banger leaves the host's ruleset alone.
+// What the firewall must enforce, derived whole from the lease database each time.
+struct FirewallState {
+  struct Guest {
+    std::string tap;
+    std::string mac;
+    std::string address;
+    uid_t uid = 0;
+    bool nat = false;
+  };
+  std::string bridge;
+  Ipv4 gateway;
+  std::vector<std::string> uplinks;  // interfaces of the default route: NAT leaves by these
+  std::vector<Guest> guests;
+};
+
+// The nftables tables `inet banger` (what guests reach, NAT, who on the host reaches
+// them) and `bridge banger` (each TAP sends only its lease's MAC and IP; one user's VMs
+// do not reach another's), replaced whole in one atomic transaction: they are small, and
+// a rebuild cannot drift. They exist for as long as the bridge does.
 class Firewall {
  public:
   virtual ~Firewall() = default;
-  // `externalInterface` empty = masquerade whatever leaves by a non-bridge interface.
-  virtual void rebuild(const std::string& bridge, const std::string& externalInterface,
-                       const std::vector<std::string>& natAddresses) = 0;
+  virtual void apply(const FirewallState& state) = 0;
 };
 
 }  // namespace banger::net

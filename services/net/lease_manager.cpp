@@ -68,7 +68,7 @@ void LeaseManager::restoreTap(Lease& lease) {
                                 "' is taken by a link banger did not make (kind '" + other->kind +
                                 "'); remove that link or release the lease");
   }
-  network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
+  ensureBridge();
   lease.ifindex = network_.createTap(lease.tap, lease.uid, config_.bridge);
   store_.setIfindex(lease.tap, lease.ifindex);
   log::warning("TAP " + lease.tap + " of lease " + lease.vmId + " was missing; recreated");
@@ -102,11 +102,17 @@ void LeaseManager::requireForwarding() {
 }
 
 void LeaseManager::applyFirewall() {
-  std::vector<std::string> natAddresses;
+  FirewallState state{config_.bridge, config_.gateway, network_.defaultRouteInterfaces(), {}};
   for (const auto& lease : store_.leases()) {
-    if (lease.nat) natAddresses.push_back(lease.address);
+    state.guests.push_back({lease.tap, lease.mac, lease.address, lease.uid, lease.nat});
   }
-  firewall_.rebuild(config_.bridge, network_.defaultRouteInterface(), natAddresses);
+  firewall_.apply(state);
+  firewallLoaded_ = true;
+}
+
+void LeaseManager::ensureBridge() {
+  if (!firewallLoaded_) applyFirewall();
+  network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
 }
 
 Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bool> nat) {
@@ -124,7 +130,7 @@ Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bo
                               " leases, the limit (max_leases_per_uid in /etc/banger/net.toml)");
   }
   if (nat.value_or(false)) requireForwarding();
-  network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
+  ensureBridge();
 
   const Ipv4 address = freeAddress();
   Lease lease{uid, vmId, "", macFor(address), address.str(), nat.value_or(false), 0};
@@ -153,7 +159,13 @@ Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bo
     if (!fromPool) network_.deleteTap(lease.tap, lease.ifindex);  // never leak a TAP
     throw;
   }
-  if (lease.nat) applyFirewall();
+  try {
+    applyFirewall();  // the new TAP sends nothing until its binding is in
+  } catch (...) {
+    store_.releaseAndRetire(lease);  // no lease without its rules
+    deleteRetired({lease.tap, lease.ifindex, lease.address});
+    throw;
+  }
   log::info("lease " + lease.tap + " " + lease.address + " for uid " + std::to_string(uid) +
             " vm_id " + vmId + (fromPool ? " (from the pool)" : ""));
   return lease;
@@ -170,7 +182,7 @@ void LeaseManager::release(uid_t uid, const std::string& vmId) {
     store_.releaseAndRetire(lease);  // the record goes first; the address waits for the device
     deleteRetired({lease.tap, lease.ifindex, lease.address});
   }
-  if (lease.nat) applyFirewall();
+  applyFirewall();
   log::info("released " + lease.tap + " of uid " + std::to_string(uid) + " vm_id " + vmId +
             (tap && tap->attached ? " (still held open: deleted, not pooled)" : ""));
 }
@@ -185,7 +197,7 @@ void LeaseManager::setNat(uid_t uid, const std::string& vmId, bool enabled) {
 
 void LeaseManager::refillPool(uid_t uid) {
   while (store_.pool(uid).size() < config_.poolSize) {
-    network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
+    ensureBridge();
     const std::string name = freeTapName();
     const int index = network_.createTap(name, uid, config_.bridge);
     try {
@@ -217,9 +229,9 @@ void LeaseManager::reconcile() {
   };
   auto leases = store_.leases();
   const auto pool = store_.pool();
-  if (!leases.empty() || !pool.empty()) {
-    attempt("creating the bridge " + config_.bridge,
-            [&] { network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix); });
+  if (!leases.empty() || !pool.empty() || network_.interfaceIndex(config_.bridge) > 0) {
+    attempt("loading the firewall and creating the bridge " + config_.bridge,
+            [&] { ensureBridge(); });
   }
   for (auto& lease : leases) {
     attempt("restoring the TAP of lease " + lease.vmId, [&] { restoreTap(lease); });
@@ -250,7 +262,6 @@ void LeaseManager::reconcile() {
       attempt("deleting " + link.name, [&] { network_.deleteTap(link.name, link.index); });
     }
   });
-  attempt("loading the nftables table inet banger", [&] { applyFirewall(); });
 }
 
 }  // namespace banger::net

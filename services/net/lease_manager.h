@@ -39,6 +39,8 @@ class LeaseManager {
   // carries on past anything it cannot handle; safe to run any number of times.
   void reconcile();
 
+  // The bridge, with the firewall loaded first: guests are never on it without rules.
+  void ensureBridge();
   const NetConfig& config() const { return config_; }
   static std::string macFor(Ipv4 address);
 
@@ -54,14 +56,14 @@ class LeaseManager {
   // Deletes a retired TAP's device and forgets it; on failure it stays reserved.
   void deleteRetired(const RetiredTap& tap);
   void requireForwarding();
+  // Loads the firewall for the leases in the database.
   void applyFirewall();
 
   NetConfig config_;
   LeaseStore& store_;
   HostNetwork& network_;
   Firewall& firewall_;
+  bool firewallLoaded_ = false;  // in this run of the service
 };
-
-inline constexpr const char* kTapPrefix = "bg-";
 
 }  // namespace banger::net

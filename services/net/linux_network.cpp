@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -177,26 +178,29 @@ std::vector<LinkInfo> LinuxNetwork::linksWithPrefix(const std::string& prefix) {
   return out;
 }
 
-std::string LinuxNetwork::defaultRouteInterface() {
+std::vector<std::string> LinuxNetwork::defaultRouteInterfaces() {
   nl_cache* raw = nullptr;
   if (const int rc = rtnl_route_alloc_cache(socket_, AF_INET, 0, &raw); rc < 0) {
     netlinkFail("reading routes", rc);
   }
   CachePtr routes(raw);
+  std::vector<std::string> out;
   for (nl_object* o = nl_cache_get_first(routes.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* route = reinterpret_cast<rtnl_route*>(o);
     nl_addr* dst = rtnl_route_get_dst(route);
     if (rtnl_route_get_table(route) != RT_TABLE_MAIN || (dst && nl_addr_get_prefixlen(dst) != 0)) {
       continue;
     }
-    if (rtnl_route_get_nnexthops(route) < 1) continue;
-    const int index = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
-    rtnl_link* link = nullptr;
-    if (rtnl_link_get_kernel(socket_, index, nullptr, &link) < 0) continue;
-    LinkPtr owned(link);
-    return rtnl_link_get_name(link);
+    for (int n = 0; n < rtnl_route_get_nnexthops(route); ++n) {
+      const int index = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, n));
+      rtnl_link* link = nullptr;
+      if (rtnl_link_get_kernel(socket_, index, nullptr, &link) < 0) continue;
+      LinkPtr owned(link);
+      const std::string name = rtnl_link_get_name(link);
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
   }
-  return {};
+  return out;
 }
 
 bool LinuxNetwork::ipForwardingEnabled() {

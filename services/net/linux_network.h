@@ -21,7 +21,7 @@ class LinuxNetwork final : public HostNetwork {
   std::optional<LinkInfo> link(const std::string& name) override;
   std::vector<LinkInfo> linksWithPrefix(const std::string& prefix) override;
   int interfaceIndex(const std::string& name) override { return ifindex(name); }
-  std::string defaultRouteInterface() override;
+  std::vector<std::string> defaultRouteInterfaces() override;
   bool ipForwardingEnabled() override;
 
   // The ifalias every TAP banger creates carries: how a TAP leaked by a crash between

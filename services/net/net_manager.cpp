@@ -142,26 +142,26 @@ void NetManager::ConfigureResolver(sdbus::Result<>&& result, bool enabled) {
   guardAsync(
       guard_, loop_, "Net1.Manager.ConfigureResolver", std::move(result), [&](const auto& reply) {
         const Caller who = caller();
-        authorizeThen(
-            who, kConfigureHost, {{"verb", enabled ? "resolver-on" : "resolver-off"}}, reply,
-            [this, reply, enabled] {
-              const auto& config = leases_.config();
-              deps_.network->ensureBridge(config.bridge, config.gateway, config.subnet.prefix);
-              const int index = deps_.network->interfaceIndex(config.bridge);
-              if (enabled) {
-                deps_.resolver->route(index, "127.0.0.1", kDnsPort, "vm");
-              } else {
-                deps_.resolver->revert(index);
-              }
-              store_.setSetting(kResolverSetting, enabled ? "1" : "0");
-              loop_.post([this, enabled] {
-                if (resolverConfigured_ == enabled) return;
-                resolverConfigured_ = enabled;
-                emitPropertiesChangedSignal(org::banger::Net1::Manager_adaptor::INTERFACE_NAME,
-                                            {"ResolverConfigured"});
-              });
-              reply.succeed();
-            });
+        authorizeThen(who, kConfigureHost, {{"verb", enabled ? "resolver-on" : "resolver-off"}},
+                      reply, [this, reply, enabled] {
+                        const auto& config = leases_.config();
+                        leases_.ensureBridge();
+                        const int index = deps_.network->interfaceIndex(config.bridge);
+                        if (enabled) {
+                          deps_.resolver->route(index, "127.0.0.1", kDnsPort, "vm");
+                        } else {
+                          deps_.resolver->revert(index);
+                        }
+                        store_.setSetting(kResolverSetting, enabled ? "1" : "0");
+                        loop_.post([this, enabled] {
+                          if (resolverConfigured_ == enabled) return;
+                          resolverConfigured_ = enabled;
+                          emitPropertiesChangedSignal(
+                              org::banger::Net1::Manager_adaptor::INTERFACE_NAME,
+                              {"ResolverConfigured"});
+                        });
+                        reply.succeed();
+                      });
       });
 }
 

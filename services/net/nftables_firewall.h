@@ -1,4 +1,4 @@
-// Firewall through libnftables, confined to the table `inet banger`.
+// Firewall through libnftables, confined to the tables `inet banger` and `bridge banger`.
 #pragma once
 
 #include "host_network.h"
@@ -14,12 +14,10 @@ class NftablesFirewall final : public Firewall {
   NftablesFirewall(const NftablesFirewall&) = delete;
   NftablesFirewall& operator=(const NftablesFirewall&) = delete;
 
-  void rebuild(const std::string& bridge, const std::string& externalInterface,
-               const std::vector<std::string>& natAddresses) override;
+  void apply(const FirewallState& state) override;
 
-  // The ruleset text for these inputs (what rebuild() loads).
-  static std::string ruleset(const std::string& bridge, const std::string& externalInterface,
-                             const std::vector<std::string>& natAddresses);
+  // The ruleset text for a state (what apply() loads). docs/net.md explains each rule.
+  static std::string ruleset(const FirewallState& state);
 
  private:
   nft_ctx* ctx_ = nullptr;

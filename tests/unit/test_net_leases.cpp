@@ -3,6 +3,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "banger/errors.h"
 #include "harness.h"
@@ -28,12 +29,16 @@ struct FakeNetwork final : HostNetwork {
   std::string bridge;
   std::map<std::string, Link> links;
   int nextIndex = 10;
-  std::string defaultRoute = "eth0";
+  std::vector<std::string> defaultRoutes = {"eth0"};
+  std::vector<std::string>* events = nullptr;  // shared with the firewall: what came first
   bool forwarding = true;
   bool refuseDeletes = false;
   int creates = 0;
 
-  void ensureBridge(const std::string& b, Ipv4, unsigned) override { bridge = b; }
+  void ensureBridge(const std::string& b, Ipv4, unsigned) override {
+    bridge = b;
+    if (events) events->push_back("bridge");
+  }
   int createTap(const std::string& name, uid_t owner, const std::string&) override {
     EXPECT_FALSE(bridge.empty()) << "TAP created before the bridge";
     if (links.count(name)) fail(ErrorCode::Failed, "creating TAP " + name + ": exists");
@@ -64,21 +69,29 @@ struct FakeNetwork final : HostNetwork {
   int interfaceIndex(const std::string& name) override {
     return name == bridge ? 7 : links.count(name) ? links[name].index : 0;
   }
-  std::string defaultRouteInterface() override { return defaultRoute; }
+  std::vector<std::string> defaultRouteInterfaces() override { return defaultRoutes; }
   bool ipForwardingEnabled() override { return forwarding; }
   uid_t owner(const std::string& name) { return links.at(name).owner; }
   bool has(const std::string& name) { return links.count(name) != 0; }
 };
 
 struct FakeFirewall final : Firewall {
-  std::vector<std::string> nat;
-  std::string external;
-  int rebuilds = 0;
-  void rebuild(const std::string&, const std::string& ext,
-               const std::vector<std::string>& addrs) override {
-    nat = addrs;
-    external = ext;
-    ++rebuilds;
+  FirewallState state;
+  int applies = 0;
+  bool refuse = false;
+  std::vector<std::string>* events = nullptr;
+  void apply(const FirewallState& s) override {
+    if (refuse) fail(ErrorCode::Failed, "loading the nftables tables failed: no nf_tables");
+    state = s;
+    ++applies;
+    if (events) events->push_back("firewall");
+  }
+  std::vector<std::string> nat() const {
+    std::vector<std::string> out;
+    for (const auto& g : state.guests) {
+      if (g.nat) out.push_back(g.address);
+    }
+    return out;
   }
 };
 
@@ -197,17 +210,17 @@ TEST_F(Leases, NatFollowsTheDatabaseAndNeedsForwarding) {
   auto m = manager();
   m.acquire(1000, "a", true);
   const Lease b = m.acquire(1000, "b", std::nullopt);
-  EXPECT_EQ(firewall.nat, std::vector<std::string>{"172.16.0.2"});
-  EXPECT_EQ(firewall.external, "eth0");
+  EXPECT_EQ(firewall.nat(), std::vector<std::string>{"172.16.0.2"});
+  EXPECT_EQ(firewall.state.uplinks, std::vector<std::string>{"eth0"});
   m.setNat(1000, "b", true);
-  EXPECT_EQ(firewall.nat, (std::vector<std::string>{"172.16.0.2", b.address}));
+  EXPECT_EQ(firewall.nat(), (std::vector<std::string>{"172.16.0.2", b.address}));
   m.release(1000, "a");
-  EXPECT_EQ(firewall.nat, std::vector<std::string>{b.address});
+  EXPECT_EQ(firewall.nat(), std::vector<std::string>{b.address});
   network.forwarding = false;
   EXPECT_EQ(codeOf([&] { m.setNat(1000, "b", true); }), ErrorCode::Unavailable);
   EXPECT_EQ(codeOf([&] { m.acquire(1000, "c", true); }), ErrorCode::Unavailable);
   EXPECT_NO_THROW(m.setNat(1000, "b", false));  // turning it off never needs forwarding
-  EXPECT_TRUE(firewall.nat.empty());
+  EXPECT_TRUE(firewall.nat().empty());
 }
 
 TEST_F(Leases, ReconcileRestoresMissingTapsAndDeletesOnlyWhatBangerMade) {
@@ -228,7 +241,7 @@ TEST_F(Leases, ReconcileRestoresMissingTapsAndDeletesOnlyWhatBangerMade) {
   EXPECT_TRUE(network.has("bg-43")) << "a bg-* TAP banger did not make is not its to delete";
   EXPECT_TRUE(network.has("bg-44"));
   for (const auto& p : store.pool()) EXPECT_TRUE(network.has(p.tap)) << p.tap;
-  EXPECT_EQ(firewall.nat, std::vector<std::string>{"172.16.0.2"});
+  EXPECT_EQ(firewall.nat(), std::vector<std::string>{"172.16.0.2"});
   const auto before = network.links.size();
   m.reconcile();  // twice is the same as once
   EXPECT_EQ(network.links.size(), before);
@@ -298,6 +311,37 @@ TEST_F(Leases, AFailedRecordDeletesTheNewTap) {
   const auto links = network.links.size();
   EXPECT_THROW(m.acquire(1000, "b", std::nullopt), Error);
   EXPECT_EQ(network.links.size(), links);
+}
+
+TEST_F(Leases, TheFirewallIsLoadedBeforeTheBridgeAndHoldsEveryLeasesBinding) {
+  std::vector<std::string> events;
+  network.events = firewall.events = &events;
+  auto m = manager();
+  const Lease a = m.acquire(1000, "a", std::nullopt);
+  const Lease b = m.acquire(1001, "b", true);
+  ASSERT_GE(events.size(), 2U);
+  EXPECT_EQ(events[0], "firewall") << "guests were on the bridge before any rule";
+  EXPECT_EQ(events[1], "bridge");
+  ASSERT_EQ(firewall.state.guests.size(), 2U);
+  EXPECT_EQ(firewall.state.gateway.str(), "172.16.0.1");
+  const auto& g = firewall.state.guests[0];
+  EXPECT_EQ(std::tie(g.tap, g.mac, g.address, g.uid, g.nat),
+            std::tie(a.tap, a.mac, a.address, a.uid, a.nat));
+  EXPECT_EQ(firewall.nat(), std::vector<std::string>{b.address});
+  m.release(1000, "a");
+  ASSERT_EQ(firewall.state.guests.size(), 1U) << "a released lease keeps no binding";
+  EXPECT_EQ(firewall.state.guests[0].tap, b.tap);
+}
+
+TEST_F(Leases, ALeaseWhoseRulesCannotBeLoadedIsNotGiven) {
+  auto m = manager();
+  m.acquire(1000, "a", std::nullopt);
+  const auto links = network.links.size();
+  firewall.refuse = true;
+  EXPECT_EQ(codeOf([&] { m.acquire(1000, "b", std::nullopt); }), ErrorCode::Failed);
+  EXPECT_FALSE(store.find(1000, "b"));
+  EXPECT_EQ(network.links.size(), links) << "its TAP was left behind";
+  EXPECT_TRUE(store.retired().empty());
 }
 
 TEST(NetConfig, DefaultsAndErrorsNameTheKey) {
