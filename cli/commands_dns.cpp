@@ -19,8 +19,13 @@ void addDnsCommands(CLI::App& app, Context& ctx) {
     if (json) {
       std::cout << out.dump(2) << "\n";
     } else {
+      const std::string listen = out["listen_address"];
       std::cout << "zone:    " << out["zone"].get<std::string>() << "\n"
-                << "listen:  " << out["listen_address"].get<std::string>() << "\n"
+                << "listen:  "
+                << (listen.empty() ? "nothing: the host's .vm routing is not yours, or not "
+                                     "configured (see docs/dns-routing.md)"
+                                   : listen)
+                << "\n"
                 << "records: " << out["record_count"].get<uint32_t>() << "\n";
     }
     return 0;

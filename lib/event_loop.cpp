@@ -14,7 +14,7 @@
 
 namespace banger {
 
-EventLoop::EventLoop(sdbus::IConnection& connection) : connection_(connection) {
+EventLoop::EventLoop(sdbus::IConnection& connection) : connections_{&connection} {
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wakeFd_ < 0) fail(ErrorCode::Failed, std::string("eventfd: ") + std::strerror(errno));
   sigset_t mask;
@@ -64,6 +64,10 @@ void EventLoop::addFd(int fd, short events, std::function<void(short)> callback)
 
 void EventLoop::removeFd(int fd) { fds_.erase(fd); }
 
+void EventLoop::addConnection(sdbus::IConnection& connection) {
+  connections_.push_back(&connection);
+}
+
 void EventLoop::drainPosted() {
   uint64_t count;
   [[maybe_unused]] ssize_t n = read(wakeFd_, &count, sizeof count);
@@ -97,24 +101,30 @@ int EventLoop::nextTimeoutMs(int busTimeoutMs) const {
 
 void EventLoop::run() {
   while (!stopping_) {
-    while (connection_.processPendingRequest()) {
-    }
-    const auto pollData = connection_.getEventLoopPollData();
     auto& fds = pollFds_;  // reused: this runs for every wake-up of a busy server
     fds.clear();
-    fds.push_back({pollData.fd, pollData.events, 0});
+    int busTimeoutMs = -1;
+    for (auto* connection : connections_) {
+      while (connection->processPendingRequest()) {
+      }
+      const auto pollData = connection->getEventLoopPollData();
+      fds.push_back({pollData.fd, pollData.events, 0});
+      const int ms = pollData.getPollTimeout();
+      if (ms >= 0 && (busTimeoutMs < 0 || ms < busTimeoutMs)) busTimeoutMs = ms;
+    }
+    const size_t wake = fds.size();
     fds.push_back({wakeFd_, POLLIN, 0});
     if (signalFd_ >= 0) fds.push_back({signalFd_, POLLIN, 0});
     const size_t firstExtra = fds.size();
     for (const auto& [fd, entry] : fds_) fds.push_back({fd, entry.first, 0});
 
-    const int ready = poll(fds.data(), fds.size(), nextTimeoutMs(pollData.getPollTimeout()));
+    const int ready = poll(fds.data(), fds.size(), nextTimeoutMs(busTimeoutMs));
     if (ready < 0 && errno != EINTR) {
       log::error(std::string("poll failed: ") + std::strerror(errno));
       return;
     }
-    if (fds[1].revents != 0) drainPosted();
-    if (signalFd_ >= 0 && fds[2].revents != 0) {
+    if (fds[wake].revents != 0) drainPosted();
+    if (signalFd_ >= 0 && fds[wake + 1].revents != 0) {
       signalfd_siginfo info;
       [[maybe_unused]] ssize_t n = read(signalFd_, &info, sizeof info);
       log::info("stopping on signal " + std::to_string(info.ssi_signo));

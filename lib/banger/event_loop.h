@@ -37,13 +37,16 @@ class EventLoop {
   void cancelTimer(TimerId id);
   void addFd(int fd, short events, std::function<void(short revents)> callback);
   void removeFd(int fd);
+  // Another bus connection served by this thread too (banger-dns follows Net on the
+  // system bus); it must outlive the loop's run.
+  void addConnection(sdbus::IConnection& connection);
 
  private:
   void drainPosted();
   void runDueTimers();
   int nextTimeoutMs(int busTimeoutMs) const;
 
-  sdbus::IConnection& connection_;
+  std::vector<sdbus::IConnection*> connections_;  // the first is the service's own
   int wakeFd_ = -1;
   int signalFd_ = -1;
   bool stopping_ = false;

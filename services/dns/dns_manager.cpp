@@ -7,18 +7,24 @@
 
 namespace banger::dns {
 
-DnsManager::DnsManager(ServiceContext& context, std::string listenAddress, Listeners listeners)
+DnsManager::DnsManager(ServiceContext& context, DnsListening listening)
     : AdaptorInterfaces(context.connection, kRootPath),
       guard_(context.guard),
-      listenAddress_(std::move(listenAddress)),
+      listenAddress_(boundAddress(listening.listeners)),
       // Queries count as activity: the daemon stays while names are being looked up.
-      server_(context.loop, zone_, std::move(listeners),
-              [&guard = context.guard] { guard.touch(); }),
+      server_(context.loop, zone_, [&guard = context.guard] { guard.touch(); }),
       follower_(context.connection, context.loop, zone_, [this] {
         log::debug("zone now has " + std::to_string(zone_.size()) + " records");
         emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
                                     {"RecordCount"});
       }) {
+  server_.add(listening.listeners);
+  if (listening.followNetRouting) {
+    routed_ = std::make_unique<RoutedListener>(context.loop, server_, [this] {
+      emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
+                                  {"ListenAddress"});
+    });
+  }
   registerAdaptor();
 }
 
@@ -50,7 +56,9 @@ std::vector<std::string> DnsManager::Resolve(const std::string& name) {
 }
 
 std::string DnsManager::ListenAddress() {
-  return guard_("Dns1.Manager.ListenAddress", [&] { return listenAddress_; });
+  return guard_("Dns1.Manager.ListenAddress", [&] {
+    return routed_ && routed_->holding() ? routed_->address() : listenAddress_;
+  });
 }
 std::string DnsManager::Zone() {
   return guard_("Dns1.Manager.Zone", [] { return std::string(kZone); });

@@ -4,24 +4,35 @@
 #include <memory>
 
 #include "banger/daemon.h"
+#include "banger/names.h"
 #include "dns_server.h"
 #include "org.banger.Dns1.Manager_adaptor.h"
+#include "routed_listener.h"
 #include "vm_follower.h"
 #include "zone.h"
 
 namespace banger::dns {
 
-inline constexpr const char* kBusName = "org.banger.Dns";
-inline constexpr const char* kRootPath = "/org/banger/Dns";
-inline constexpr const char* kListenAddress = "127.0.0.1:42069";
+inline constexpr const char* kBusName = names::kDnsBus;
+inline constexpr const char* kRootPath = names::kDnsPath;
 inline constexpr const char* kZone = "vm";
+
+// Where the zone is served: sockets from systemd or bound to a configured address, or
+// else the routed listener Net hands over when this user owns the .vm routing.
+struct DnsListening {
+  Listeners listeners;
+  bool followNetRouting = false;
+};
 
 class DnsManager final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Manager_adaptor,
                                                          sdbus::Properties_adaptor>,
                          public Service {
  public:
-  DnsManager(ServiceContext& context, std::string listenAddress, Listeners listeners);
+  DnsManager(ServiceContext& context, DnsListening listening);
   ~DnsManager() override;
+
+  // Serving the routed listener, it must not exit when idle: resolved sends .vm there.
+  bool busy() const override { return routed_ && routed_->holding(); }
 
  private:
   std::vector<sdbus::Struct<std::string, std::string>> ListRecords() override;
@@ -31,10 +42,11 @@ class DnsManager final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Mana
   uint32_t RecordCount() override;
 
   CallGuard& guard_;
-  std::string listenAddress_;
+  std::string listenAddress_;  // of the configured sockets; the routed one is asked for
   dns::Zone zone_;
   DnsServer server_;
   VmFollower follower_;
+  std::unique_ptr<RoutedListener> routed_;
 };
 
 }  // namespace banger::dns

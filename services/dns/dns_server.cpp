@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -53,7 +54,7 @@ int bound(int type, const sockaddr_in& sa, const std::string& address) {
 }
 }  // namespace
 
-Listeners openListeners(const std::string& address) {
+Listeners passedListeners() {
   Listeners l;
   const int n = sd_listen_fds(1);
   for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
@@ -64,29 +65,41 @@ Listeners openListeners(const std::string& address) {
     } else {
       log::warning("ignoring passed fd " + std::to_string(fd) +
                    ": neither a datagram nor a listening stream socket");
-      continue;
     }
-    setNonBlocking(fd);
   }
-  if (!l.udp.empty() || !l.tcp.empty()) {
-    l.fromSocketActivation = true;
-    return l;
-  }
-  const sockaddr_in sa = parseAddress(address);
-  l.udp.push_back(bound(SOCK_DGRAM, sa, address));
-  l.tcp.push_back(bound(SOCK_STREAM, sa, address));
   return l;
 }
 
-DnsServer::DnsServer(EventLoop& loop, const Zone& zone, Listeners listeners,
-                     std::function<void()> onQuery)
-    : loop_(loop),
-      zone_(zone),
-      listeners_(std::move(listeners)),
-      onQuery_(std::move(onQuery)),
-      scratch_(kMaxMessage) {
-  for (int fd : listeners_.udp) loop_.addFd(fd, POLLIN, [this, fd](short) { serveUdp(fd); });
-  for (int fd : listeners_.tcp) loop_.addFd(fd, POLLIN, [this, fd](short) { accept(fd); });
+Listeners bindListeners(const std::string& address) {
+  const sockaddr_in sa = parseAddress(address);
+  Listeners l;
+  l.udp.push_back(bound(SOCK_DGRAM, sa, address));
+  try {
+    l.tcp.push_back(bound(SOCK_STREAM, sa, address));
+  } catch (...) {
+    close(l.udp.front());
+    throw;
+  }
+  return l;
+}
+
+std::string boundAddress(const Listeners& listeners) {
+  const int fd = !listeners.udp.empty()   ? listeners.udp.front()
+                 : !listeners.tcp.empty() ? listeners.tcp.front()
+                                          : -1;
+  sockaddr_in sa{};
+  socklen_t length = sizeof sa;
+  if (fd < 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &length) != 0 ||
+      sa.sin_family != AF_INET) {
+    return {};
+  }
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
+  return std::string(text) + ":" + std::to_string(ntohs(sa.sin_port));
+}
+
+DnsServer::DnsServer(EventLoop& loop, const Zone& zone, std::function<void()> onQuery)
+    : loop_(loop), zone_(zone), onQuery_(std::move(onQuery)), scratch_(kMaxMessage) {
   sweep();
 }
 
@@ -96,10 +109,30 @@ DnsServer::~DnsServer() {
     loop_.removeFd(fd);
     close(fd);
   }
-  for (const auto* fds : {&listeners_.udp, &listeners_.tcp}) {
+  remove(listeners_);
+}
+
+void DnsServer::add(const Listeners& listeners) {
+  for (int fd : listeners.udp) {
+    setNonBlocking(fd);
+    listeners_.udp.push_back(fd);
+    loop_.addFd(fd, POLLIN, [this, fd](short) { serveUdp(fd); });
+  }
+  for (int fd : listeners.tcp) {
+    setNonBlocking(fd);
+    listeners_.tcp.push_back(fd);
+    loop_.addFd(fd, POLLIN, [this, fd](short) { accept(fd); });
+  }
+}
+
+void DnsServer::remove(const Listeners& listeners) {
+  const Listeners gone = listeners;  // may be listeners_ itself
+  for (const auto& [fds, mine] :
+       {std::pair{&gone.udp, &listeners_.udp}, std::pair{&gone.tcp, &listeners_.tcp}}) {
     for (int fd : *fds) {
       loop_.removeFd(fd);
       close(fd);
+      mine->erase(std::remove(mine->begin(), mine->end(), fd), mine->end());
     }
   }
 }

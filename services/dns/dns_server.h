@@ -16,22 +16,30 @@ namespace banger::dns {
 struct Listeners {
   std::vector<int> udp;
   std::vector<int> tcp;
-  bool fromSocketActivation = false;
+  bool empty() const { return udp.empty() && tcp.empty(); }
 };
 
-// Sockets passed by systemd (sd_listen_fds), or else bound to `address` ("IP:PORT").
-Listeners openListeners(const std::string& address);
+// Sockets passed by systemd (sd_listen_fds); none without socket activation.
+Listeners passedListeners();
+// UDP and TCP sockets bound to `address` ("IP:PORT"); throws Unavailable naming it.
+Listeners bindListeners(const std::string& address);
+// "IP:PORT" the first of them is bound to; "" for none.
+std::string boundAddress(const Listeners& listeners);
 
 class DnsServer {
  public:
   static constexpr size_t kMaxTcpClients = 128;
   static constexpr std::chrono::seconds kTcpIdle{10};
 
-  // Takes ownership of the listening sockets; `onQuery` runs for every batch served.
-  DnsServer(EventLoop& loop, const Zone& zone, Listeners listeners, std::function<void()> onQuery);
+  // `onQuery` runs for every batch served.
+  DnsServer(EventLoop& loop, const Zone& zone, std::function<void()> onQuery);
   ~DnsServer();
   DnsServer(const DnsServer&) = delete;
   DnsServer& operator=(const DnsServer&) = delete;
+
+  // Serves these sockets, taking ownership; `remove` stops serving and closes them.
+  void add(const Listeners& listeners);
+  void remove(const Listeners& listeners);
 
  private:
   struct Client {

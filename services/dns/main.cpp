@@ -2,6 +2,8 @@
 #include <cstdlib>
 
 #include "banger/daemon.h"
+#include "banger/errors.h"
+#include "banger/log.h"
 #include "dns_manager.h"
 
 namespace banger::xml {
@@ -13,11 +15,21 @@ int main(int argc, char** argv) {
   DaemonSpec spec{"banger-dns", dns::kBusName, BusKind::User, xml::dns_interfaces,
                   "banger's DNS service (org.banger.Dns on the session bus)"};
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
-    // Sockets from banger-dns.socket when systemd passes them; otherwise it binds
-    // BANGER_DNS_LISTEN (default 127.0.0.1:42069) itself.
+    // Sockets from systemd; or BANGER_DNS_LISTEN, bound here (a failure leaves the
+    // D-Bus side serving); or else the listener Net routes .vm to, when this user owns
+    // the routing (docs/dns-routing.md).
+    dns::DnsListening listening;
+    listening.listeners = dns::passedListeners();
     const char* configured = std::getenv("BANGER_DNS_LISTEN");
-    const std::string address = configured && *configured ? configured : dns::kListenAddress;
-    auto listeners = dns::openListeners(address);
-    return std::make_unique<dns::DnsManager>(context, address, std::move(listeners));
+    if (listening.listeners.empty() && configured != nullptr && *configured != '\0') {
+      try {
+        listening.listeners = dns::bindListeners(configured);
+      } catch (const Error& e) {
+        log::error(std::string(e.what()) + "; answering on D-Bus only");
+      }
+    } else if (listening.listeners.empty()) {
+      listening.followNetRouting = true;
+    }
+    return std::make_unique<dns::DnsManager>(context, std::move(listening));
   });
 }

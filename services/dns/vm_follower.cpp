@@ -3,11 +3,12 @@
 #include <malloc.h>
 
 #include "banger/log.h"
+#include "banger/names.h"
 
 namespace banger::dns {
 namespace {
-constexpr const char* kVm = "org.banger.Vm";
-constexpr const char* kMachine = "org.banger.Vm1.Machine";
+constexpr const char* kVm = names::kVmBus;
+constexpr const char* kMachine = names::kVmMachine;
 using Interfaces = std::map<std::string, std::map<std::string, sdbus::Variant>>;
 
 template <class T>
@@ -23,7 +24,7 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
       loop_(loop),
       zone_(zone),
       changed_(std::move(changed)),
-      manager_(sdbus::createProxy(bus, kVm, "/org/banger/Vm")) {
+      manager_(sdbus::createProxy(bus, kVm, names::kVmPath)) {
   // Subscribe first, then fetch, so nothing between the two is missed.
   matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"

@@ -43,6 +43,13 @@ class HostNetwork {
   // The interfaces of the IPv4 default routes (none without a default route).
   virtual std::vector<std::string> defaultRouteInterfaces() = 0;
   virtual bool ipForwardingEnabled() = 0;
+  // UDP and listening TCP sockets bound to `at`, for the routing owner's banger-dns.
+  // Refuses a port any user could bind (ip_unprivileged_port_start); Busy when taken.
+  struct Listener {
+    int udp = -1;
+    int tcp = -1;
+  };
+  virtual Listener openDnsListener(const Ipv4Endpoint& at) = 0;
 };
 
 // What the firewall must enforce, derived whole from the lease database each time.

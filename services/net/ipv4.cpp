@@ -18,6 +18,20 @@ std::string Ipv4::str() const {
   return buffer;
 }
 
+std::optional<Ipv4Endpoint> Ipv4Endpoint::parse(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto address = Ipv4::parse(text.substr(0, colon));
+  const std::string_view digits = text.substr(colon + 1);
+  if (!address || digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const unsigned long port = std::stoul(std::string(digits));
+  if (port == 0 || port > 65535) return std::nullopt;
+  return Ipv4Endpoint{*address, static_cast<uint16_t>(port)};
+}
+
 std::optional<Ipv4Network> Ipv4Network::parse(std::string_view text) {
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;

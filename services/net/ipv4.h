@@ -16,6 +16,14 @@ struct Ipv4 {
   bool isLoopback() const { return (value >> 24) == 127; }
 };
 
+// An address and port, "127.0.0.1:42".
+struct Ipv4Endpoint {
+  Ipv4 address;
+  uint16_t port = 0;
+  static std::optional<Ipv4Endpoint> parse(std::string_view text);
+  std::string str() const { return address.str() + ":" + std::to_string(port); }
+};
+
 struct Ipv4Network {
   Ipv4 base;
   unsigned prefix = 24;

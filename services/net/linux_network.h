@@ -23,6 +23,7 @@ class LinuxNetwork final : public HostNetwork {
   int interfaceIndex(const std::string& name) override { return ifindex(name); }
   std::vector<std::string> defaultRouteInterfaces() override;
   bool ipForwardingEnabled() override;
+  Listener openDnsListener(const Ipv4Endpoint& at) override;
 
   // The ifalias every TAP banger creates carries: how a TAP leaked by a crash between
   // its creation and its record is told apart from one somebody else made.

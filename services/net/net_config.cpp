@@ -38,10 +38,18 @@ NetConfig parseNetConfig(std::string_view text, const std::string& source) {
         }
         config.fallbackNameservers.push_back(s->get());
       }
+    } else if (name == "dns_listen") {
+      const auto endpoint = Ipv4Endpoint::parse(tomlString(node, source, name));
+      if (!endpoint || !endpoint->address.isLoopback() || endpoint->port >= 1024) {
+        configError(source, name,
+                    "must be a loopback address and a port below 1024, like \"127.0.0.1:42\" "
+                    "(a higher port any local user could take first)");
+      }
+      config.dnsListen = *endpoint;
     } else {
       configError(source, name,
                   "unknown key (known: subnet, gateway, pool_size, max_leases_per_uid, "
-                  "fallback_nameservers)");
+                  "fallback_nameservers, dns_listen)");
     }
   }
   if (!gatewaySet) config.gateway = config.subnet.firstHost();

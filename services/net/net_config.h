@@ -19,6 +19,9 @@ struct NetConfig {
   uint32_t maxLeasesPerUid = 64;  // beyond it AcquireLease answers Busy
   // Handed to guests when the host has no non-loopback resolver of its own.
   std::vector<std::string> fallbackNameservers = {"1.1.1.1", "9.9.9.9"};
+  // Where resolved sends .vm queries: Net binds it and hands it to the routing owner's
+  // banger-dns. Loopback, and a port below 1024 so that no other user can take it.
+  Ipv4Endpoint dnsListen = *Ipv4Endpoint::parse("127.0.0.1:42");
 };
 
 // Throws banger::Error(InvalidArgument) naming the key.

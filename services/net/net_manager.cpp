@@ -8,8 +8,6 @@
 namespace banger::net {
 namespace {
 const std::vector<OptionKey> kAcquireKeys = {{"nat", "b"}};
-constexpr const char* kResolverSetting = "resolver_configured";
-constexpr uint16_t kDnsPort = 42069;
 }  // namespace
 
 void validateVmId(const std::string& vmId) {
@@ -33,9 +31,10 @@ NetManager::NetManager(ServiceContext& context, NetConfig config,
       deps_(std::move(dependencies)),
       store_(database),
       leases_(std::move(config), store_, *deps_.network, *deps_.firewall),
+      routing_(store_, leases_, *deps_.network, *deps_.resolver),
       authorization_(*deps_.authorizer, AuthorizationQueue::Limits{}) {
   leases_.reconcile();
-  resolverConfigured_ = store_.setting(kResolverSetting).value_or("0") == "1";
+  resolverConfigured_ = routing_.owner().has_value();
   registerAdaptor();
 }
 
@@ -143,26 +142,31 @@ void NetManager::ConfigureResolver(sdbus::Result<>&& result, bool enabled) {
       guard_, loop_, "Net1.Manager.ConfigureResolver", std::move(result), [&](const auto& reply) {
         const Caller who = caller();
         authorizeThen(who, kConfigureHost, {{"verb", enabled ? "resolver-on" : "resolver-off"}},
-                      reply, [this, reply, enabled] {
-                        const auto& config = leases_.config();
-                        leases_.ensureBridge();
-                        const int index = deps_.network->interfaceIndex(config.bridge);
-                        if (enabled) {
-                          deps_.resolver->route(index, "127.0.0.1", kDnsPort, "vm");
-                        } else {
-                          deps_.resolver->revert(index);
-                        }
-                        store_.setSetting(kResolverSetting, enabled ? "1" : "0");
-                        loop_.post([this, enabled] {
-                          if (resolverConfigured_ == enabled) return;
-                          resolverConfigured_ = enabled;
-                          emitPropertiesChangedSignal(
-                              org::banger::Net1::Manager_adaptor::INTERFACE_NAME,
-                              {"ResolverConfigured"});
-                        });
+                      reply, [this, reply, who, enabled] {
+                        routing_.configure(who.uid, enabled);
+                        loop_.post([this, enabled] { publishResolverConfigured(enabled); });
                         reply.succeed();
                       });
       });
+}
+
+void NetManager::OpenDnsListener(sdbus::Result<sdbus::UnixFd, sdbus::UnixFd>&& result) {
+  guardAsync(
+      guard_, loop_, "Net1.Manager.OpenDnsListener", std::move(result), [&](const auto& reply) {
+        const Caller who = caller();
+        authorizeThen(who, kConfigureHost, {{"verb", "dns-listener"}}, reply, [this, reply, who] {
+          const auto listener = routing_.openListener(who.uid);
+          reply.succeed(sdbus::UnixFd(listener.udp, sdbus::adopt_fd),
+                        sdbus::UnixFd(listener.tcp, sdbus::adopt_fd));
+        });
+      });
+}
+
+void NetManager::publishResolverConfigured(bool configured) {
+  if (resolverConfigured_ == configured) return;
+  resolverConfigured_ = configured;
+  emitPropertiesChangedSignal(org::banger::Net1::Manager_adaptor::INTERFACE_NAME,
+                              {"ResolverConfigured"});
 }
 
 void NetManager::scheduleTrim() {

@@ -9,17 +9,19 @@
 #include "authorizer.h"
 #include "banger/async_reply.h"
 #include "banger/daemon.h"
+#include "banger/names.h"
 #include "banger/options.h"
+#include "dns_routing.h"
 #include "lease_manager.h"
 #include "org.banger.Net1.Manager_adaptor.h"
 #include "resolver.h"
 
 namespace banger::net {
 
-inline constexpr const char* kBusName = "org.banger.Net";
-inline constexpr const char* kRootPath = "/org/banger/Net";
-inline constexpr const char* kManageLeases = "org.banger.Net.manage-leases";
-inline constexpr const char* kConfigureHost = "org.banger.Net.configure-host";
+inline constexpr const char* kBusName = names::kNetBus;
+inline constexpr const char* kRootPath = names::kNetPath;
+inline constexpr const char* kManageLeases = names::kManageLeases;
+inline constexpr const char* kConfigureHost = names::kConfigureHost;
 // Every Net call is a vm_id and a few options: anything much bigger is refused unread.
 inline constexpr MessageBudget kMessageBudget{256, 16 * 1024};
 
@@ -56,6 +58,7 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
   void SetNat(sdbus::Result<>&& result, std::string vm_id, bool enabled) override;
   void ListLeases(sdbus::Result<LeaseRows>&& result) override;
   void ConfigureResolver(sdbus::Result<>&& result, bool enabled) override;
+  void OpenDnsListener(sdbus::Result<sdbus::UnixFd, sdbus::UnixFd>&& result) override;
   std::string Bridge() override;
   std::string Subnet() override;
   std::string Gateway() override;
@@ -73,6 +76,8 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
                      std::map<std::string, std::string> details, const Reply& reply, Work work);
   template <class Reply, class Work>
   void onWorker(const Reply& reply, Work work);
+  // ResolverConfigured and its PropertiesChanged (loop thread).
+  void publishResolverConfigured(bool configured);
   // Trims the TAP pools once releases have been quiet for a while (loop thread).
   void scheduleTrim();
 
@@ -81,6 +86,7 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
   NetDependencies deps_;
   LeaseStore store_;
   LeaseManager leases_;
+  DnsRouting routing_;
   AuthorizationQueue authorization_;
   bool resolverConfigured_ = false;  // mirrored from the database, read on the loop thread
   std::optional<EventLoop::TimerId> trimTimer_;

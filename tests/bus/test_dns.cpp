@@ -250,6 +250,30 @@ TEST(DnsWithoutVm, EmptyZoneStillAnswers) {
   EXPECT_NE(r.out.find("localhost. nobody.localhost."), std::string::npos) << r.out << r.err;
 }
 
+// Another program (another user) holds the configured address first: banger-dns still
+// starts and answers on D-Bus, and says it is not listening.
+TEST(DnsWithItsAddressTaken, StillStartsAndAnswersOnDbus) {
+  BusHarness harness({60, false, false, false});
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(harness.dnsPort());
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<int> squatters;
+  for (const int type : {SOCK_DGRAM, SOCK_STREAM}) {
+    squatters.push_back(socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    ASSERT_EQ(bind(squatters.back(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  }
+  ASSERT_EQ(listen(squatters.back(), 8), 0);
+  auto bus = harness.connectSession();
+  auto dns = sdbus::createProxy(*bus, "org.banger.Dns", "/org/banger/Dns");
+  const uint32_t count = dns->getProperty("RecordCount").onInterface("org.banger.Dns1.Manager");
+  EXPECT_EQ(count, 0U);
+  const std::string listen =
+      dns->getProperty("ListenAddress").onInterface("org.banger.Dns1.Manager");
+  EXPECT_EQ(listen, "") << "it serves no socket, and must not say it does";
+  for (const int fd : squatters) close(fd);
+}
+
 TEST(DnsSocketActivation, TakesTheSocketsItIsGiven) {
   BusHarness harness({60, false, false, false});
   const uint16_t port = freeLoopbackPort();

@@ -3,6 +3,7 @@
 //   net-call acquire VM_ID [nat=true|false]   net-call release VM_ID
 //   net-call setnat VM_ID true|false           net-call list
 //   net-call resolver true|false               net-call acquire-raw VM_ID KEY s|b VALUE
+//   net-call dns-listener                      OpenDnsListener: "ok" with two fds
 //   net-call acquire-keys VM_ID N     AcquireLease with an options dictionary of N keys,
 //                                      built with sd-bus itself (sdbus-c++ would need
 //                                      gigabytes to build a million Variants)
@@ -158,6 +159,9 @@ int main(int argc, char** argv) {
                   << l.get<3>() << ":" << (l.get<4>() ? "nat" : "nonat");
       }
       std::cout << "\n";
+    } else if (verb == "dns-listener") {
+      auto [udp, tcp] = net.OpenDnsListener();
+      std::cout << (udp.isValid() && tcp.isValid() ? "ok\n" : "no descriptors\n");
     } else if (verb == "resolver") {
       net.ConfigureResolver(arg(2) == "true");
       std::cout << "ok\n";

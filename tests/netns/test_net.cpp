@@ -350,7 +350,7 @@ TEST_F(NetNs, ResolverRoutingNeedsResolvedAndUsesItsApi) {
   FakeResolved resolved(*harness);
   EXPECT_EQ(call(host.members[2].name, {"resolver", "true"}), "ok");
   const std::string index = std::to_string(link("banger0")["ifindex"].get<int>());
-  EXPECT_EQ(resolved.calls(), (std::vector<std::string>{"dns " + index, "server 2 127.0.0.1:42069",
+  EXPECT_EQ(resolved.calls(), (std::vector<std::string>{"dns " + index, "server 2 127.0.0.1:42",
                                                         "domain " + index + " vm route-only"}));
   auto bus = harness->connectSystem();
   auto net = sdbus::createProxy(*bus, "org.banger.Net", "/org/banger/Net");

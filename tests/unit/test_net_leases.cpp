@@ -10,90 +10,13 @@
 #include "lease_manager.h"
 #include "nameservers.h"
 #include "net_config.h"
+#include "net_fakes.h"
 #include "net_manager.h"
 
 using namespace banger;
 using namespace banger::net;
 
 namespace {
-
-struct FakeNetwork final : HostNetwork {
-  struct Link {
-    int index = 0;
-    uid_t owner = 0;
-    std::string kind = "tun";
-    bool tap = true;
-    bool marked = true;  // carries banger's ifalias
-    bool attached = false;
-  };
-  std::string bridge;
-  std::map<std::string, Link> links;
-  int nextIndex = 10;
-  std::vector<std::string> defaultRoutes = {"eth0"};
-  std::vector<std::string>* events = nullptr;  // shared with the firewall: what came first
-  bool forwarding = true;
-  bool refuseDeletes = false;
-  int creates = 0;
-
-  void ensureBridge(const std::string& b, Ipv4, unsigned) override {
-    bridge = b;
-    if (events) events->push_back("bridge");
-  }
-  int createTap(const std::string& name, uid_t owner, const std::string&) override {
-    EXPECT_FALSE(bridge.empty()) << "TAP created before the bridge";
-    if (links.count(name)) fail(ErrorCode::Failed, "creating TAP " + name + ": exists");
-    links[name] = Link{nextIndex++, owner};
-    ++creates;
-    return links[name].index;
-  }
-  bool deleteTap(const std::string& name, int index) override {
-    if (refuseDeletes) fail(ErrorCode::Failed, "deleting TAP " + name + ": kernel says no");
-    auto it = links.find(name);
-    if (it == links.end() || it->second.index != index || !it->second.tap) return false;
-    links.erase(it);
-    return true;
-  }
-  std::optional<LinkInfo> link(const std::string& name) override {
-    auto it = links.find(name);
-    if (it == links.end()) return std::nullopt;
-    const Link& l = it->second;
-    return LinkInfo{name, l.index, l.kind, l.tap, l.marked, l.attached};
-  }
-  std::vector<LinkInfo> linksWithPrefix(const std::string& prefix) override {
-    std::vector<LinkInfo> out;
-    for (const auto& [name, l] : links) {
-      if (name.rfind(prefix, 0) == 0) out.push_back(*link(name));
-    }
-    return out;
-  }
-  int interfaceIndex(const std::string& name) override {
-    return name == bridge ? 7 : links.count(name) ? links[name].index : 0;
-  }
-  std::vector<std::string> defaultRouteInterfaces() override { return defaultRoutes; }
-  bool ipForwardingEnabled() override { return forwarding; }
-  uid_t owner(const std::string& name) { return links.at(name).owner; }
-  bool has(const std::string& name) { return links.count(name) != 0; }
-};
-
-struct FakeFirewall final : Firewall {
-  FirewallState state;
-  int applies = 0;
-  bool refuse = false;
-  std::vector<std::string>* events = nullptr;
-  void apply(const FirewallState& s) override {
-    if (refuse) fail(ErrorCode::Failed, "loading the nftables tables failed: no nf_tables");
-    state = s;
-    ++applies;
-    if (events) events->push_back("firewall");
-  }
-  std::vector<std::string> nat() const {
-    std::vector<std::string> out;
-    for (const auto& g : state.guests) {
-      if (g.nat) out.push_back(g.address);
-    }
-    return out;
-  }
-};
 
 class Leases : public ::testing::Test {
  protected:
