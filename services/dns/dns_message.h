@@ -21,7 +21,8 @@ enum class Rcode : uint8_t {
   Refused = 5
 };
 
-inline constexpr uint16_t kTypeA = 1, kTypeNs = 2, kTypeSoa = 6, kTypeOpt = 41, kTypeAny = 255;
+inline constexpr uint16_t kTypeA = 1, kTypeNs = 2, kTypeSoa = 6, kTypeOpt = 41, kTypeIxfr = 251,
+                          kTypeAxfr = 252, kTypeAny = 255;
 inline constexpr uint16_t kClassIn = 1, kClassAny = 255;
 inline constexpr size_t kMaxMessage = 65535;
 inline constexpr size_t kMaxName = 255;

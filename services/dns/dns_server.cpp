@@ -182,15 +182,33 @@ void DnsServer::serveUdp(int fd) {
 
 void DnsServer::accept(int listenFd) {
   for (;;) {
-    const int fd = accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t length = sizeof peer;
+    const int fd = accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &length,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    if (clients_.size() >= kMaxTcpClients) {
-      close(fd);  // full: the client retries or falls back
-      continue;
+    const uint32_t source = peer.sin_family == AF_INET ? ntohl(peer.sin_addr.s_addr) : 0;
+    size_t fromSource = 0;
+    for (const auto& [other, client] : clients_) fromSource += client.source == source;
+    if (fromSource >= kMaxTcpPerSource) {
+      evictOldest(source);
+    } else if (clients_.size() >= kMaxTcpClients) {
+      evictOldest(std::nullopt);
     }
-    clients_[fd].lastActive = EventLoop::Clock::now();
+    Client& client = clients_[fd];
+    client.source = source;
+    client.since = EventLoop::Clock::now();
     loop_.addFd(fd, POLLIN, [this, fd](short revents) { serveTcp(fd, revents); });
   }
+}
+
+void DnsServer::evictOldest(std::optional<uint32_t> source) {
+  auto oldest = clients_.end();
+  for (auto it = clients_.begin(); it != clients_.end(); ++it) {
+    if (source && it->second.source != *source) continue;
+    if (oldest == clients_.end() || it->second.since < oldest->second.since) oldest = it;
+  }
+  if (oldest != clients_.end()) drop(oldest->first);
 }
 
 void DnsServer::serveTcp(int fd, short revents) {
@@ -208,40 +226,35 @@ void DnsServer::serveTcp(int fd, short revents) {
     drop(fd);
     return;
   }
-  client.lastActive = EventLoop::Clock::now();
-  client.in.insert(client.in.end(), buffer, buffer + n);
-  size_t at = 0;
-  while (client.in.size() - at >= 2) {
-    const size_t length = static_cast<size_t>(client.in[at] << 8 | client.in[at + 1]);
-    if (client.in.size() - at - 2 < length) break;
-    const size_t reply = answer(client.in.data() + at + 2, length, zone_, scratch_.data(), true);
-    if (reply == 0) {  // garbage that earns no answer: this client is done
-      drop(fd);
-      return;
-    }
-    client.out.push_back(static_cast<uint8_t>(reply >> 8));
-    client.out.push_back(static_cast<uint8_t>(reply));
-    client.out.insert(client.out.end(), scratch_.begin(),
-                      scratch_.begin() + static_cast<long>(reply));
-    at += 2 + length;
+  const bool wasMidMessage = client.session.midMessage();
+  const size_t answeredBefore = client.session.answered();
+  if (!client.session.receive(buffer, static_cast<size_t>(n), zone_, scratch_.data())) {
+    drop(fd);  // garbage that earns no answer: this client is done
+    return;
   }
-  client.in.erase(client.in.begin(), client.in.begin() + static_cast<long>(at));
+  // A new wait starts when a message starts (or all are answered); more bytes of one
+  // that has started never move its deadline.
+  if (!client.session.midMessage() || !wasMidMessage ||
+      client.session.answered() > answeredBefore) {
+    client.since = EventLoop::Clock::now();
+  }
   if (onQuery_) onQuery_();
   flush(fd, client);
 }
 
 bool DnsServer::flush(int fd, Client& client) {
-  while (!client.out.empty()) {
-    const ssize_t n = send(fd, client.out.data(), client.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (!client.session.pending().empty()) {
+    const auto& out = client.session.pending();
+    const ssize_t n = send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
     if (n <= 0) {
       drop(fd);
       return false;
     }
-    client.out.erase(client.out.begin(), client.out.begin() + n);
+    client.session.sent(static_cast<size_t>(n));
   }
   // A client that does not read its answers stops being read until it does.
-  loop_.addFd(fd, client.out.empty() ? POLLIN : POLLOUT,
+  loop_.addFd(fd, client.session.pending().empty() ? POLLIN : POLLOUT,
               [this, fd](short revents) { serveTcp(fd, revents); });
   return true;
 }
@@ -254,11 +267,11 @@ void DnsServer::drop(int fd) {
 
 void DnsServer::sweep() {
   const auto now = EventLoop::Clock::now();
-  std::vector<int> idle;
+  std::vector<int> late;
   for (const auto& [fd, client] : clients_) {
-    if (now - client.lastActive > kTcpIdle) idle.push_back(fd);
+    if (now > client.deadline()) late.push_back(fd);
   }
-  for (int fd : idle) drop(fd);
+  for (int fd : late) drop(fd);
   sweepTimer_ = loop_.addTimer(std::chrono::seconds(1), [this] { sweep(); });
 }
 

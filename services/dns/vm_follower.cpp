@@ -11,6 +11,19 @@ constexpr const char* kVm = names::kVmBus;
 constexpr const char* kMachine = names::kVmMachine;
 using Interfaces = std::map<std::string, std::map<std::string, sdbus::Variant>>;
 
+// sdbus-c++ 1.2 lets anything but its own error escape a match or reply callback into
+// sd-bus, which ends the process: whatever a signal holds is caught and logged here.
+template <class F>
+auto guarded(const char* what, F f) {
+  return [what, f = std::move(f)](auto&&... args) {
+    try {
+      f(std::forward<decltype(args)>(args)...);
+    } catch (const std::exception& e) {
+      log::warning(std::string("ignoring ") + what + " from the Vm service: " + e.what());
+    }
+  };
+}
+
 template <class T>
 void take(const std::map<std::string, sdbus::Variant>& properties, const char* key, T& into) {
   auto it = properties.find(key);
@@ -29,40 +42,40 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
   matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
       "member='InterfacesAdded'",
-      [this](sdbus::Message& m) {
+      guarded("a malformed InterfacesAdded", [this](sdbus::Message& m) {
         sdbus::ObjectPath path;
         Interfaces interfaces;
         m >> path >> interfaces;
         if (auto it = interfaces.find(kMachine); it != interfaces.end()) update(path, it->second);
-      }));
+      })));
   matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
       "member='InterfacesRemoved'",
-      [this](sdbus::Message& m) {
+      guarded("a malformed InterfacesRemoved", [this](sdbus::Message& m) {
         sdbus::ObjectPath path;
         std::vector<std::string> interfaces;
         m >> path >> interfaces;
         for (const auto& i : interfaces) {
           if (i == kMachine) forget(path);
         }
-      }));
+      })));
   matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.Properties',"
       "member='PropertiesChanged',arg0='org.banger.Vm1.Machine'",
-      [this](sdbus::Message& m) {
+      guarded("a malformed PropertiesChanged", [this](sdbus::Message& m) {
         std::string interface;
         Properties changed;
         m >> interface >> changed;
         update(m.getPath(), changed);
-      }));
+      })));
   // A new Vm service (restarted, or started later) re-adopts running machines: resync.
   matches_.push_back(bus_.addMatch(
       "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.banger.Vm'",
-      [this](sdbus::Message& m) {
+      guarded("a malformed NameOwnerChanged", [this](sdbus::Message& m) {
         std::string name, oldOwner, newOwner;
         m >> name >> oldOwner >> newOwner;
         if (!newOwner.empty()) fetchAll();
-      }));
+      })));
   fetchAll();
 }
 
@@ -71,21 +84,25 @@ void VmFollower::fetchAll() {
   manager_->callMethodAsync("GetManagedObjects")
       .onInterface("org.freedesktop.DBus.ObjectManager")
       .uponReplyInvoke([this](const sdbus::Error* error, const Objects& objects) {
-        if (error != nullptr) {
-          log::info("no machines from the Vm service (" + error->getMessage() +
-                    "); the zone stays as it is");
-          return;
-        }
-        machines_.clear();
-        for (const auto& [path, interfaces] : objects) {
-          if (auto it = interfaces.find(kMachine); it != interfaces.end()) {
-            Machine& m = machines_[path];
-            take(it->second, "Name", m.name);
-            take(it->second, "Address", m.address);
-            take(it->second, "State", m.state);
+        try {
+          if (error != nullptr) {
+            log::info("no machines from the Vm service (" + error->getMessage() +
+                      "); the zone stays as it is");
+            return;
           }
+          machines_.clear();
+          for (const auto& [path, interfaces] : objects) {
+            if (auto it = interfaces.find(kMachine); it != interfaces.end()) {
+              Machine& m = machines_[path];
+              take(it->second, "Name", m.name);
+              take(it->second, "Address", m.address);
+              take(it->second, "State", m.state);
+            }
+          }
+          rebuild();
+        } catch (const std::exception& e) {
+          log::warning(std::string("ignoring the Vm service's machines: ") + e.what());
         }
-        rebuild();
         // Parsed, the reply is megabytes for many machines (sdbus-c++ keeps a message per
         // variant); once it is freed, give the heap back so an idle server stays small.
         loop_.post([] { malloc_trim(0); });

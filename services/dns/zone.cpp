@@ -88,7 +88,8 @@ size_t answer(const uint8_t* packet, size_t size, const Zone& zone, uint8_t* out
                                 : 512;
   ResponseWriter w(out, limit);
   const bool classOk = q.qclass == kClassIn || q.qclass == kClassAny;
-  if (!q.inZone || !classOk) {
+  const bool transfer = q.qtype == kTypeAxfr || q.qtype == kTypeIxfr;  // not offered
+  if (!q.inZone || !classOk || transfer) {
     w.begin(packet, q, Rcode::Refused, false);
   } else if (q.edns && q.ednsVersion != 0) {
     w.begin(packet, q, Rcode::NoError, true);

@@ -7,8 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "banger/process.h"
 #include "dns_query.h"
@@ -19,6 +22,11 @@ using namespace banger;
 using namespace banger::test;
 
 namespace {
+
+// The server's TCP deadline, as docs/dns.md states it.
+struct DnsServerDeadlines {
+  static constexpr std::chrono::seconds message{3};
+};
 
 std::vector<uint8_t> rawQuery(const std::string& name, uint16_t qtype = 1) {
   return dnsQuery(name, qtype);
@@ -234,6 +242,69 @@ TEST_F(Dns, HostileInputGetsFormerrOrNothingAndOthersAreStillAnswered) {
   EXPECT_EQ(aRecord("web.vm"), "172.16.0.5") << "UDP still answered while a TCP client stalls";
   EXPECT_EQ(dig({"web.vm", "+tcp", "+short"}).out, "172.16.0.5\n") << "and TCP too";
   close(slow);
+}
+
+// The owner of org.banger.Vm sends signals whose arguments have the wrong types; the
+// server ignores them and keeps serving (sdbus-c++ would have ended the process).
+TEST_F(Dns, MalformedSignalsFromTheVmServiceAreIgnored) {
+  auto bus = harness->connectSession();
+  const pid_t before = nameOwnerPid(*bus, "org.banger.Dns");
+  vm->emitMalformedSignals();
+  vm->add("api", "running", "172.16.0.9");  // a well-formed one after them
+  EXPECT_TRUE(waitFor([&] { return aRecord("api.vm") == "172.16.0.9"; }, std::chrono::seconds(5)));
+  EXPECT_EQ(aRecord("web.vm"), "172.16.0.5");
+  EXPECT_EQ(nameOwnerPid(*bus, "org.banger.Dns"), before) << "banger-dns was restarted";
+}
+
+TEST_F(Dns, ZoneTransfersAreRefused) {
+  EXPECT_EQ(rcodeOf(rawQuery("vm", 252)), 5) << "AXFR";
+  EXPECT_EQ(rcodeOf(rawQuery("vm", 251)), 5) << "IXFR";
+  const auto r = dig({"vm", "AXFR"});
+  EXPECT_NE(r.out.find("; Transfer failed."), std::string::npos) << r.out;
+}
+
+// 140 clients each start a message and trickle a byte a second, never finishing it.
+// Others are still answered over TCP at once, and every trickler is closed within the
+// per-message deadline however it keeps sending.
+TEST_F(Dns, TricklingTcpClientsCannotLockOthersOut) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(harness->dnsPort());
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<int> slow;
+  const uint8_t start = 0xff;  // a length of at least 65280: the message never completes
+  for (int i = 0; i < 140; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    send(fd, &start, 1, MSG_NOSIGNAL);
+    slow.push_back(fd);
+  }
+  const auto began = std::chrono::steady_clock::now();
+  std::atomic<bool> trickling{true};
+  std::thread trickle([&] {
+    const uint8_t byte = 0;
+    while (trickling) {
+      for (const int fd : slow) send(fd, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  });
+  EXPECT_EQ(dig({"web.vm", "+tcp", "+short"}).out, "172.16.0.5\n") << "locked out";
+  const auto closedByServer = [](int fd) {
+    pollfd p{fd, POLLIN, 0};
+    char byte;
+    return poll(&p, 1, 0) == 1 && recv(fd, &byte, 1, MSG_DONTWAIT) <= 0;
+  };
+  const bool allClosed =
+      waitFor([&] { return std::all_of(slow.begin(), slow.end(), closedByServer); },
+              DnsServerDeadlines::message + std::chrono::seconds(3));
+  const auto took = std::chrono::steady_clock::now() - began;
+  trickling = false;
+  trickle.join();
+  EXPECT_TRUE(allClosed) << std::count_if(slow.begin(), slow.end(), closedByServer)
+                         << " of 140 closed";
+  EXPECT_LT(took, DnsServerDeadlines::message + std::chrono::seconds(3));
+  for (const int fd : slow) close(fd);
+  EXPECT_EQ(dig({"web.vm", "+tcp", "+short"}).out, "172.16.0.5\n");
 }
 
 TEST(DnsWithoutVm, EmptyZoneStillAnswers) {

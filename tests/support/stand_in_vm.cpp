@@ -12,6 +12,7 @@ class StandInManager final
     registerAdaptor();
   }
   ~StandInManager() { unregisterAdaptor(); }
+  sdbus::IObject& object() { return getObject(); }
 
  private:
   [[noreturn]] static void no() { fail(ErrorCode::NotSupported, "stand-in"); }
@@ -117,6 +118,21 @@ void StandInVm::set(const std::string& name, const std::string& property,
 
 void StandInVm::remove(const std::string& name) {
   onLoop([&] { machines_.erase(name); });
+}
+
+void StandInVm::emitMalformedSignals() {
+  onLoop([&] {
+    auto& manager = manager_->object();
+    auto added = manager.createSignal("org.freedesktop.DBus.ObjectManager", "InterfacesAdded");
+    added << std::string("not an object path and no dictionary");
+    added.send();
+    auto removed = manager.createSignal("org.freedesktop.DBus.ObjectManager", "InterfacesRemoved");
+    removed << uint32_t{7};
+    removed.send();
+    auto changed = manager.createSignal("org.freedesktop.DBus.Properties", "PropertiesChanged");
+    changed << std::string("org.banger.Vm1.Machine") << uint32_t{42};
+    changed.send();
+  });
 }
 
 }  // namespace banger::test

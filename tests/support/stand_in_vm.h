@@ -30,6 +30,9 @@ class StandInVm {
   void add(const std::string& name, const std::string& state, const std::string& address);
   void set(const std::string& name, const std::string& property, const std::string& value);
   void remove(const std::string& name);
+  // From the owner of org.banger.Vm: InterfacesAdded, InterfacesRemoved and
+  // PropertiesChanged whose arguments do not have the signatures they must have.
+  void emitMalformedSignals();
 
  private:
   template <class F>
