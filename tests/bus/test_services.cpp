@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <regex>
+#include <thread>
 
 #include "banger/process.h"
 #include "harness.h"
 #include "introspection.h"
+#include "test_host.h"
 
 using namespace banger;
 using namespace banger::test;
@@ -59,8 +61,11 @@ class Services : public ::testing::Test {
       GTEST_SKIP() << "needs root (a system bus the test owns, polkitd); CI runs as root";
   }
   static BusHarness* harness_;
+  TestHost& host_ = testHost();
 };
 BusHarness* Services::harness_ = nullptr;
+// Registered before main(): gtest sets environments up only if they exist by then.
+[[maybe_unused]] TestHost& registeredHost = testHost();
 
 TEST_F(Services, EachUserServiceIsActivatedByItsFirstCallAndMatchesTheContract) {
   BusHarness fresh({kIdleSec, false, false});  // nothing has been activated on it yet
@@ -272,24 +277,40 @@ TEST_F(Services, ServicesExitWhenIdleAndComeBackOnTheNextCall) {
   }
 }
 
-TEST_F(Services, PolkitdAnswersOnTheTestSystemBus) {
+// polkitd on the test bus, with the tree's action and rules installed (TestHost), decides
+// banger's actions by group: a member's process is allowed, an outsider's is not. (Root
+// would prove nothing: polkitd allows uid 0 everything.)
+TEST_F(Services, PolkitGrantsBangersActionsToMembersOnly) {
   requireRoot();
   ASSERT_TRUE(harness_->polkitRunning());
   auto bus = harness_->connectSystem();
   auto authority = sdbus::createProxy(*bus, "org.freedesktop.PolicyKit1",
                                       "/org/freedesktop/PolicyKit1/Authority");
-  sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>> subject{
-      "unix-process",
-      {{"pid", sdbus::Variant(uint32_t(getpid()))},
-       {"start-time", sdbus::Variant(uint64_t{0})},
-       {"uid", sdbus::Variant(int32_t{0})}}};
-  sdbus::Struct<bool, bool, std::map<std::string, std::string>> result;
-  authority->callMethod("CheckAuthorization")
-      .onInterface("org.freedesktop.PolicyKit1.Authority")
-      .withArguments(subject, std::string("org.freedesktop.policykit.exec"),
-                     std::map<std::string, std::string>{}, uint32_t{0}, std::string())
-      .storeResultsTo(result);
-  EXPECT_TRUE(result.get<0>()) << "root is authorized for everything";
+  const auto allowed = [&](const TestUser& user, const std::string& action) {
+    // A process of that user for polkit to look at, as it looks at a bus caller.
+    const pid_t pid = spawnBackground(
+        {"setpriv", "--reuid=" + user.name, "--regid=" + user.name, "--init-groups", "sleep", "30"},
+        {}, "/dev/null");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // past exec
+    sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>> subject{
+        "unix-process",
+        {{"pid", sdbus::Variant(static_cast<uint32_t>(pid))},
+         {"start-time", sdbus::Variant(uint64_t{0})},
+         {"uid", sdbus::Variant(static_cast<int32_t>(user.uid))}}};
+    sdbus::Struct<bool, bool, std::map<std::string, std::string>> result;
+    authority->callMethod("CheckAuthorization")
+        .onInterface("org.freedesktop.PolicyKit1.Authority")
+        .withArguments(subject, action, std::map<std::string, std::string>{}, uint32_t{0},
+                       std::string())
+        .storeResultsTo(result);
+    stopProcess(pid);
+    return result.get<0>();
+  };
+  for (const std::string action :
+       {"org.banger.Net.manage-leases", "org.banger.Net.configure-host"}) {
+    EXPECT_TRUE(allowed(host_.members[0], action)) << action << " for a member";
+    EXPECT_FALSE(allowed(host_.outsider, action)) << action << " for an outsider";
+  }
 }
 
 TEST_F(Services, DoctorPrintsItsChecksAndFailsWithoutFirecracker) {
