@@ -47,12 +47,11 @@ void AuthorizationQueue::pump() {
     ++outstanding_;
     inner_.check(next.request, [this, alive = alive_, uid, done = std::move(next.done)](
                                    Verdict verdict, const std::string& why) {
-      if (*alive) {
-        --outstanding_;
-        if (--heldByUid_[uid] == 0) heldByUid_.erase(uid);
-      }
+      if (!*alive) return;  // the service is going away; so is the caller's reply
+      --outstanding_;
+      if (--heldByUid_[uid] == 0) heldByUid_.erase(uid);
       done(verdict, why);
-      if (*alive) pump();
+      pump();
     });
   }
   pumping_ = false;
