@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +13,17 @@
 #include "resolver.h"
 
 namespace banger::net {
+
+// The error code `f` fails with; a call that succeeds fails the test.
+inline ErrorCode codeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorCode::Failed;
+}
 
 struct FakeNetwork final : HostNetwork {
   struct Link {

@@ -18,15 +18,6 @@ class Routing : public ::testing::Test {
       : store(dir.path() / "net.db"),
         leases(NetConfig{}, store, network, firewall),
         routing(store, leases, network, resolver) {}
-  ErrorCode codeOf(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.code();
-    }
-    ADD_FAILURE() << "no error";
-    return ErrorCode::Failed;
-  }
   test::TempDir dir;
   LeaseStore store;
   FakeNetwork network;

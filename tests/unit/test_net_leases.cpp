@@ -30,16 +30,6 @@ class Leases : public ::testing::Test {
   FakeFirewall firewall;
 };
 
-ErrorCode codeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorCode::Failed;
-}
-
 TEST_F(Leases, AcquireGivesAnAddressMacAndOwnedTapAndIsIdempotent) {
   auto m = manager();
   const Lease a = m.acquire(1000, "vm-a", std::nullopt);
