@@ -72,20 +72,20 @@ bool walk(sd_bus_message* m, Remaining& left) {
   }
 }
 
-}  // namespace
-
+// True when the arguments of `message`, from where it is read now, fit in `budget`; it
+// stops reading as soon as they do not.
 bool fitsBudget(sd_bus_message* message, const MessageBudget& budget) {
   Remaining left{budget.maxValues, budget.maxTextBytes};
   return walk(message, left);
 }
 
+// The sd_bus under an sdbus-c++ connection, which sdbus-c++ 1.2 does not expose.
 sd_bus* sdBusOf(sdbus::IConnection& connection) {
   auto proxy = sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
   const auto call = proxy->createMethodCall("org.freedesktop.DBus", "Ping");
   return sd_bus_message_get_bus(RawMessage::of(call));
 }
 
-namespace {
 int refuseOversized(sd_bus_message* message, void* userdata, sd_bus_error*) {
   uint8_t type = 0;
   if (sd_bus_message_get_type(message, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL) return 0;

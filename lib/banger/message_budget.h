@@ -8,8 +8,6 @@
 #include <cstddef>
 #include <functional>
 
-struct sd_bus;
-struct sd_bus_message;
 struct sd_bus_slot;
 
 namespace sdbus {
@@ -22,10 +20,6 @@ struct MessageBudget {
   size_t maxValues = 4096;            // every basic value and container, counted once
   size_t maxTextBytes = 1024 * 1024;  // strings, object paths, signatures, fixed arrays
 };
-
-// True when the arguments of `message`, from where it is read now, fit in `budget`; it
-// stops reading as soon as they do not. Leaves the read position wherever it stopped.
-bool fitsBudget(sd_bus_message* message, const MessageBudget& budget);
 
 class MessageBudgetGuard {
  public:
@@ -46,8 +40,5 @@ class MessageBudgetGuard {
   Policy policy_;
   sd_bus_slot* slot_ = nullptr;
 };
-
-// The sd_bus under an sdbus-c++ connection, which sdbus-c++ 1.2 does not expose.
-sd_bus* sdBusOf(sdbus::IConnection& connection);
 
 }  // namespace banger

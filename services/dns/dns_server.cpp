@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "banger/errors.h"
+#include "banger/listen.h"
 #include "banger/log.h"
 #include "dns_message.h"
 
@@ -38,20 +39,6 @@ sockaddr_in parseAddress(const std::string& address) {
   return sa;
 }
 
-int bound(int type, const sockaddr_in& sa, const std::string& address) {
-  const int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
-      (type == SOCK_STREAM && listen(fd, 128) != 0)) {
-    const int error = errno;
-    close(fd);
-    fail(ErrorCode::Unavailable,
-         "cannot listen on " + address + (type == SOCK_STREAM ? " (TCP): " : " (UDP): ") +
-             std::strerror(error) + "; is another banger-dns or resolver using it?");
-  }
-  return fd;
-}
 }  // namespace
 
 Listeners passedListeners() {
@@ -72,15 +59,8 @@ Listeners passedListeners() {
 
 Listeners bindListeners(const std::string& address) {
   const sockaddr_in sa = parseAddress(address);
-  Listeners l;
-  l.udp.push_back(bound(SOCK_DGRAM, sa, address));
-  try {
-    l.tcp.push_back(bound(SOCK_STREAM, sa, address));
-  } catch (...) {
-    close(l.udp.front());
-    throw;
-  }
-  return l;
+  const auto sockets = listenUdpAndTcp(ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port));
+  return Listeners{{sockets.udp}, {sockets.tcp}};
 }
 
 std::string boundAddress(const Listeners& listeners) {

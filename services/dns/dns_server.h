@@ -26,7 +26,7 @@ struct Listeners {
 
 // Sockets passed by systemd (sd_listen_fds); none without socket activation.
 Listeners passedListeners();
-// UDP and TCP sockets bound to `address` ("IP:PORT"); throws Unavailable naming it.
+// UDP and TCP sockets bound to `address` ("IP:PORT"); throws naming it.
 Listeners bindListeners(const std::string& address);
 // "IP:PORT" the first of them is bound to; "" for none.
 std::string boundAddress(const Listeners& listeners);

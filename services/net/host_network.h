@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "banger/listen.h"
 #include "ipv4.h"
 
 namespace banger::net {
@@ -45,10 +46,7 @@ class HostNetwork {
   virtual bool ipForwardingEnabled() = 0;
   // UDP and listening TCP sockets bound to `at`, for the routing owner's banger-dns.
   // Refuses a port any user could bind (ip_unprivileged_port_start); Busy when taken.
-  struct Listener {
-    int udp = -1;
-    int tcp = -1;
-  };
+  using Listener = UdpAndTcp;
   virtual Listener openDnsListener(const Ipv4Endpoint& at) = 0;
 };
 

@@ -1,18 +1,15 @@
 #include "linux_network.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_tun.h>
-#include <netinet/in.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/route.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +19,7 @@
 #include <memory>
 
 #include "banger/errors.h"
+#include "banger/listen.h"
 
 namespace banger::net {
 namespace {
@@ -216,34 +214,6 @@ bool LinuxNetwork::ipForwardingEnabled() {
 }  // namespace banger::net
 
 namespace banger::net {
-namespace {
-
-int boundSocket(int type, const Ipv4Endpoint& at) {
-  const int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) fail(ErrorCode::Failed, std::string("socket: ") + std::strerror(errno));
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(at.port);
-  sa.sin_addr.s_addr = htonl(at.address.value);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
-      (type == SOCK_STREAM && listen(fd, 128) != 0)) {
-    const int error = errno;
-    close(fd);
-    const std::string what = at.str() + (type == SOCK_STREAM ? " (TCP)" : " (UDP)");
-    if (error == EADDRINUSE) {
-      fail(ErrorCode::Busy, what +
-                                " is already in use: by your banger-dns already, or by "
-                                "another program (`sudo ss -lnptu 'sport = :" +
-                                std::to_string(at.port) + "'` shows which)");
-    }
-    fail(ErrorCode::Failed, "binding " + what + ": " + std::strerror(error));
-  }
-  return fd;
-}
-
-}  // namespace
 
 HostNetwork::Listener LinuxNetwork::openDnsListener(const Ipv4Endpoint& at) {
   std::ifstream in("/proc/sys/net/ipv4/ip_unprivileged_port_start");
@@ -255,15 +225,7 @@ HostNetwork::Listener LinuxNetwork::openDnsListener(const Ipv4Endpoint& at) {
              " on this host, so any user could bind port " + std::to_string(at.port) +
              " and answer .vm queries; set dns_listen in /etc/banger/net.toml to a lower port");
   }
-  Listener listener;
-  listener.udp = boundSocket(SOCK_DGRAM, at);
-  try {
-    listener.tcp = boundSocket(SOCK_STREAM, at);
-  } catch (...) {
-    close(listener.udp);
-    throw;
-  }
-  return listener;
+  return listenUdpAndTcp(at.address.value, at.port);
 }
 
 }  // namespace banger::net

@@ -5,6 +5,7 @@
 
 #include "banger/daemon.h"
 #include "banger/job.h"
+#include "banger/names.h"
 #include "banger/options.h"
 #include "banger/paths.h"
 #include "banger/vm_defaults.h"
@@ -12,8 +13,8 @@
 
 namespace banger::vm {
 
-inline constexpr const char* kBusName = "org.banger.Vm";
-inline constexpr const char* kRootPath = "/org/banger/Vm";
+inline constexpr const char* kBusName = names::kVmBus;
+inline constexpr const char* kRootPath = names::kVmPath;
 inline constexpr const char* kBuiltinImage = "debian-bookworm";
 inline constexpr const char* kBuiltinKernel = "debian-cloud";
 
