@@ -2,14 +2,12 @@
 # Sets banger up on this machine and runs the main job: installs the dependencies,
 # builds, installs (prefix /usr, where D-Bus, polkit and systemd look), creates the
 # "banger" group, reloads the buses and systemd, checks the host with `banger doctor`,
-# then runs `banger vm run . -- make test`. Run as root (sudo).
+# then runs `banger vm run . -- make test`. Run as root (sudo is not needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-meson setup build --prefix=/usr --buildtype=release --reconfigure 2>/dev/null ||
-  meson setup build --prefix=/usr --buildtype=release
-ninja -C build
+scripts/build-product.sh build -Dwerror=false
 meson install -C build --quiet
 
 groupadd -f --system banger

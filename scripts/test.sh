@@ -11,6 +11,20 @@ rm -rf "$build"
 meson setup "$build" --buildtype=debugoptimized
 ninja -C "$build"
 
+# The set-up command's build, warnings as errors, installed into a scratch DESTDIR: the
+# path scripts/setup.sh takes must never break unseen.
+product_build=${PRODUCT_BUILD_DIR:-build-product}
+rm -rf "$product_build"
+scripts/build-product.sh "$product_build" -Dwerror=true
+destdir=$(mktemp -d)
+trap 'rm -rf "$destdir"' EXIT
+meson install -C "$product_build" --destdir "$destdir" --quiet
+for installed in usr/bin/banger usr/libexec/banger/banger-vm usr/libexec/banger/banger-net \
+  usr/share/dbus-1/system.d/org.banger.Net.conf usr/share/polkit-1/actions/org.banger.Net.policy; do
+  [ -e "$destdir/$installed" ] || { echo "test.sh: meson install did not install /$installed" >&2; exit 1; }
+done
+"$destdir/usr/bin/banger" --version
+
 # libFuzzer targets need clang; they get their own build directory.
 fuzz_build=${FUZZ_BUILD_DIR:-build-fuzz}
 rm -rf "$fuzz_build"

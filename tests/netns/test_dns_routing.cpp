@@ -46,8 +46,9 @@ class DnsRouting : public NetNs {
   // What `dig vm SOA` gets from `endpoint` inside Net's namespace ("" for no answer).
   std::string soa(const std::string& endpoint) {
     const auto colon = endpoint.rfind(':');
-    const auto r = run({"ip", "netns", "exec", ns, "dig", "@" + endpoint.substr(0, colon), "-p",
-                        endpoint.substr(colon + 1), "+time=1", "+tries=1", "+short", "vm", "SOA"});
+    const std::string server = std::string("@").append(endpoint, 0, colon);
+    const auto r = run({"ip", "netns", "exec", ns, "dig", server, "-p", endpoint.substr(colon + 1),
+                        "+time=1", "+tries=1", "+short", "vm", "SOA"});
     return r.ok() ? r.out : "";
   }
   static bool fromBangerDns(const std::string& answer) {
