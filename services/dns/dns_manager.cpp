@@ -9,16 +9,24 @@ namespace banger::dns {
 
 DnsManager::DnsManager(ServiceContext& context, DnsListening listening)
     : AdaptorInterfaces(context.connection, kRootPath),
+      loop_(context.loop),
       guard_(context.guard),
       listenAddress_(boundAddress(listening.listeners)),
       // Queries count as activity: the daemon stays while names are being looked up.
       server_(context.loop, zone_, [&guard = context.guard] { guard.touch(); }),
-      follower_(context.connection, context.loop, zone_, [this] {
-        log::debug("zone now has " + std::to_string(zone_.size()) + " records");
-        emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
-                                    {"RecordCount"});
-      }) {
+      follower_(
+          context.connection, context.loop, zone_,
+          [this] {
+            log::debug("zone now has " + std::to_string(zone_.size()) + " records");
+            emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
+                                        {"RecordCount"});
+          },
+          [this] { serveQueries("the zone is loaded"); }) {
   server_.add(listening.listeners);
+  zoneWait_ = loop_.addTimer(kZoneLoadWait, [this] {
+    zoneWait_ = 0;
+    serveQueries("the Vm service has not answered in time; answering from what is known");
+  });
   if (listening.followNetRouting) {
     routed_ = std::make_unique<RoutedListener>(context.loop, server_, [this] {
       emitPropertiesChangedSignal(org::banger::Dns1::Manager_adaptor::INTERFACE_NAME,
@@ -28,7 +36,18 @@ DnsManager::DnsManager(ServiceContext& context, DnsListening listening)
   registerAdaptor();
 }
 
-DnsManager::~DnsManager() { unregisterAdaptor(); }
+DnsManager::~DnsManager() {
+  loop_.cancelTimer(zoneWait_);
+  unregisterAdaptor();
+}
+
+void DnsManager::serveQueries(const char* why) {
+  if (server_.started()) return;
+  log::debug(std::string("serving queries: ") + why);
+  loop_.cancelTimer(zoneWait_);
+  zoneWait_ = 0;
+  server_.start();
+}
 
 std::vector<sdbus::Struct<std::string, std::string>> DnsManager::ListRecords() {
   return guard_("Dns1.Manager.ListRecords", [&] {

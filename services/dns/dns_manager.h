@@ -40,8 +40,15 @@ class DnsManager final : public sdbus::AdaptorInterfaces<org::banger::Dns1::Mana
   std::string ListenAddress() override;
   std::string Zone() override;
   uint32_t RecordCount() override;
+  void serveQueries(const char* why);
 
+  // The first query may be what started this service: its sockets are read only once
+  // the zone holds the Vm service's machines, or after this long without an answer.
+  static constexpr std::chrono::milliseconds kZoneLoadWait{1000};
+
+  EventLoop& loop_;
   CallGuard& guard_;
+  EventLoop::TimerId zoneWait_ = 0;
   std::string listenAddress_;  // of the configured sockets; the routed one is asked for
   dns::Zone zone_;
   DnsServer server_;

@@ -93,16 +93,22 @@ DnsServer::~DnsServer() {
 }
 
 void DnsServer::add(const Listeners& listeners) {
-  for (int fd : listeners.udp) {
-    setNonBlocking(fd);
-    listeners_.udp.push_back(fd);
-    loop_.addFd(fd, POLLIN, [this, fd](short) { serveUdp(fd); });
-  }
-  for (int fd : listeners.tcp) {
-    setNonBlocking(fd);
-    listeners_.tcp.push_back(fd);
-    loop_.addFd(fd, POLLIN, [this, fd](short) { accept(fd); });
-  }
+  for (int fd : listeners.udp) setNonBlocking(fd);
+  for (int fd : listeners.tcp) setNonBlocking(fd);
+  listeners_.udp.insert(listeners_.udp.end(), listeners.udp.begin(), listeners.udp.end());
+  listeners_.tcp.insert(listeners_.tcp.end(), listeners.tcp.begin(), listeners.tcp.end());
+  if (started_) watch(listeners);
+}
+
+void DnsServer::start() {
+  if (started_) return;
+  started_ = true;
+  watch(listeners_);
+}
+
+void DnsServer::watch(const Listeners& listeners) {
+  for (int fd : listeners.udp) loop_.addFd(fd, POLLIN, [this, fd](short) { serveUdp(fd); });
+  for (int fd : listeners.tcp) loop_.addFd(fd, POLLIN, [this, fd](short) { accept(fd); });
 }
 
 void DnsServer::remove(const Listeners& listeners) {

@@ -45,8 +45,11 @@ class DnsServer {
   DnsServer& operator=(const DnsServer&) = delete;
 
   // Serves these sockets, taking ownership; `remove` stops serving and closes them.
+  // Until start(), added sockets are held unread: queries wait in their buffers.
   void add(const Listeners& listeners);
   void remove(const Listeners& listeners);
+  void start();
+  bool started() const { return started_; }
 
  private:
   struct Client {
@@ -67,6 +70,7 @@ class DnsServer {
   // Closes the connection from `source` (any, when nullopt) that has waited longest.
   void evictOldest(std::optional<uint32_t> source);
   void sweep();
+  void watch(const Listeners& listeners);
 
   EventLoop& loop_;
   const Zone& zone_;
@@ -75,6 +79,7 @@ class DnsServer {
   std::map<int, Client> clients_;
   std::vector<uint8_t> scratch_;
   EventLoop::TimerId sweepTimer_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace banger::dns

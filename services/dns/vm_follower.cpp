@@ -32,11 +32,12 @@ void take(const std::map<std::string, sdbus::Variant>& properties, const char* k
 }  // namespace
 
 VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
-                       std::function<void()> changed)
+                       std::function<void()> changed, std::function<void()> synced)
     : bus_(bus),
       loop_(loop),
       zone_(zone),
       changed_(std::move(changed)),
+      synced_(std::move(synced)),
       manager_(sdbus::createProxy(bus, kVm, names::kVmPath)) {
   // Subscribe first, then fetch, so nothing between the two is missed.
   matches_.push_back(bus_.addMatch(
@@ -88,21 +89,22 @@ void VmFollower::fetchAll() {
           if (error != nullptr) {
             log::info("no machines from the Vm service (" + error->getMessage() +
                       "); the zone stays as it is");
-            return;
-          }
-          machines_.clear();
-          for (const auto& [path, interfaces] : objects) {
-            if (auto it = interfaces.find(kMachine); it != interfaces.end()) {
-              Machine& m = machines_[path];
-              take(it->second, "Name", m.name);
-              take(it->second, "Address", m.address);
-              take(it->second, "State", m.state);
+          } else {
+            machines_.clear();
+            for (const auto& [path, interfaces] : objects) {
+              if (auto it = interfaces.find(kMachine); it != interfaces.end()) {
+                Machine& m = machines_[path];
+                take(it->second, "Name", m.name);
+                take(it->second, "Address", m.address);
+                take(it->second, "State", m.state);
+              }
             }
+            rebuild();
           }
-          rebuild();
         } catch (const std::exception& e) {
           log::warning(std::string("ignoring the Vm service's machines: ") + e.what());
         }
+        if (auto synced = std::exchange(synced_, {})) synced();
         // Parsed, the reply is megabytes for many machines (sdbus-c++ keeps a message per
         // variant); once it is freed, give the heap back so an idle server stays small.
         loop_.post([] { malloc_trim(0); });

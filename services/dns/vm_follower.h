@@ -18,8 +18,10 @@ namespace banger::dns {
 
 class VmFollower {
  public:
-  // `changed` runs (on the loop thread) after every change to the zone.
-  VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone, std::function<void()> changed);
+  // `changed` runs (on the loop thread) after every change to the zone; `synced` once,
+  // when the first answer from the Vm service (machines or an error) has been applied.
+  VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone, std::function<void()> changed,
+             std::function<void()> synced = {});
 
  private:
   struct Machine {
@@ -39,6 +41,7 @@ class VmFollower {
   EventLoop& loop_;
   Zone& zone_;
   std::function<void()> changed_;
+  std::function<void()> synced_;
   std::unique_ptr<sdbus::IProxy> manager_;
   std::map<std::string, Machine> machines_;
   std::vector<sdbus::Slot> matches_;  // unsubscribed when the follower goes

@@ -1,6 +1,7 @@
 // banger-dns as a resolver sees it (dig, raw packets, TCP) and as D-Bus clients see it,
 // fed by a stand-in Vm service on the same private session bus.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -373,6 +374,60 @@ TEST(DnsSocketActivation, TakesTheSocketsItIsGiven) {
     auto bus = harness.connectSession();
     waitFor([&] { return !nameHasOwner(*bus, "org.banger.Dns"); }, std::chrono::seconds(5));
   }
+}
+
+// A resolver's query is what starts banger-dns (socket activation): that very first
+// query must be answered from the Vm service's machines, not from an empty zone whose
+// NXDOMAIN resolvers would then cache. The wait is bounded (docs/dns.md): a Vm service
+// that does not answer within a second does not hold the answers up longer.
+TEST(DnsSocketActivation, TheQueryThatStartsItIsAnsweredFromTheVmServicesMachines) {
+  BusHarness harness({60, false, false, false});
+  StandInVm vm(harness.connectSession());
+  vm.add("web", "running", "172.16.0.5");
+
+  // The listening socket exists before the daemon, as systemd's would; the query waits
+  // in its buffer until banger-dns reads it.
+  const int listener = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t length = sizeof sa;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &length);
+  const int client = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const auto query = dnsQuery("web.vm", 1);
+  ASSERT_EQ(
+      sendto(client, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa),
+      static_cast<ssize_t>(query.size()));
+
+  // The Vm service answers, but not at once: the query is read before its machines come.
+  vm.stall(std::chrono::milliseconds(400));
+  const auto log = harness.root() / "activated-dns.log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(listener, 3);
+    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(out, 1);
+    dup2(out, 2);
+    for (const auto& [k, v] : harness.clientEnvironment()) setenv(k.c_str(), v.c_str(), 1);
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+    execl(BANGER_DNS_BIN, BANGER_DNS_BIN, "--idle-timeout", "0", "--log-level", "debug",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(listener);
+  pollfd p{client, POLLIN, 0};
+  std::vector<uint8_t> reply(512);
+  ssize_t n = -1;
+  if (poll(&p, 1, 10'000) == 1) n = recv(client, reply.data(), reply.size(), 0);
+  close(client);
+  stopProcess(pid);
+  ASSERT_GE(n, 16) << "no answer; " << readFile(log);
+  EXPECT_EQ(reply[3] & 0x0f, 0) << "the first answer is not NOERROR; " << readFile(log);
+  EXPECT_EQ(std::vector<uint8_t>(reply.begin() + n - 4, reply.begin() + n),
+            (std::vector<uint8_t>{172, 16, 0, 5}))
+      << readFile(log);
 }
 
 }  // namespace

@@ -116,6 +116,10 @@ void StandInVm::set(const std::string& name, const std::string& property,
   onLoop([&] { machines_.at(name)->setProperty(property, value); });
 }
 
+void StandInVm::stall(std::chrono::milliseconds pause) {
+  loop_.post([pause] { std::this_thread::sleep_for(pause); });
+}
+
 void StandInVm::remove(const std::string& name) {
   onLoop([&] { machines_.erase(name); });
 }

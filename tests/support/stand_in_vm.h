@@ -3,6 +3,7 @@
 // and removes. It runs on banger's EventLoop on a thread of its own.
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <map>
 #include <memory>
@@ -33,6 +34,9 @@ class StandInVm {
   // From the owner of org.banger.Vm: InterfacesAdded, InterfacesRemoved and
   // PropertiesChanged whose arguments do not have the signatures they must have.
   void emitMalformedSignals();
+  // Keeps the stand-in from answering anything for `pause`, from now on (a Vm service
+  // busy starting up); returns at once.
+  void stall(std::chrono::milliseconds pause);
 
  private:
   template <class F>
