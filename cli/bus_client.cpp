@@ -15,9 +15,7 @@ sdbus::IConnection& Buses::system() {
 void ping(Buses& buses, const ServiceAddress& service) {
   auto& bus = service.systemBus ? buses.system() : buses.user();
   auto proxy = sdbus::createProxy(bus, service.busName, service.path);
-  proxy->callMethod("Ping")
-      .onInterface("org.freedesktop.DBus.Peer")
-      .withTimeout(std::chrono::seconds(25));
+  proxy->callMethod("Ping").onInterface(names::kPeer).withTimeout(std::chrono::seconds(25));
 }
 
 }  // namespace banger::cli

@@ -7,7 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "banger/names.h"
 #include "org.banger.Dns1.Manager_proxy.h"
+#include "org.banger.Image1.Image_proxy.h"
+#include "org.banger.Image1.Kernel_proxy.h"
 #include "org.banger.Image1.Manager_proxy.h"
 #include "org.banger.Net1.Manager_proxy.h"
 #include "org.banger.Vm1.Machine_proxy.h"
@@ -48,11 +51,29 @@ class JobsClient final : public sdbus::ProxyInterfaces<Interface> {
   }
 };
 
+// A service's ObjectManager: the CLI reads GetManagedObjects and ignores the signals.
+class ObjectsClient final : public sdbus::ProxyInterfaces<sdbus::ObjectManager_proxy> {
+ public:
+  ObjectsClient(sdbus::IConnection& connection, std::string destination, std::string path)
+      : ProxyInterfaces(connection, std::move(destination), std::move(path)) {
+    registerProxy();
+  }
+  ~ObjectsClient() { unregisterProxy(); }
+
+ private:
+  void onInterfacesAdded(
+      const sdbus::ObjectPath&,
+      const std::map<std::string, std::map<std::string, sdbus::Variant>>&) override {}
+  void onInterfacesRemoved(const sdbus::ObjectPath&, const std::vector<std::string>&) override {}
+};
+
 using VmClient = JobsClient<org::banger::Vm1::Manager_proxy>;
 using MachineClient = Client<org::banger::Vm1::Machine_proxy>;
 using ImageClient = JobsClient<org::banger::Image1::Manager_proxy>;
 using NetClient = Client<org::banger::Net1::Manager_proxy>;
 using DnsClient = Client<org::banger::Dns1::Manager_proxy>;
+using ImageObjectClient = Client<org::banger::Image1::Image_proxy>;
+using KernelClient = Client<org::banger::Image1::Kernel_proxy>;
 
 // Connections are opened on first use, so commands that need no bus never touch one.
 class Buses {
@@ -60,13 +81,22 @@ class Buses {
   sdbus::IConnection& user();
   sdbus::IConnection& system();
 
-  VmClient vm() { return VmClient(user(), "org.banger.Vm", "/org/banger/Vm"); }
-  ImageClient image() { return ImageClient(user(), "org.banger.Image", "/org/banger/Image"); }
-  DnsClient dns() { return DnsClient(user(), "org.banger.Dns", "/org/banger/Dns"); }
-  MachineClient machine(const std::string& name) {
-    return MachineClient(user(), "org.banger.Vm", vm().FindMachine(name));
+  VmClient vm() { return VmClient(user(), names::kVmBus, names::kVmPath); }
+  ImageClient image() { return ImageClient(user(), names::kImageBus, names::kImagePath); }
+  ObjectsClient imageObjects() {
+    return ObjectsClient(user(), names::kImageBus, names::kImagePath);
   }
-  NetClient net() { return NetClient(system(), "org.banger.Net", "/org/banger/Net"); }
+  DnsClient dns() { return DnsClient(user(), names::kDnsBus, names::kDnsPath); }
+  MachineClient machine(const std::string& name) {
+    return MachineClient(user(), names::kVmBus, vm().FindMachine(name));
+  }
+  ImageObjectClient imageObject(const std::string& name) {
+    return ImageObjectClient(user(), names::kImageBus, image().FindImage(name));
+  }
+  KernelClient kernel(const std::string& name) {
+    return KernelClient(user(), names::kImageBus, image().FindKernel(name));
+  }
+  NetClient net() { return NetClient(system(), names::kNetBus, names::kNetPath); }
 
  private:
   std::unique_ptr<sdbus::IConnection> user_;
@@ -81,10 +111,10 @@ struct ServiceAddress {
   bool systemBus;
 };
 inline constexpr ServiceAddress kServices[] = {
-    {"vm service", "org.banger.Vm", "/org/banger/Vm", false},
-    {"image service", "org.banger.Image", "/org/banger/Image", false},
-    {"dns service", "org.banger.Dns", "/org/banger/Dns", false},
-    {"net service", "org.banger.Net", "/org/banger/Net", true},
+    {"vm service", names::kVmBus, names::kVmPath, false},
+    {"image service", names::kImageBus, names::kImagePath, false},
+    {"dns service", names::kDnsBus, names::kDnsPath, false},
+    {"net service", names::kNetBus, names::kNetPath, true},
 };
 
 // Pings a service by bus name, which starts it by D-Bus activation if it is not running.

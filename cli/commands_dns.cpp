@@ -7,16 +7,16 @@ namespace banger::cli {
 
 void addDnsCommands(CLI::App& app, Context& ctx) {
   auto* dns = app.add_subcommand("dns", "The .vm name server")->require_subcommand(1);
-  static bool json = false;
+  auto json = std::make_shared<bool>(false);
 
   auto* status = dns->add_subcommand("status", "Show where the .vm zone is served");
-  status->add_flag("--json", json, "Print JSON");
-  onRun(status, ctx, [&ctx] {
+  status->add_flag("--json", *json, "Print JSON");
+  onRun(status, ctx, [&ctx, json] {
     auto client = ctx.buses.dns();
     nlohmann::json out = {{"listen_address", client.ListenAddress()},
                           {"zone", client.Zone()},
                           {"record_count", client.RecordCount()}};
-    if (json) {
+    if (*json) {
       std::cout << out.dump(2) << "\n";
     } else {
       const std::string listen = out["listen_address"];
@@ -32,14 +32,14 @@ void addDnsCommands(CLI::App& app, Context& ctx) {
   });
 
   auto* records = dns->add_subcommand("records", "List the names the zone answers");
-  records->add_flag("--json", json, "Print JSON");
-  onRun(records, ctx, [&ctx] {
+  records->add_flag("--json", *json, "Print JSON");
+  onRun(records, ctx, [&ctx, json] {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : ctx.buses.dns().ListRecords()) {
       out.push_back({{"name", r.get<0>()}, {"address", r.get<1>()}});
-      if (!json) std::cout << r.get<0>() << "\t" << r.get<1>() << "\n";
+      if (!*json) std::cout << r.get<0>() << "\t" << r.get<1>() << "\n";
     }
-    if (json) std::cout << out.dump(2) << "\n";
+    if (*json) std::cout << out.dump(2) << "\n";
     return 0;
   });
 }

@@ -8,11 +8,7 @@ namespace {
 
 // Lists the objects of one interface under the Image service's ObjectManager.
 int listObjects(Context& ctx, const std::string& interface, bool json) {
-  auto proxy = sdbus::createProxy(ctx.buses.user(), "org.banger.Image", "/org/banger/Image");
-  std::map<sdbus::ObjectPath, std::map<std::string, std::map<std::string, sdbus::Variant>>> objects;
-  proxy->callMethod("GetManagedObjects")
-      .onInterface("org.freedesktop.DBus.ObjectManager")
-      .storeResultsTo(objects);
+  const auto objects = ctx.buses.imageObjects().GetManagedObjects();
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [path, interfaces] : objects) {
     auto it = interfaces.find(interface);
@@ -31,83 +27,102 @@ void printJob(const sdbus::ObjectPath& object, const sdbus::ObjectPath& job) {
   std::cout << std::string(object) << " (job " << std::string(job) << ")\n";
 }
 
+struct PullOptions {
+  std::string ref, name, kernelRef;
+};
+struct RegisterOptions {
+  std::string name, rootfs, kernelRef, kernelFile, initrd;
+};
+struct NamedOptions {  // show, delete
+  std::string name;
+  bool json = false;
+};
+struct ImportKernelOptions {
+  std::string name, vmlinux, initrd, modules;
+};
+
 }  // namespace
 
 void addImageCommands(CLI::App& app, Context& ctx) {
   auto* image = app.add_subcommand("image", "Pull, register and manage root filesystem images")
                     ->require_subcommand(1);
 
-  static std::string ref, name, kernelRef, kernelFile, rootfs, initrd;
   auto* pull = image->add_subcommand("pull", "Pull an image from the catalog or an OCI registry");
-  pull->add_option("REF", ref, "Catalog name (debian-bookworm) or OCI reference")->required();
-  pull->add_option("--name", name, "Local name for the image");
-  pull->add_option("--kernel-ref", kernelRef, "Kernel to boot it with");
-  onRun(pull, ctx, [&ctx] {
+  auto pulled = std::make_shared<PullOptions>();
+  pull->add_option("REF", pulled->ref, "Catalog name (debian-bookworm) or OCI reference")
+      ->required();
+  pull->add_option("--name", pulled->name, "Local name for the image");
+  pull->add_option("--kernel-ref", pulled->kernelRef, "Kernel to boot it with");
+  onRun(pull, ctx, [&ctx, pulled] {
     std::map<std::string, sdbus::Variant> options;
-    if (!name.empty()) options["name"] = name;
-    if (!kernelRef.empty()) options["kernel"] = kernelRef;
-    auto [object, job] = ctx.buses.image().Pull(ref, options);
+    if (!pulled->name.empty()) options["name"] = pulled->name;
+    if (!pulled->kernelRef.empty()) options["kernel"] = pulled->kernelRef;
+    auto [object, job] = ctx.buses.image().Pull(pulled->ref, options);
     printJob(object, job);
     return 0;
   });
 
   auto* reg = image->add_subcommand("register", "Register an existing ext4 root filesystem");
-  reg->add_option("--name", name, "Image name")->required();
-  reg->add_option("--rootfs", rootfs, "ext4 root filesystem file")
+  auto registered = std::make_shared<RegisterOptions>();
+  reg->add_option("--name", registered->name, "Image name")->required();
+  reg->add_option("--rootfs", registered->rootfs, "ext4 root filesystem file")
       ->required()
       ->check(CLI::ExistingFile);
-  auto* kr = reg->add_option("--kernel-ref", kernelRef, "Name of a known kernel");
-  auto* kf = reg->add_option("--kernel", kernelFile, "A vmlinux file")->check(CLI::ExistingFile);
+  auto* kr = reg->add_option("--kernel-ref", registered->kernelRef, "Name of a known kernel");
+  auto* kf = reg->add_option("--kernel", registered->kernelFile, "A vmlinux file")
+                 ->check(CLI::ExistingFile);
   kr->excludes(kf);
-  reg->add_option("--initrd", initrd, "An initrd file")->check(CLI::ExistingFile);
-  onRun(reg, ctx, [&ctx] {
-    if (kernelRef.empty() && kernelFile.empty()) {
+  reg->add_option("--initrd", registered->initrd, "An initrd file")->check(CLI::ExistingFile);
+  onRun(reg, ctx, [&ctx, registered] {
+    const auto& o = *registered;
+    if (o.kernelRef.empty() && o.kernelFile.empty()) {
       throw CLI::RequiredError("--kernel-ref or --kernel");
     }
-    std::map<std::string, sdbus::Variant> options{{"name", name}, {"rootfs", rootfs}};
-    if (!kernelRef.empty()) options["kernel"] = kernelRef;
-    if (!kernelFile.empty()) options["kernel_path"] = kernelFile;
-    if (!initrd.empty()) options["initrd"] = initrd;
+    std::map<std::string, sdbus::Variant> options{{"name", o.name}, {"rootfs", o.rootfs}};
+    if (!o.kernelRef.empty()) options["kernel"] = o.kernelRef;
+    if (!o.kernelFile.empty()) options["kernel_path"] = o.kernelFile;
+    if (!o.initrd.empty()) options["initrd"] = o.initrd;
     std::cout << std::string(ctx.buses.image().Register(options)) << "\n";
     return 0;
   });
 
-  static bool json = false;
   auto* list = image->add_subcommand("list", "List local images");
-  list->add_flag("--json", json, "Print JSON");
-  onRun(list, ctx, [&ctx] { return listObjects(ctx, "org.banger.Image1.Image", json); });
+  auto listed = std::make_shared<NamedOptions>();
+  list->add_flag("--json", listed->json, "Print JSON");
+  onRun(list, ctx, [&ctx, listed] { return listObjects(ctx, names::kImageImage, listed->json); });
 
   auto* show = image->add_subcommand("show", "Show one image");
-  show->add_option("NAME", name, "Image name")->required();
-  show->add_flag("--json", json, "Print JSON");
-  onRun(show, ctx, [&ctx] {
-    std::cout << std::string(ctx.buses.image().FindImage(name)) << "\n";
+  auto shown = std::make_shared<NamedOptions>();
+  show->add_option("NAME", shown->name, "Image name")->required();
+  show->add_flag("--json", shown->json, "Print JSON");
+  onRun(show, ctx, [&ctx, shown] {
+    std::cout << std::string(ctx.buses.image().FindImage(shown->name)) << "\n";
     return 0;
   });
 
   auto* del = image->add_subcommand("delete", "Delete a local image");
-  del->add_option("NAME", name, "Image name")->required();
-  onRun(del, ctx, [&ctx] {
-    auto path = ctx.buses.image().FindImage(name);
-    sdbus::createProxy(ctx.buses.user(), "org.banger.Image", path)
-        ->callMethod("Delete")
-        .onInterface("org.banger.Image1.Image");
+  auto deleted = std::make_shared<NamedOptions>();
+  del->add_option("NAME", deleted->name, "Image name")->required();
+  onRun(del, ctx, [&ctx, deleted] {
+    ctx.buses.imageObject(deleted->name).Delete();
     return 0;
   });
 
   auto* catalog =
       image->add_subcommand("catalog", "List the images banger can build or pull by name");
-  catalog->add_flag("--json", json, "Print JSON");
-  onRun(catalog, ctx, [&ctx] {
+  auto cataloged = std::make_shared<NamedOptions>();
+  catalog->add_flag("--json", cataloged->json, "Print JSON");
+  onRun(catalog, ctx, [&ctx, cataloged] {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : ctx.buses.image().Catalog()) {
       out.push_back({{"name", e.get<0>()},
                      {"kind", e.get<1>()},
                      {"description", e.get<2>()},
                      {"source", e.get<3>()}});
-      if (!json) std::cout << e.get<0>() << "\t" << e.get<1>() << "\t" << e.get<2>() << "\n";
+      if (!cataloged->json)
+        std::cout << e.get<0>() << "\t" << e.get<1>() << "\t" << e.get<2>() << "\n";
     }
-    if (json) std::cout << out.dump(2) << "\n";
+    if (cataloged->json) std::cout << out.dump(2) << "\n";
     return 0;
   });
 }
@@ -115,52 +130,54 @@ void addImageCommands(CLI::App& app, Context& ctx) {
 void addKernelCommands(CLI::App& app, Context& ctx) {
   auto* kernel =
       app.add_subcommand("kernel", "Pull, import and manage guest kernels")->require_subcommand(1);
-  static std::string name, vmlinux, initrd, modules;
-  static bool json = false;
 
   auto* pull = kernel->add_subcommand("pull", "Pull a kernel from the catalog (debian-cloud)");
-  pull->add_option("NAME", name, "Catalog kernel name")->required();
-  onRun(pull, ctx, [&ctx] {
-    auto [object, job] = ctx.buses.image().PullKernel(name, {});
+  auto pulled = std::make_shared<NamedOptions>();
+  pull->add_option("NAME", pulled->name, "Catalog kernel name")->required();
+  onRun(pull, ctx, [&ctx, pulled] {
+    auto [object, job] = ctx.buses.image().PullKernel(pulled->name, {});
     printJob(object, job);
     return 0;
   });
 
   auto* import =
       kernel->add_subcommand("import", "Import a vmlinux (and optional initrd, modules)");
-  import->add_option("--name", name, "Kernel name")->required();
-  import->add_option("--vmlinux", vmlinux, "ELF vmlinux file")
+  auto imported = std::make_shared<ImportKernelOptions>();
+  import->add_option("--name", imported->name, "Kernel name")->required();
+  import->add_option("--vmlinux", imported->vmlinux, "ELF vmlinux file")
       ->required()
       ->check(CLI::ExistingFile);
-  import->add_option("--initrd", initrd, "initrd file")->check(CLI::ExistingFile);
-  import->add_option("--modules", modules, "Modules directory")->check(CLI::ExistingDirectory);
-  onRun(import, ctx, [&ctx] {
-    std::map<std::string, sdbus::Variant> options{{"name", name}, {"vmlinux", vmlinux}};
-    if (!initrd.empty()) options["initrd"] = initrd;
-    if (!modules.empty()) options["modules"] = modules;
+  import->add_option("--initrd", imported->initrd, "initrd file")->check(CLI::ExistingFile);
+  import->add_option("--modules", imported->modules, "Modules directory")
+      ->check(CLI::ExistingDirectory);
+  onRun(import, ctx, [&ctx, imported] {
+    const auto& o = *imported;
+    std::map<std::string, sdbus::Variant> options{{"name", o.name}, {"vmlinux", o.vmlinux}};
+    if (!o.initrd.empty()) options["initrd"] = o.initrd;
+    if (!o.modules.empty()) options["modules"] = o.modules;
     std::cout << std::string(ctx.buses.image().ImportKernel(options)) << "\n";
     return 0;
   });
 
   auto* list = kernel->add_subcommand("list", "List local kernels");
-  list->add_flag("--json", json, "Print JSON");
-  onRun(list, ctx, [&ctx] { return listObjects(ctx, "org.banger.Image1.Kernel", json); });
+  auto listed = std::make_shared<NamedOptions>();
+  list->add_flag("--json", listed->json, "Print JSON");
+  onRun(list, ctx, [&ctx, listed] { return listObjects(ctx, names::kImageKernel, listed->json); });
 
   auto* show = kernel->add_subcommand("show", "Show one kernel");
-  show->add_option("NAME", name, "Kernel name")->required();
-  show->add_flag("--json", json, "Print JSON");
-  onRun(show, ctx, [&ctx] {
-    std::cout << std::string(ctx.buses.image().FindKernel(name)) << "\n";
+  auto shown = std::make_shared<NamedOptions>();
+  show->add_option("NAME", shown->name, "Kernel name")->required();
+  show->add_flag("--json", shown->json, "Print JSON");
+  onRun(show, ctx, [&ctx, shown] {
+    std::cout << std::string(ctx.buses.image().FindKernel(shown->name)) << "\n";
     return 0;
   });
 
   auto* rm = kernel->add_subcommand("rm", "Delete a local kernel");
-  rm->add_option("NAME", name, "Kernel name")->required();
-  onRun(rm, ctx, [&ctx] {
-    auto path = ctx.buses.image().FindKernel(name);
-    sdbus::createProxy(ctx.buses.user(), "org.banger.Image", path)
-        ->callMethod("Delete")
-        .onInterface("org.banger.Image1.Kernel");
+  auto removed = std::make_shared<NamedOptions>();
+  rm->add_option("NAME", removed->name, "Kernel name")->required();
+  onRun(rm, ctx, [&ctx, removed] {
+    ctx.buses.kernel(removed->name).Delete();
     return 0;
   });
 }

@@ -8,9 +8,11 @@
 #include <cstring>
 
 #include "banger/config.h"
+#include "banger/errors.h"
+#include "banger/files.h"
 #include "banger/paths.h"
-#include "banger/process.h"
 #include "banger/size.h"
+#include "banger/vm_spec.h"
 
 namespace banger::cli {
 
@@ -95,28 +97,34 @@ Check checkService(Buses& buses, const ServiceAddress& service) {
 
 std::vector<Check> checkDefaults(Buses& buses) {
   try {
-    auto [spec, provenance] = buses.vm().ResolveSpec({});
-    const auto vcpus = spec.at("vcpus").get<uint32_t>();
-    const auto memory = spec.at("memory_mib").get<uint32_t>();
-    const auto disk = spec.at("disk_bytes").get<uint64_t>();
+    using namespace spec_keys;
+    auto [resolved, provenance] = buses.vm().ResolveSpec({});
+    const VmSpec spec = VmSpec::fromVariants(resolved, "the Vm service's spec");
     return {
         {Verdict::Pass, "vm_defaults.vcpu",
-         std::to_string(vcpus) + " (" + provenance["vcpus"] + ")"},
+         std::to_string(spec.vcpus.value_or(0)) + " (" + provenance[kVcpus] + ")"},
         {Verdict::Pass, "vm_defaults.memory_mib",
-         std::to_string(memory) + " (" + provenance["memory_mib"] + ")"},
+         std::to_string(spec.memoryMib.value_or(0)) + " (" + provenance[kMemoryMib] + ")"},
         {Verdict::Pass, "vm_defaults.disk_size",
-         formatSize(disk) + " (" + provenance["disk_bytes"] + ")"},
+         formatSize(spec.diskBytes.value_or(0)) + " (" + provenance[kDiskBytes] + ")"},
     };
   } catch (const sdbus::Error& e) {
     return {{Verdict::Fail, "vm_defaults", e.getMessage()}};
+  } catch (const Error& e) {  // the service's spec does not parse: a mismatched version
+    return {{Verdict::Fail, "vm_defaults", e.what()}};
   }
 }
 }  // namespace
 
 std::vector<Check> runDoctor(const HostInspector& host, Buses& buses) {
   std::vector<Check> checks{checkArch(host), checkKvm(host), checkFirecracker(host)};
-  for (const auto& service : kServices) checks.push_back(checkService(buses, service));
-  if (checks[3].verdict == Verdict::Pass) {  // the Vm service resolves the defaults
+  bool vmAnswers = false;
+  for (const auto& service : kServices) {
+    checks.push_back(checkService(buses, service));
+    if (std::string_view(service.busName) == names::kVmBus)
+      vmAnswers = checks.back().verdict == Verdict::Pass;
+  }
+  if (vmAnswers) {  // the Vm service resolves the defaults
     for (auto& c : checkDefaults(buses)) checks.push_back(std::move(c));
   }
   return checks;

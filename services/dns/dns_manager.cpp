@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "banger/errors.h"
+#include "banger/ipv4.h"
 #include "banger/log.h"
 
 namespace banger::dns {
@@ -70,7 +71,7 @@ std::vector<std::string> DnsManager::Resolve(const std::string& name) {
     if (!address)
       fail(ErrorCode::NotFound,
            "no running machine named '" + name + "' in the ." + kZone + " zone");
-    return std::vector<std::string>{formatIpv4(*address)};
+    return std::vector<std::string>{Ipv4{*address}.str()};
   });
 }
 

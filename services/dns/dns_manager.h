@@ -15,7 +15,7 @@ namespace banger::dns {
 
 inline constexpr const char* kBusName = names::kDnsBus;
 inline constexpr const char* kRootPath = names::kDnsPath;
-inline constexpr const char* kZone = "vm";
+inline constexpr const char* kZone = names::kDnsZone;
 
 // Where the zone is served: sockets from systemd or bound to a configured address, or
 // else the routed listener Net hands over when this user owns the .vm routing.

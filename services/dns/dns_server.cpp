@@ -25,20 +25,6 @@ constexpr size_t kUdpIn = 4096;
 
 void setNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-sockaddr_in parseAddress(const std::string& address) {
-  const auto colon = address.rfind(':');
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  if (colon == std::string::npos ||
-      inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
-    fail(ErrorCode::InvalidArgument, "listen address must be IPv4:PORT, not '" + address + "'");
-  }
-  const int port = std::atoi(address.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) fail(ErrorCode::InvalidArgument, "bad port in '" + address + "'");
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  return sa;
-}
-
 }  // namespace
 
 Listeners passedListeners() {
@@ -58,8 +44,11 @@ Listeners passedListeners() {
 }
 
 Listeners bindListeners(const std::string& address) {
-  const sockaddr_in sa = parseAddress(address);
-  const auto sockets = listenUdpAndTcp(ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port));
+  const auto endpoint = Ipv4Endpoint::parse(address);
+  if (!endpoint)
+    fail(ErrorCode::InvalidArgument,
+         "listen address must be IPv4:PORT (port 1-65535), not '" + address + "'");
+  const auto sockets = listenUdpAndTcp(*endpoint);
   return Listeners{{sockets.udp}, {sockets.tcp}};
 }
 
@@ -73,9 +62,7 @@ std::string boundAddress(const Listeners& listeners) {
       sa.sin_family != AF_INET) {
     return {};
   }
-  char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(ntohs(sa.sin_port));
+  return Ipv4Endpoint{Ipv4{ntohl(sa.sin_addr.s_addr)}, ntohs(sa.sin_port)}.str();
 }
 
 DnsServer::DnsServer(EventLoop& loop, const Zone& zone, std::function<void()> onQuery)

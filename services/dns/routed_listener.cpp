@@ -18,7 +18,7 @@ RoutedListener::RoutedListener(EventLoop& loop, DnsServer& server, std::function
   // From the owner of org.banger.Net only (the proxy matches its sender): nobody else can
   // make this service let go of its listener or ask for one.
   net_->uponSignal("PropertiesChanged")
-      .onInterface("org.freedesktop.DBus.Properties")
+      .onInterface(names::kProperties)
       .call([this](const std::string& interface,
                    const std::map<std::string, sdbus::Variant>& changed,
                    const std::vector<std::string>&) {

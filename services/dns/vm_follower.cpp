@@ -2,14 +2,21 @@
 
 #include <malloc.h>
 
+#include "banger/ipv4.h"
 #include "banger/log.h"
 #include "banger/names.h"
+#include "banger/vm_name.h"
 
 namespace banger::dns {
 namespace {
 constexpr const char* kVm = names::kVmBus;
 constexpr const char* kMachine = names::kVmMachine;
 using Interfaces = std::map<std::string, std::map<std::string, sdbus::Variant>>;
+
+std::string vmSignal(const char* interface, const char* member) {
+  return std::string("type='signal',sender='") + kVm + "',interface='" + interface + "',member='" +
+         member + "'";
+}
 
 // sdbus-c++ 1.2 lets anything but its own error escape a match or reply callback into
 // sd-bus, which ends the process: whatever a signal holds is caught and logged here.
@@ -40,38 +47,37 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
       synced_(std::move(synced)),
       manager_(sdbus::createProxy(bus, kVm, names::kVmPath)) {
   // Subscribe first, then fetch, so nothing between the two is missed.
-  matches_.push_back(bus_.addMatch(
-      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
-      "member='InterfacesAdded'",
-      guarded("a malformed InterfacesAdded", [this](sdbus::Message& m) {
-        sdbus::ObjectPath path;
-        Interfaces interfaces;
-        m >> path >> interfaces;
-        if (auto it = interfaces.find(kMachine); it != interfaces.end()) update(path, it->second);
-      })));
-  matches_.push_back(bus_.addMatch(
-      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager',"
-      "member='InterfacesRemoved'",
-      guarded("a malformed InterfacesRemoved", [this](sdbus::Message& m) {
-        sdbus::ObjectPath path;
-        std::vector<std::string> interfaces;
-        m >> path >> interfaces;
-        for (const auto& i : interfaces) {
-          if (i == kMachine) forget(path);
-        }
-      })));
-  matches_.push_back(bus_.addMatch(
-      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.Properties',"
-      "member='PropertiesChanged',arg0='org.banger.Vm1.Machine'",
-      guarded("a malformed PropertiesChanged", [this](sdbus::Message& m) {
-        std::string interface;
-        Properties changed;
-        m >> interface >> changed;
-        update(m.getPath(), changed);
-      })));
+  matches_.push_back(
+      bus_.addMatch(vmSignal(names::kObjectManager, "InterfacesAdded"),
+                    guarded("a malformed InterfacesAdded", [this](sdbus::Message& m) {
+                      sdbus::ObjectPath path;
+                      Interfaces interfaces;
+                      m >> path >> interfaces;
+                      if (auto it = interfaces.find(kMachine); it != interfaces.end())
+                        update(path, it->second);
+                    })));
+  matches_.push_back(
+      bus_.addMatch(vmSignal(names::kObjectManager, "InterfacesRemoved"),
+                    guarded("a malformed InterfacesRemoved", [this](sdbus::Message& m) {
+                      sdbus::ObjectPath path;
+                      std::vector<std::string> interfaces;
+                      m >> path >> interfaces;
+                      for (const auto& i : interfaces) {
+                        if (i == kMachine) forget(path);
+                      }
+                    })));
+  matches_.push_back(
+      bus_.addMatch(vmSignal(names::kProperties, "PropertiesChanged") + ",arg0='" + kMachine + "'",
+                    guarded("a malformed PropertiesChanged", [this](sdbus::Message& m) {
+                      std::string interface;
+                      Properties changed;
+                      m >> interface >> changed;
+                      update(m.getPath(), changed);
+                    })));
   // A new Vm service (restarted, or started later) re-adopts running machines: resync.
   matches_.push_back(bus_.addMatch(
-      "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.banger.Vm'",
+      std::string("type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='") +
+          kVm + "'",
       guarded("a malformed NameOwnerChanged", [this](sdbus::Message& m) {
         std::string name, oldOwner, newOwner;
         m >> name >> oldOwner >> newOwner;
@@ -83,7 +89,7 @@ VmFollower::VmFollower(sdbus::IConnection& bus, EventLoop& loop, Zone& zone,
 void VmFollower::fetchAll() {
   using Objects = std::map<sdbus::ObjectPath, Interfaces>;
   manager_->callMethodAsync("GetManagedObjects")
-      .onInterface("org.freedesktop.DBus.ObjectManager")
+      .onInterface(names::kObjectManager)
       .uponReplyInvoke([this](const sdbus::Error* error, const Objects& objects) {
         try {
           if (error != nullptr) {
@@ -112,7 +118,7 @@ void VmFollower::fetchAll() {
 }
 
 std::optional<std::string> VmFollower::recordName(const Machine& m) {
-  if (m.state != "running" || m.name.empty() || !parseIpv4(m.address)) return std::nullopt;
+  if (m.state != "running" || !isVmName(m.name) || !Ipv4::parse(m.address)) return std::nullopt;
   return m.name;
 }
 
@@ -120,7 +126,7 @@ void VmFollower::apply(const std::optional<std::string>& before, const Machine& 
   const auto after = recordName(now);
   bool changed = false;
   if (before && before != after) changed |= zone_.remove(*before);
-  if (after) changed |= zone_.set(*after, *parseIpv4(now.address));
+  if (after) changed |= zone_.set(*after, Ipv4::parse(now.address)->value);
   if (changed && changed_) changed_();
 }
 
@@ -145,7 +151,7 @@ void VmFollower::forget(const std::string& path) {
 void VmFollower::rebuild() {
   Zone next;
   for (const auto& [path, m] : machines_) {
-    if (auto name = recordName(m)) next.set(*name, *parseIpv4(m.address));
+    if (auto name = recordName(m)) next.set(*name, Ipv4::parse(m.address)->value);
   }
   if (next.records() == zone_.records()) return;
   zone_.replace(next);

@@ -1,9 +1,8 @@
 #include "zone.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 
+#include "banger/ipv4.h"
 #include "dns_message.h"
 
 namespace banger::dns {
@@ -49,22 +48,9 @@ std::optional<uint32_t> Zone::lookup(const std::string& lowerLabel) const {
 
 std::vector<std::pair<std::string, std::string>> Zone::records() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [name, address] : records_) out.emplace_back(name, formatIpv4(address));
+  for (const auto& [name, address] : records_) out.emplace_back(name, Ipv4{address}.str());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::optional<uint32_t> parseIpv4(const std::string& text) {
-  in_addr addr{};
-  if (inet_pton(AF_INET, text.c_str(), &addr) != 1) return std::nullopt;
-  return ntohl(addr.s_addr);
-}
-
-std::string formatIpv4(uint32_t address) {
-  in_addr addr{htonl(address)};
-  char buffer[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &addr, buffer, sizeof buffer);
-  return buffer;
 }
 
 size_t answer(const uint8_t* packet, size_t size, const Zone& zone, uint8_t* out, bool tcp) {

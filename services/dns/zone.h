@@ -37,7 +37,4 @@ class Zone {
 // limit), for kOurPayload without.
 size_t answer(const uint8_t* packet, size_t size, const Zone& zone, uint8_t* out, bool tcp);
 
-std::optional<uint32_t> parseIpv4(const std::string& text);
-std::string formatIpv4(uint32_t address);
-
 }  // namespace banger::dns

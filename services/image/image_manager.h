@@ -3,13 +3,14 @@
 
 #include "banger/daemon.h"
 #include "banger/job.h"
+#include "banger/names.h"
 #include "banger/options.h"
 #include "org.banger.Image1.Manager_adaptor.h"
 
 namespace banger::image {
 
-inline constexpr const char* kBusName = "org.banger.Image";
-inline constexpr const char* kRootPath = "/org/banger/Image";
+inline constexpr const char* kBusName = names::kImageBus;
+inline constexpr const char* kRootPath = names::kImagePath;
 
 class ImageManager final
     : public sdbus::AdaptorInterfaces<org::banger::Image1::Manager_adaptor,

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "banger/ipv4.h"
 #include "banger/listen.h"
-#include "ipv4.h"
 
 namespace banger::net {
 

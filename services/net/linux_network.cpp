@@ -225,7 +225,7 @@ HostNetwork::Listener LinuxNetwork::openDnsListener(const Ipv4Endpoint& at) {
              " on this host, so any user could bind port " + std::to_string(at.port) +
              " and answer .vm queries; set dns_listen in /etc/banger/net.toml to a lower port");
   }
-  return listenUdpAndTcp(at.address.value, at.port);
+  return listenUdpAndTcp(at);
 }
 
 }  // namespace banger::net

@@ -5,7 +5,7 @@
 
 #include "banger/errors.h"
 #include "banger/files.h"
-#include "ipv4.h"
+#include "banger/ipv4.h"
 
 namespace banger::net {
 

@@ -7,7 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ipv4.h"
+#include "banger/ipv4.h"
+#include "banger/names.h"
 
 namespace banger::net {
 
@@ -21,7 +22,7 @@ struct NetConfig {
   std::vector<std::string> fallbackNameservers = {"1.1.1.1", "9.9.9.9"};
   // Where resolved sends .vm queries: Net binds it and hands it to the routing owner's
   // banger-dns. Loopback, and a port below 1024 so that no other user can take it.
-  Ipv4Endpoint dnsListen = *Ipv4Endpoint::parse("127.0.0.1:42");
+  Ipv4Endpoint dnsListen = *Ipv4Endpoint::parse(names::kDnsListenDefault);
 };
 
 // Throws banger::Error(InvalidArgument) naming the key.

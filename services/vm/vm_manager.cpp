@@ -2,14 +2,12 @@
 
 #include "banger/errors.h"
 #include "banger/options.h"
+#include "banger/vm_spec.h"
 #include "banger_build_config.h"
+#include "spec.h"
 
 namespace banger::vm {
 namespace {
-const std::vector<OptionKey> kSpecKeys = {
-    {"name", "s"},       {"image", "s"},      {"kernel", "s"}, {"vcpus", "u"},
-    {"memory_mib", "u"}, {"disk_bytes", "t"}, {"nat", "b"},    {"start", "b"},
-};
 constexpr const char* kLifecycle = "the VM lifecycle (machines, disks, Firecracker)";
 }  // namespace
 
@@ -31,7 +29,7 @@ Config VmManager::loadConfig() const {
 
 std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> VmManager::CreateVm(const VariantMap& spec) {
   return guard_("Vm1.Manager.CreateVm", [&]() -> std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> {
-    Options::parse(spec, kSpecKeys, "spec");
+    VmSpec::fromVariants(spec, "spec");
     notSupportedYet("CreateVm", kLifecycle);
   });
 }
@@ -39,45 +37,9 @@ std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> VmManager::CreateVm(const Varia
 std::tuple<VariantMap, std::map<std::string, std::string>> VmManager::ResolveSpec(
     const VariantMap& overrides) {
   return guard_("Vm1.Manager.ResolveSpec", [&] {
-    const Options flags = Options::parse(overrides, kSpecKeys, "overrides");
-    const Config config = loadConfig();
-    const VmDefaults defaults = resolveVmDefaults(config.vmDefaults, host_->facts());
-
-    VariantMap spec;
-    std::map<std::string, std::string> provenance;
-    auto put = [&](const std::string& key, sdbus::Variant value, Provenance p) {
-      spec[key] = std::move(value);
-      provenance[key] = provenanceName(p);
-    };
-    auto sized = [&](const std::string& key, auto flag, auto resolved) {
-      if (flag) {
-        put(key, sdbus::Variant(*flag), Provenance::Flag);
-      } else {
-        put(key, sdbus::Variant(resolved.value), resolved.provenance);
-      }
-    };
-    auto named = [&](const std::string& key, const std::optional<std::string>& flag,
-                     const std::optional<std::string>& configured, const char* builtin) {
-      if (flag) {
-        put(key, sdbus::Variant(*flag), Provenance::Flag);
-      } else if (configured) {
-        put(key, sdbus::Variant(*configured), Provenance::Config);
-      } else {
-        put(key, sdbus::Variant(std::string(builtin)), Provenance::Builtin);
-      }
-    };
-    if (auto name = flags.string("name")) put("name", sdbus::Variant(*name), Provenance::Flag);
-    named("image", flags.string("image"), config.defaultImage, kBuiltinImage);
-    named("kernel", flags.string("kernel"), config.defaultKernel, kBuiltinKernel);
-    sized("vcpus", flags.uint32("vcpus"), defaults.vcpu);
-    sized("memory_mib", flags.uint32("memory_mib"), defaults.memoryMib);
-    sized("disk_bytes", flags.uint64("disk_bytes"), defaults.diskBytes);
-    const auto nat = flags.boolean("nat");
-    put("nat", sdbus::Variant(nat.value_or(false)), nat ? Provenance::Flag : Provenance::Builtin);
-    const auto start = flags.boolean("start");
-    put("start", sdbus::Variant(start.value_or(true)),
-        start ? Provenance::Flag : Provenance::Builtin);
-    return std::make_tuple(spec, provenance);
+    const VmSpec flags = VmSpec::fromVariants(overrides, "overrides");
+    auto [spec, provenance] = resolveSpec(flags, loadConfig(), host_->facts());
+    return std::make_tuple(spec.toVariants(), provenance);
   });
 }
 

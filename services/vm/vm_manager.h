@@ -8,15 +8,13 @@
 #include "banger/names.h"
 #include "banger/options.h"
 #include "banger/paths.h"
-#include "banger/vm_defaults.h"
 #include "org.banger.Vm1.Manager_adaptor.h"
+#include "vm_defaults.h"
 
 namespace banger::vm {
 
 inline constexpr const char* kBusName = names::kVmBus;
 inline constexpr const char* kRootPath = names::kVmPath;
-inline constexpr const char* kBuiltinImage = "debian-bookworm";
-inline constexpr const char* kBuiltinKernel = "debian-cloud";
 
 class VmManager final
     : public sdbus::AdaptorInterfaces<org::banger::Vm1::Manager_adaptor,

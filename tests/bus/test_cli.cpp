@@ -72,6 +72,26 @@ TEST_F(Cli, RunKeepsTheRepositoryAndTheCommandApart) {
   EXPECT_EQ(r.out.rfind("spec: 1 vcpu", 0), 0U) << r.out << r.err;
 }
 
+TEST_F(Cli, RunAndCreateUsageErrorsExitTwoBeforeAnythingIsCreated) {
+  // Were a VM created, the output would start with the spec line.
+  auto r = banger({"vm", "run", "--branch", "feature"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("--branch"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("spec:"), std::string::npos) << r.out;
+  r = banger({"vm", "run", "./repo", "--from", "main"});
+  EXPECT_EQ(r.exitCode, 2) << r.out;
+  r = banger({"vm", "create", "--name", "Web_1"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("'Web_1' is not a VM name"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("spec:"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, PruneWithoutATerminalWantsForce) {
+  const auto r = banger({"vm", "prune"});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("pass --force"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, BadDiskSizeIsAUsageError) {
   const auto r = banger({"vm", "create", "--disk-size", "lots"});
   EXPECT_EQ(r.exitCode, 2);

@@ -217,6 +217,22 @@ TEST_F(Services, LaterBehaviourAnswersNotSupportedSayingSo) {
   EXPECT_NE(e.getMessage().find("CreateVm is not supported by this version"), std::string::npos);
 }
 
+TEST_F(Services, AVmNameThatIsNotADnsLabelIsRefused) {
+  auto bus = harness_->connectSession();
+  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
+  for (const char* method : {"CreateVm", "ResolveSpec"}) {
+    auto e = callError([&] {
+      vm->callMethod(method)
+          .onInterface("org.banger.Vm1.Manager")
+          .withArguments(std::map<std::string, sdbus::Variant>{
+              {"name", sdbus::Variant(std::string("web.internal"))}});
+    });
+    EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument") << method;
+    EXPECT_NE(e.getMessage().find("'web.internal' is not a VM name"), std::string::npos)
+        << e.getMessage();
+  }
+}
+
 TEST_F(Services, ResolveSpecReportsProvenance) {
   writeFile(harness_->root() / "config/config.toml", "[vm_defaults]\nmemory_mib = 3072\n");
   auto bus = harness_->connectSession();

@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "banger/files.h"
 #include "banger/process.h"
 #include "harness.h"
 

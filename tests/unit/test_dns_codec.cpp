@@ -3,11 +3,13 @@
 
 #include <vector>
 
+#include "banger/ipv4.h"
 #include "dns_message.h"
 #include "dns_query.h"
 #include "zone.h"
 
 using namespace banger::dns;
+using banger::Ipv4;
 
 namespace {
 
@@ -41,8 +43,8 @@ Reply ask(const std::vector<uint8_t>& packet, const Zone& zone, bool tcp = false
 
 Zone sampleZone() {
   Zone z;
-  z.set("web", *parseIpv4("172.16.0.5"));
-  z.set("db", *parseIpv4("172.16.0.6"));
+  z.set("web", Ipv4::parse("172.16.0.5")->value);
+  z.set("db", Ipv4::parse("172.16.0.6")->value);
   return z;
 }
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "banger/vm_defaults.h"
+#include "vm_defaults.h"
 
 using namespace banger;
 

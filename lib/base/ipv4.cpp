@@ -1,8 +1,8 @@
-#include "ipv4.h"
+#include "banger/ipv4.h"
 
 #include <arpa/inet.h>
 
-namespace banger::net {
+namespace banger {
 
 std::optional<Ipv4> Ipv4::parse(std::string_view text) {
   if (text.empty() || text.size() > 15) return std::nullopt;
@@ -55,4 +55,4 @@ std::optional<Ipv4Network> Ipv4Network::parse(std::string_view text) {
 
 std::string Ipv4Network::str() const { return base.str() + "/" + std::to_string(prefix); }
 
-}  // namespace banger::net
+}  // namespace banger

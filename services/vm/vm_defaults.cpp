@@ -1,4 +1,4 @@
-#include "banger/vm_defaults.h"
+#include "vm_defaults.h"
 
 #include <unistd.h>
 

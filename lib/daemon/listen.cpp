@@ -36,14 +36,12 @@ int bound(int type, const sockaddr_in& at, const std::string& name) {
 
 }  // namespace
 
-UdpAndTcp listenUdpAndTcp(uint32_t address, uint16_t port) {
+UdpAndTcp listenUdpAndTcp(const Ipv4Endpoint& endpoint) {
   sockaddr_in at{};
   at.sin_family = AF_INET;
-  at.sin_port = htons(port);
-  at.sin_addr.s_addr = htonl(address);
-  char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &at.sin_addr, text, sizeof text);
-  const std::string name = std::string(text) + ":" + std::to_string(port);
+  at.sin_port = htons(endpoint.port);
+  at.sin_addr.s_addr = htonl(endpoint.address.value);
+  const std::string name = endpoint.str();
   UdpAndTcp sockets;
   sockets.udp = bound(SOCK_DGRAM, at, name);
   try {

@@ -44,7 +44,4 @@ class SystemProcessRunner final : public ProcessRunner {
   ProcessResult run(const Command& command) override;
 };
 
-// Looks `program` up like execvp does; empty when not found or not executable.
-std::string findExecutable(const std::string& program, const std::string& pathVariable);
-
 }  // namespace banger

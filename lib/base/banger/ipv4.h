@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace banger::net {
+namespace banger {
 
 struct Ipv4 {
   uint32_t value = 0;  // host byte order
@@ -39,4 +39,4 @@ struct Ipv4Network {
   uint32_t hostCount() const { return (~mask()) - 1; }
 };
 
-}  // namespace banger::net
+}  // namespace banger

@@ -2,7 +2,7 @@
 // Net binds for the routing owner's banger-dns and banger-dns binds when configured to.
 #pragma once
 
-#include <cstdint>
+#include "banger/ipv4.h"
 
 namespace banger {
 
@@ -13,6 +13,6 @@ struct UdpAndTcp {
 
 // Both bound (SO_REUSEADDR), TCP listening, or neither. Throws banger::Error naming the
 // address: Busy when it is in use (and how to see by whom), Failed otherwise.
-UdpAndTcp listenUdpAndTcp(uint32_t address, uint16_t port);  // host byte order
+UdpAndTcp listenUdpAndTcp(const Ipv4Endpoint& endpoint);
 
 }  // namespace banger

@@ -1,0 +1,147 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "vm_commands.h"
+
+namespace banger::cli {
+namespace {
+
+struct ListOptions {
+  bool json = false;
+};
+struct ShowOptions {
+  std::string name;
+  bool json = false;
+};
+struct LogsOptions {
+  std::string name;
+  bool follow = false;
+};
+struct SetOptions {
+  std::string name;
+  SpecFlags spec;
+  bool noNat = false;
+};
+
+int list(Context& ctx, const ListOptions& o) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : ctx.buses.vm().ListMachines()) {
+    out.push_back({{"name", m.get<0>()}, {"state", m.get<1>()}, {"path", std::string(m.get<2>())}});
+    if (!o.json) std::cout << m.get<0>() << "\t" << m.get<1>() << "\n";
+  }
+  if (o.json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+int show(Context& ctx, const ShowOptions& o) {
+  using namespace spec_keys;
+  auto m = ctx.buses.machine(o.name);
+  nlohmann::json out = {{kName, m.Name()},
+                        {"state", m.State()},
+                        {kImage, m.Image()},
+                        {kKernel, m.Kernel()},
+                        {kVcpus, m.VCpus()},
+                        {kMemoryMib, m.MemoryMiB()},
+                        {kDiskBytes, m.DiskBytes()},
+                        {"address", m.Address()},
+                        {"hostname", m.Hostname()},
+                        {kNat, m.Nat()},
+                        {"last_error", m.LastError()}};
+  if (o.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& [k, v] : out.items())
+      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+  }
+  return 0;
+}
+
+// The console log from the fd the service hands out; with --follow, what is appended too
+// (like tail -f), until interrupted.
+int printConsole(Context& ctx, const LogsOptions& o) {
+  const sdbus::UnixFd console = ctx.buses.machine(o.name).OpenConsole();
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = read(console.get(), buffer, sizeof buffer);
+    if (n > 0) {
+      std::cout.write(buffer, n);
+      continue;
+    }
+    if (n < 0 && errno != EINTR) throw std::runtime_error("reading the console log failed");
+    if (!o.follow) break;
+    std::cout.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return 0;
+}
+
+int set(Context& ctx, const SetOptions& o) {
+  VmSpec settings = o.spec.overrides();
+  if (o.noNat) settings.nat = false;
+  ctx.buses.machine(o.name).Set(settings.toVariants());
+  return 0;
+}
+
+// A subcommand taking one VM NAME and doing `call` with its Machine object.
+CLI::App* addMachineCommand(CLI::App* vm, Context& ctx, const char* verb, const char* help,
+                            std::function<void(MachineClient&)> call) {
+  auto* sub = vm->add_subcommand(verb, help);
+  auto name = std::make_shared<std::string>();
+  sub->add_option("NAME", *name, "VM name")->required();
+  onRun(sub, ctx, [&ctx, name, call = std::move(call)] {
+    auto machine = ctx.buses.machine(*name);
+    call(machine);
+    return 0;
+  });
+  return sub;
+}
+
+}  // namespace
+
+void addVmInspectCommands(CLI::App* vm, Context& ctx) {
+  auto* listCommand = vm->add_subcommand("list", "List VMs");
+  auto listed = std::make_shared<ListOptions>();
+  listCommand->add_flag("--json", listed->json, "Print JSON");
+  onRun(listCommand, ctx, [&ctx, listed] { return list(ctx, *listed); });
+
+  auto* showCommand = vm->add_subcommand("show", "Show one VM");
+  auto shown = std::make_shared<ShowOptions>();
+  showCommand->add_option("NAME", shown->name, "VM name")->required();
+  showCommand->add_flag("--json", shown->json, "Print JSON");
+  onRun(showCommand, ctx, [&ctx, shown] { return show(ctx, *shown); });
+
+  auto* ssh = addMachineCommand(vm, ctx, "ssh", "Open a shell (or run -- CMD) in a VM over SSH",
+                                [](MachineClient& m) {
+                                  auto [user, host, port, identity, knownHosts] = m.SshTarget();
+                                  std::cout << user << "@" << host << ":" << port << "\n";
+                                });
+  ssh->footer("Everything after -- is the command to run in the VM.");
+  ssh->preparse_callback([&ctx](size_t) { ctx.takesRemoteCommand = true; });
+
+  auto* logs = vm->add_subcommand("logs", "Show a VM's serial console log");
+  auto logged = std::make_shared<LogsOptions>();
+  logs->add_option("NAME", logged->name, "VM name")->required();
+  logs->add_flag("-f,--follow", logged->follow, "Follow the log");
+  onRun(logs, ctx, [&ctx, logged] { return printConsole(ctx, *logged); });
+
+  addMachineCommand(vm, ctx, "stats", "Show a VM's resource use", [](MachineClient& m) {
+    for (const auto& [k, v] : m.Stats()) std::cout << k << "\n";
+  });
+  addMachineCommand(vm, ctx, "ports", "Show the ports a VM listens on", [](MachineClient& m) {
+    for (const auto& p : m.Ports())
+      std::cout << p.get<0>() << " " << p.get<1>() << ":" << p.get<2>() << "\n";
+  });
+
+  auto* setCommand = vm->add_subcommand("set", "Change a VM's size or NAT");
+  auto setOptions = std::make_shared<SetOptions>();
+  setCommand->add_option("NAME", setOptions->name, "VM name")->required();
+  setOptions->spec.add(setCommand, false);
+  setCommand->add_flag("--no-nat", setOptions->noNat, "Turn NAT off");
+  onRun(setCommand, ctx, [&ctx, setOptions] { return set(ctx, *setOptions); });
+}
+
+}  // namespace banger::cli
