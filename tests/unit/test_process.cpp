@@ -5,11 +5,23 @@
 #include "banger/size.h"
 #include "banger/worker_pool.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
+#include "harness.h"
+
 using namespace banger;
+using banger::test::readFile;
+using banger::test::TempDir;
+using banger::test::waitFor;
 
 TEST(Process, CapturesOutputAndExitCode) {
   SystemProcessRunner runner;
@@ -88,4 +100,129 @@ TEST(WorkerPool, RefusesWorkBeyondItsQueue) {
   hold.unlock();
   while (pool.pending() != 0) std::this_thread::yield();
   EXPECT_EQ(finished, 2);
+}
+
+// A program's output as stream() hands it over, line by line, as it comes.
+struct Lines {
+  std::mutex mutex;
+  std::vector<std::string> out, err;
+  OutputSink sink() {
+    return {[this](std::string_view l) {
+              std::lock_guard lock(mutex);
+              out.emplace_back(l);
+            },
+            [this](std::string_view l) {
+              std::lock_guard lock(mutex);
+              err.emplace_back(l);
+            }};
+  }
+  size_t outCount() {
+    std::lock_guard lock(mutex);
+    return out.size();
+  }
+};
+
+TEST(ProcessStream, HandsOverLinesAsTheyArrive) {
+  SystemProcessRunner runner;
+  Lines lines;
+  std::atomic<bool> sawFirstEarly{false};
+  std::thread watcher([&] {
+    // The first line is there while the program still sleeps before the second.
+    for (int i = 0; i < 200 && !sawFirstEarly; ++i) {
+      if (lines.outCount() == 1) sawFirstEarly = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const auto r = runner.stream(
+      {{"sh", "-c", "echo one; sleep 0.5; printf 'two\\nthree'; echo oops >&2; exit 4"}},
+      lines.sink());
+  watcher.join();
+  EXPECT_TRUE(sawFirstEarly);
+  EXPECT_EQ(r.exitCode, 4);
+  EXPECT_EQ(lines.out, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(lines.err, (std::vector<std::string>{"oops"}));
+  EXPECT_TRUE(r.out.empty()) << "streamed output is not also kept";
+}
+
+TEST(ProcessStream, AnEndlessLineArrivesInBoundedPieces) {
+  SystemProcessRunner runner;
+  Lines lines;
+  const auto r =
+      runner.stream({{"sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"}}, lines.sink());
+  EXPECT_TRUE(r.ok());
+  size_t total = 0;
+  for (const auto& piece : lines.out) {
+    EXPECT_LE(piece.size(), OutputSink::kMaxLine);
+    total += piece.size();
+  }
+  EXPECT_EQ(total, 200000U);
+}
+
+// Cancel ends the whole process group: SIGTERM first, and SIGKILL for what ignores it.
+TEST(ProcessStream, CancelEndsTheProgramAndItsChildren) {
+  SystemProcessRunner runner;
+  TempDir dir;
+  const auto pidFile = dir.path() / "child.pid";
+  Command c{{"sh", "-c",
+             "trap '' TERM; sleep 30 & echo $! > " + pidFile.string() + "; echo started; wait"}};
+  c.killGrace = std::chrono::milliseconds(300);
+  std::atomic<bool> cancel{false};
+  Lines lines;
+  OutputSink sink = lines.sink();
+  sink.stdoutLine = [&](std::string_view l) {
+    if (l == "started") cancel = true;
+  };
+  const auto began = std::chrono::steady_clock::now();
+  const auto r = runner.stream(c, sink, &cancel);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
+  EXPECT_TRUE(r.canceled);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.termSignal, SIGKILL) << "the shell ignores SIGTERM";
+  const pid_t grandchild = std::stoi(readFile(pidFile));
+  EXPECT_TRUE(waitFor([&] { return kill(grandchild, 0) != 0; }, std::chrono::seconds(5)))
+      << "the program's own child outlived the cancel";
+}
+
+TEST(ProcessStream, TimeoutSendsTermFirst) {
+  SystemProcessRunner runner;
+  Command c{{"sleep", "30"}};
+  c.timeout = std::chrono::milliseconds(200);
+  Lines lines;
+  const auto r = runner.stream(c, lines.sink());
+  EXPECT_TRUE(r.timedOut);
+  EXPECT_EQ(r.termSignal, SIGTERM);
+}
+
+TEST(ProcessDetached, OutlivesNothingItWasNotGivenAndRunsInItsOwnSession) {
+  SystemProcessRunner runner;
+  TempDir dir;
+  // Not close-on-exec, and numbered well above 3: a careless spawn would pass it on.
+  const int leaked = fcntl(STDERR_FILENO, F_DUPFD, 50);
+  int given[2];
+  ASSERT_EQ(pipe(given), 0);
+  DetachedCommand c;
+  c.argv = {"sh", "-c",
+            "echo sid=$(cut -d' ' -f6 /proc/self/stat) pid=$$; ls /proc/self/fd; echo hi >&3"};
+  c.fds = {given[1]};
+  c.logFile = (dir.path() / "log").string();
+  const pid_t pid = runner.startDetached(c);
+  close(given[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char buffer[8] = {};
+  EXPECT_EQ(read(given[0], buffer, sizeof buffer), 3);
+  EXPECT_EQ(std::string(buffer), "hi\n");
+  const std::string log = readFile(dir.path() / "log");
+  // ls itself runs in the same session; its fds: 0-2, 3, and the one it opens to list.
+  std::istringstream words(log);
+  std::string first, second;
+  words >> first >> second;
+  EXPECT_EQ(first, "sid=" + second.substr(4)) << "not a session leader: " << log;
+  std::vector<int> fds;
+  for (std::string fd; words >> fd;) fds.push_back(std::stoi(fd));
+  EXPECT_LE(fds.size(), 5U) << log;
+  EXPECT_EQ(std::count(fds.begin(), fds.end(), leaked), 0) << "fd " << leaked << " leaked";
+  close(leaked);
+  close(given[0]);
 }
