@@ -5,6 +5,20 @@
 
 namespace banger {
 
+std::string_view jobStateName(JobState state) {
+  switch (state) {
+    case JobState::Running:
+      return "running";
+    case JobState::Succeeded:
+      return "succeeded";
+    case JobState::Failed:
+      return "failed";
+    case JobState::Canceled:
+      return "canceled";
+  }
+  return "failed";
+}
+
 struct JobContext::Shared {
   uint32_t id = 0;
   EventLoop* loop = nullptr;
@@ -78,7 +92,7 @@ void JobObject::Cancel() {
            "job " + std::to_string(record_.id) +
                " was started by another user; only they or root may cancel it");
     }
-    if (record_.state == "running") shared_->canceled = true;
+    if (record_.state == JobState::Running) shared_->canceled = true;
   });
 }
 
@@ -110,19 +124,20 @@ sdbus::ObjectPath JobManager::start(const std::string& operation, const sdbus::O
   // Queue first: if the pool refuses, nothing has been published.
   pool_.submit([shared, work = std::move(work)] {
     JobContext context(shared);
-    std::string state = "succeeded", errorName, errorMessage;
+    JobState state = JobState::Succeeded;
+    std::string errorName, errorMessage;
     try {
       work(context);
     } catch (const Error& e) {
-      state = e.code() == ErrorCode::Canceled ? "canceled" : "failed";
+      state = e.code() == ErrorCode::Canceled ? JobState::Canceled : JobState::Failed;
       errorName = e.name();
       errorMessage = e.what();
     } catch (const std::exception& e) {
-      state = "failed";
+      state = JobState::Failed;
       errorName = banger::errorName(ErrorCode::Failed);
       errorMessage = e.what();
     } catch (...) {
-      state = "failed";
+      state = JobState::Failed;
       errorName = banger::errorName(ErrorCode::Failed);
       errorMessage = "unknown error";
     }
@@ -180,7 +195,7 @@ void JobManager::flushProgress(uint32_t id) {
                                 {"Progress", "CompletedBytes", "TotalBytes"});
 }
 
-void JobManager::finish(uint32_t id, const std::string& state, const std::string& errorName,
+void JobManager::finish(uint32_t id, JobState state, const std::string& errorName,
                         const std::string& errorMessage) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
@@ -189,13 +204,14 @@ void JobManager::finish(uint32_t id, const std::string& state, const std::string
   record.state = state;
   record.errorName = errorName;
   record.errorMessage = errorMessage;
-  if (state == "succeeded" && record.totalBytes == 0) record.progress = 1.0;
+  if (state == JobState::Succeeded && record.totalBytes == 0) record.progress = 1.0;
   it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME,
                                 {"State", "ErrorName", "ErrorMessage", "Progress"});
-  it->second->emitFinished(state, errorName, errorMessage);
+  const std::string stateName(jobStateName(state));
+  it->second->emitFinished(stateName, errorName, errorMessage);
   const sdbus::ObjectPath path = it->second->getObjectPath();
-  if (signals_.jobRemoved) signals_.jobRemoved(id, path, state);
-  if (state == "failed") {
+  if (signals_.jobRemoved) signals_.jobRemoved(id, path, stateName);
+  if (state == JobState::Failed) {
     log::warning("job " + std::to_string(id) + " (" + record.operation +
                  ") failed: " + errorMessage);
   }

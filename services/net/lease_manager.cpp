@@ -118,10 +118,7 @@ void LeaseManager::ensureBridge() {
 Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bool> nat) {
   if (auto existing = store_.find(uid, vmId)) {
     restoreTap(*existing);
-    if (nat && *nat != existing->nat) {
-      setNat(uid, vmId, *nat);
-      existing->nat = *nat;
-    }
+    if (nat) changeNat(*existing, *nat);
     return *existing;
   }
   if (store_.countFor(uid) >= config_.maxLeasesPerUid) {
@@ -188,10 +185,15 @@ void LeaseManager::release(uid_t uid, const std::string& vmId) {
 }
 
 void LeaseManager::setNat(uid_t uid, const std::string& vmId, bool enabled) {
-  const Lease lease = lookup(uid, vmId);
+  Lease lease = lookup(uid, vmId);
+  changeNat(lease, enabled);
+}
+
+void LeaseManager::changeNat(Lease& lease, bool enabled) {
   if (enabled) requireForwarding();
   if (lease.nat == enabled) return;
-  store_.setNat(uid, vmId, enabled);
+  store_.setNat(lease.uid, lease.vmId, enabled);
+  lease.nat = enabled;
   applyFirewall();
 }
 

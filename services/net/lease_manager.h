@@ -46,6 +46,8 @@ class LeaseManager {
 
  private:
   Lease lookup(uid_t uid, const std::string& vmId);
+  // Records and applies `enabled` for `lease` (updated in place); the one NAT path.
+  void changeNat(Lease& lease, bool enabled);
   Ipv4 freeAddress();
   std::string freeTapName();
   // The link `name` when it is a TAP banger made: recorded as `index`, or marked.

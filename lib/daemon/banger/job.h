@@ -25,6 +25,10 @@ namespace banger {
 
 class JobManager;
 
+// Job1.State (DESIGN §3), with its one name table.
+enum class JobState { Running, Succeeded, Failed, Canceled };
+std::string_view jobStateName(JobState state);  // "running", "succeeded", ...
+
 // What a running job's work function sees, on its worker thread.
 class JobContext {
  public:
@@ -73,7 +77,7 @@ class JobObject final : public PublishedObject<org::banger::Job1_adaptor> {
     double progress = -1;
     uint64_t completedBytes = 0;
     uint64_t totalBytes = 0;
-    std::string state = "running";
+    JobState state = JobState::Running;
     std::string errorName;
     std::string errorMessage;
     uint32_t startedByUid = 0;
@@ -97,7 +101,7 @@ class JobObject final : public PublishedObject<org::banger::Job1_adaptor> {
   double Progress() override { return record_.progress; }
   uint64_t CompletedBytes() override { return record_.completedBytes; }
   uint64_t TotalBytes() override { return record_.totalBytes; }
-  std::string State() override { return record_.state; }
+  std::string State() override { return std::string(jobStateName(record_.state)); }
   std::string ErrorName() override { return record_.errorName; }
   std::string ErrorMessage() override { return record_.errorMessage; }
   uint32_t StartedByUid() override { return record_.startedByUid; }
@@ -127,7 +131,7 @@ class JobManager {
   friend class JobContext;
   void flushProgress(uint32_t id);
   void applyStage(uint32_t id, const std::string& stage, const std::string& detail);
-  void finish(uint32_t id, const std::string& state, const std::string& errorName,
+  void finish(uint32_t id, JobState state, const std::string& errorName,
               const std::string& errorMessage);
 
   sdbus::IConnection& connection_;
