@@ -19,6 +19,7 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::submit(std::function<void()> task) {
+  if (threads_.empty()) fail(ErrorCode::Failed, "this service runs no background work");
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= capacity_) {

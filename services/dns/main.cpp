@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   using namespace banger;
   DaemonSpec spec{"banger-dns", dns::kBusName, BusKind::User, xml::dns_interfaces,
                   "banger's DNS service (org.banger.Dns on the session bus)"};
+  spec.workerThreads = 0;  // everything it does is on the event loop
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
     // Sockets from systemd; or BANGER_DNS_LISTEN, bound here (a failure leaves the
     // D-Bus side serving); or else the listener Net routes .vm to, when this user owns

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   DaemonSpec spec{"banger-net", net::kBusName, BusKind::System, xml::net_interfaces,
                   "banger's network service (org.banger.Net on the system bus)"};
   spec.budget = net::kMessageBudget;
+  spec.workerThreads = 1;  // host changes are serialised (NetManager)
+  spec.workQueueCapacity = 256;
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
     const auto paths = SystemPaths::resolve(processEnvironment());
     auto config = net::loadNetConfig(paths.netConfigFile);

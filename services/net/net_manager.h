@@ -83,6 +83,9 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
 
   CallGuard& guard_;
   EventLoop& loop_;
+  // The runtime's pool, one thread (main.cpp): host changes run one at a time, in order.
+  // runDaemon drains it before this object goes.
+  WorkerPool& worker_;
   NetDependencies deps_;
   LeaseStore store_;
   LeaseManager leases_;
@@ -90,7 +93,6 @@ class NetManager final : public sdbus::AdaptorInterfaces<org::banger::Net1::Mana
   AuthorizationQueue authorization_;
   bool resolverConfigured_ = false;  // mirrored from the database, read on the loop thread
   std::optional<EventLoop::TimerId> trimTimer_;
-  WorkerPool worker_{1, 256};  // declared last: drained before the rest goes
 };
 
 }  // namespace banger::net

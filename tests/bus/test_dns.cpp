@@ -255,6 +255,14 @@ TEST_F(Dns, MalformedSignalsFromTheVmServiceAreIgnored) {
   EXPECT_EQ(nameOwnerPid(*bus, "org.banger.Dns"), before) << "banger-dns was restarted";
 }
 
+TEST_F(Dns, ServesOnOneThread) {
+  // All of it is on the event loop: no worker pool is started for nothing.
+  auto bus = harness->connectSession();
+  const std::string status =
+      readFile("/proc/" + std::to_string(nameOwnerPid(*bus, "org.banger.Dns")) + "/status");
+  EXPECT_NE(status.find("\nThreads:\t1\n"), std::string::npos) << status;
+}
+
 TEST_F(Dns, ZoneTransfersAreRefused) {
   EXPECT_EQ(rcodeOf(rawQuery("vm", 252)), 5) << "AXFR";
   EXPECT_EQ(rcodeOf(rawQuery("vm", 251)), 5) << "IXFR";

@@ -52,6 +52,8 @@ TEST_F(NetNs, UnderItsUnitsCredentialsNetHoldsExactlyItsAmbientCapabilities) {
   EXPECT_EQ(hex("CapPrm"), granted);
   EXPECT_EQ(hex("CapBnd"), UnitCredentials::mask(unit.boundingSet));
   EXPECT_EQ(status.at("NoNewPrivs"), "1");
+  // TasksMax=16 in its unit: the event loop and the one worker of the runtime, no more.
+  EXPECT_EQ(status.at("Threads"), "2");
   EXPECT_EQ(call("", {"release", "vm-caps"}), "ok");
   EXPECT_EQ(call("", {"list"}), "ok");
 }
