@@ -116,6 +116,12 @@ int runDaemon(int argc, char** argv, const DaemonSpec& spec, const ServiceFactor
     }
     return 0;
   } catch (const sdbus::Error& e) {
+    if (e.getName() == "org.freedesktop.DBus.Error.Disconnected") {
+      // The bus itself went away (the session ended, or the bus was restarted): nothing
+      // is left to serve, and nothing went wrong here.
+      log::info("the bus connection closed; exiting");
+      return 0;
+    }
     log::error("D-Bus failure: " + e.getName() + ": " + e.getMessage() +
                (spec.bus == BusKind::System
                     ? " (is the system bus policy for " + spec.busName +

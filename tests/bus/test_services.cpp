@@ -1,6 +1,7 @@
 // The four daemons on private buses, started by D-Bus activation from the project's own
 // activation templates, with the project's system-bus policy and the real polkitd.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <regex>
@@ -215,6 +216,42 @@ TEST_F(Services, LaterBehaviourAnswersNotSupportedSayingSo) {
   });
   EXPECT_EQ(e.getName(), "org.banger.Error.NotSupported");
   EXPECT_NE(e.getMessage().find("CreateVm is not supported by this version"), std::string::npos);
+}
+
+// A session that ends takes its bus with it: the daemons on it exit cleanly, without an
+// error in the journal.
+TEST(BusGoesAway, DaemonsExitCleanlyWhenTheirBusCloses) {
+  TempDir dir;
+  const std::string address = "unix:path=" + (dir.path() / "bus").string();
+  const pid_t bus = spawnBackground(
+      {"dbus-daemon", "--session", "--nofork", "--address=" + address}, {}, dir.path() / "bus.log");
+  ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir.path() / "bus"); },
+                      std::chrono::seconds(10)));
+  std::map<std::string, pid_t> daemons;
+  for (const auto& [name, binary] : {std::pair{"vm", BANGER_VM_BIN}, {"dns", BANGER_DNS_BIN}}) {
+    daemons[name] =
+        spawnBackground({binary, "--idle-timeout", "0"},
+                        {{"DBUS_SESSION_BUS_ADDRESS", address},
+                         {"HOME", dir.path().string()},
+                         {"BANGER_DNS_LISTEN", "127.0.0.1:" + std::to_string(freeLoopbackPort())}},
+                        dir.path() / (std::string(name) + ".log"));
+  }
+  for (const auto& [name, pid] : daemons) {
+    const auto log = dir.path() / (name + ".log");
+    ASSERT_TRUE(waitFor([&] { return readFile(log).find("serving") != std::string::npos; },
+                        std::chrono::seconds(10)))
+        << readFile(log);
+  }
+  stopProcess(bus);
+  for (const auto& [name, pid] : daemons) {
+    int status = -1;
+    const bool exited =
+        waitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::seconds(10));
+    const std::string log = readFile(dir.path() / (name + ".log"));
+    ASSERT_TRUE(exited) << name << " still runs without its bus: " << log;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << name << ": " << log;
+    EXPECT_EQ(log.find(" error: "), std::string::npos) << log;
+  }
 }
 
 TEST_F(Services, AVmNameThatIsNotADnsLabelIsRefused) {
