@@ -89,6 +89,18 @@ struct FileActions {
   ~FileActions() { posix_spawn_file_actions_destroy(&actions); }
 };
 
+// `verb` says what failed: "run", "start".
+pid_t spawn(SpawnArguments& args, const FileActions& files, const SpawnAttributes& attributes,
+            const char* verb) {
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, args.program.c_str(), &files.actions, &attributes.attr,
+                             args.argv.data(), args.envp.data());
+  if (rc != 0)
+    fail(ErrorCode::Failed,
+         std::string("cannot ") + verb + " " + args.program + ": " + std::strerror(rc));
+  return pid;
+}
+
 // Splits a pipe's bytes into lines for a sink, or captures them whole.
 class OutputChannel {
  public:
@@ -129,12 +141,7 @@ ProcessResult execute(const Command& command, OutputChannel& outChannel, OutputC
   posix_spawn_file_actions_adddup2(&files.actions, err.fds[1], 2);
   if (!command.workingDirectory.empty())
     posix_spawn_file_actions_addchdir_np(&files.actions, command.workingDirectory.c_str());
-  SpawnAttributes attributes(POSIX_SPAWN_SETPGROUP);
-
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args.program.c_str(), &files.actions, &attributes.attr,
-                             args.argv.data(), args.envp.data());
-  if (rc != 0) fail(ErrorCode::Failed, "cannot run " + args.program + ": " + std::strerror(rc));
+  const pid_t pid = spawn(args, files, SpawnAttributes(POSIX_SPAWN_SETPGROUP), "run");
   in.closeEnd(0);
   out.closeEnd(1);
   err.closeEnd(1);
@@ -246,12 +253,7 @@ pid_t SystemProcessRunner::startDetached(const DetachedCommand& command) {
   posix_spawn_file_actions_addclosefrom_np(&files.actions, 3 + passed);
   if (!command.workingDirectory.empty())
     posix_spawn_file_actions_addchdir_np(&files.actions, command.workingDirectory.c_str());
-  SpawnAttributes attributes(POSIX_SPAWN_SETSID);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args.program.c_str(), &files.actions, &attributes.attr,
-                             args.argv.data(), args.envp.data());
-  if (rc != 0) fail(ErrorCode::Failed, "cannot start " + args.program + ": " + std::strerror(rc));
-  return pid;
+  return spawn(args, files, SpawnAttributes(POSIX_SPAWN_SETSID), "start");
 }
 
 }  // namespace banger
