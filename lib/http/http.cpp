@@ -2,11 +2,11 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
 #include <memory>
 #include <mutex>
 
 #include "banger/errors.h"
+#include "banger/text.h"
 
 namespace banger::http {
 namespace {
@@ -14,12 +14,6 @@ namespace {
 void initCurlOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return text;
 }
 
 std::string trim(std::string_view text) {
@@ -45,7 +39,8 @@ struct Transfer {
     }
     const auto colon = line.find(':');
     if (colon != std::string_view::npos)
-      response.headers[lower(std::string(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+      response.headers[asciiLower(std::string(line.substr(0, colon)))] =
+          trim(line.substr(colon + 1));
     return line.size();
   }
 

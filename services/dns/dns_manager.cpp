@@ -1,10 +1,9 @@
 #include "dns_manager.h"
 
-#include <algorithm>
-
 #include "banger/errors.h"
 #include "banger/ipv4.h"
 #include "banger/log.h"
+#include "banger/text.h"
 
 namespace banger::dns {
 
@@ -61,9 +60,7 @@ std::vector<sdbus::Struct<std::string, std::string>> DnsManager::ListRecords() {
 
 std::vector<std::string> DnsManager::Resolve(const std::string& name) {
   return guard_("Dns1.Manager.Resolve", [&] {
-    std::string label = name;
-    std::transform(label.begin(), label.end(), label.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    std::string label = asciiLower(name);
     if (!label.empty() && label.back() == '.') label.pop_back();
     if (label.size() > 3 && label.compare(label.size() - 3, 3, ".vm") == 0)
       label.resize(label.size() - 3);

@@ -3,20 +3,12 @@
 #include <algorithm>
 
 #include "banger/ipv4.h"
+#include "banger/text.h"
 #include "dns_message.h"
 
 namespace banger::dns {
-namespace {
-std::string lowered(const std::string& name) {
-  std::string out = name;
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-}  // namespace
-
 bool Zone::set(const std::string& name, uint32_t address) {
-  auto [it, inserted] = records_.try_emplace(lowered(name), address);
+  auto [it, inserted] = records_.try_emplace(asciiLower(name), address);
   if (!inserted && it->second == address) return false;
   it->second = address;
   ++serial_;
@@ -24,7 +16,7 @@ bool Zone::set(const std::string& name, uint32_t address) {
 }
 
 bool Zone::remove(const std::string& name) {
-  if (records_.erase(lowered(name)) == 0) return false;
+  if (records_.erase(asciiLower(name)) == 0) return false;
   ++serial_;
   return true;
 }
