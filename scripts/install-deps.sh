@@ -16,6 +16,8 @@ packages=(
   dbus dbus-daemon polkitd systemd iproute2 nftables iputils-ping
   # DNS: dig for the tests, dnsperf and dnsmasq for the benchmark
   bind9-dnsutils dnsperf dnsmasq-base
+  # images: a real Debian rootfs, a local registry and the OCI tools the tests push with
+  mmdebstrap skopeo umoci docker-registry e2fsprogs
 )
 
 missing=()

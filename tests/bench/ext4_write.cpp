@@ -1,5 +1,6 @@
 // ext4-write TAR IMAGE [SIZE_MIB]: banger's one-pass writer on one tar, as its own
 // process so a benchmark can time it and read its peak RSS. Prints the build's figures.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -17,8 +18,14 @@ int main(int argc, char** argv) {
     banger::ext4::Volume volume(argv[2], format);
     banger::ext4::ImageBuilder builder(volume, {});
     auto reader = banger::ext4::TarReader::openFile(argv[1], argv[1]);
+    auto start = std::chrono::steady_clock::now();
     builder.addLayer(*reader);
+    auto streamed = std::chrono::steady_clock::now();
     auto stats = builder.finish();
+    auto finished = std::chrono::steady_clock::now();
+    std::printf("stream %.3f s, metadata and close %.3f s\n",
+                std::chrono::duration<double>(streamed - start).count(),
+                std::chrono::duration<double>(finished - streamed).count());
     std::printf("entries %llu written %llu bytes %llu warnings %zu\n",
                 static_cast<unsigned long long>(stats.entries),
                 static_cast<unsigned long long>(stats.written),

@@ -8,8 +8,7 @@
 #include <memory>
 #include <string>
 
-struct archive;
-struct archive_entry;
+#include <archive.h>
 
 namespace banger::ext4 {
 
@@ -47,6 +46,14 @@ class TarReader {
   archive* archive_ = nullptr;
   archive_entry* entry_ = nullptr;
   std::string label_;
+  static la_ssize_t readWindow(struct archive*, void* self, const void** buffer);
+  static la_int64_t skipWindow(struct archive*, void* self, la_int64_t request);
+
+  void* mapped_ = nullptr;
+  std::size_t mappedBytes_ = 0;
+  std::size_t windowStart_ = 0;  // the window libarchive holds now
+  std::size_t windowEnd_ = 0;
+  std::size_t dropped_ = 0;  // bytes before this are released from our memory
 };
 
 }  // namespace banger::ext4

@@ -72,6 +72,8 @@ class Volume {
   [[noreturn]] void failWith(long code, const std::string& what) const;
 
  private:
+  void writeOut(std::uint64_t offset, const char* bytes, std::size_t size);
+
   std::string path_;
   struct_ext2_filsys* fs_ = nullptr;
   int dataFd_ = -1;
@@ -81,7 +83,6 @@ class Volume {
   std::size_t chunkBytes_;
   std::vector<char> pending_;
   std::uint64_t pendingOffset_ = 0;
-  std::uint64_t flushedSinceSync_ = 0;
 };
 
 }  // namespace banger::ext4
