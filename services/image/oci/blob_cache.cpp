@@ -1,0 +1,104 @@
+#include "oci/blob_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "banger/errors.h"
+#include "oci/reference.h"
+#include "oci/sha256.h"
+
+namespace banger::image::oci {
+namespace {
+
+std::atomic<unsigned> temporaryCounter{0};
+
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::filesystem::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      fail(ErrorCode::Failed, "cannot create " + path_.string() + ": " + std::strerror(errno));
+  }
+  ~TemporaryFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!kept_) {
+      std::error_code ignored;
+      std::filesystem::remove(path_, ignored);
+    }
+  }
+  void write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        fail(ErrorCode::Failed, "cannot write " + path_.string() + ": " + std::strerror(errno));
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  void publishAs(const std::filesystem::path& target) {
+    if (::fsync(fd_) != 0)
+      fail(ErrorCode::Failed, "fsync " + path_.string() + ": " + std::strerror(errno));
+    std::filesystem::rename(path_, target);
+    kept_ = true;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  bool kept_ = false;
+};
+
+}  // namespace
+
+BlobCache::BlobCache(std::filesystem::path root) : blobs_(std::move(root) / "blobs" / "sha256") {}
+
+std::filesystem::path BlobCache::pathOf(const std::string& digest) const {
+  if (!isSha256Digest(digest))
+    fail(ErrorCode::InvalidArgument, "not a sha256 digest: " + digest.substr(0, 80));
+  return blobs_ / digest.substr(7);
+}
+
+bool BlobCache::has(const Descriptor& blob) const {
+  std::error_code error;
+  auto size = std::filesystem::file_size(pathOf(blob.digest), error);
+  return !error && size == blob.size;
+}
+
+std::filesystem::path BlobCache::ensure(const Descriptor& blob, const std::string& what,
+                                        const Fetch& fetch,
+                                        const std::function<void(std::uint64_t)>& progress) {
+  std::filesystem::path target = pathOf(blob.digest);
+  if (has(blob)) {
+    if (progress) progress(blob.size);
+    return target;
+  }
+  std::filesystem::create_directories(blobs_);
+  // A name of its own per download: two pulls of one blob both write, the renames agree.
+  TemporaryFile partial(target.string() + ".partial-" + std::to_string(::getpid()) + "-" +
+                        std::to_string(temporaryCounter++));
+  Sha256 hash;
+  std::uint64_t received = 0;
+  fetch([&](std::string_view chunk) {
+    received += chunk.size();
+    if (received > blob.size)
+      fail(ErrorCode::IntegrityError, what + ": blob " + blob.digest + " is longer than the " +
+                                          std::to_string(blob.size) +
+                                          " bytes its descriptor states");
+    hash.update(chunk);
+    partial.write(chunk);
+    if (progress) progress(chunk.size());
+  });
+  std::string digest = hash.digest();
+  if (received != blob.size || digest != blob.digest)
+    fail(ErrorCode::IntegrityError, what + ": blob " + blob.digest + " arrived as " +
+                                        std::to_string(received) + " bytes with digest " + digest +
+                                        "; nothing was kept");
+  partial.publishAs(target);
+  return target;
+}
+
+}  // namespace banger::image::oci
