@@ -14,6 +14,7 @@ namespace {
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 constexpr std::size_t kFastSymlinkMax = 59;  // fits in i_block with its NUL
+constexpr std::uint32_t kMaxLinks = 65000;   // EXT4_LINK_MAX: i_links_count is 16 bits
 
 Inode implicitDirectory(LayerRank rank) {
   Inode dir;
@@ -261,6 +262,9 @@ void ImageBuilder::addHardlink(TarReader& layer, std::uint32_t dir, std::string_
     refuse(layer, path, "hard link target: " + problem);
   const std::string targetKey = joinPath(targetParts);
   if (auto found = layerFiles_.find(targetKey); found != layerFiles_.end()) {
+    if (tree_.inode(found->second).links >= kMaxLinks)
+      refuse(layer, path,
+             "more than " + std::to_string(kMaxLinks) + " hard links to '" + targetKey + "'");
     if (hiddenFiles_.erase(found->second)) deferredFills_[targetKey] = found->second;
     tree_.link(dir, name, found->second);
     layerFiles_[key] = found->second;
@@ -338,6 +342,10 @@ BuildStats ImageBuilder::finish() {
         fail(ErrorCode::InvalidArgument, "layer " + it->layer + ": entry '" + it->entry +
                                              "': hard link to '" + it->target + "', which is a " +
                                              (kind == Kind::Directory ? "directory" : "symlink"));
+      if (tree_.inodeOf(*target).links >= kMaxLinks)
+        fail(ErrorCode::InvalidArgument, "layer " + it->layer + ": entry '" + it->entry +
+                                             "': more than " + std::to_string(kMaxLinks) +
+                                             " hard links to '" + it->target + "'");
       Dentry& link = tree_.dentry(it->dentry);
       tree_.inode(link.inode).links = 0;
       link.inode = tree_.dentry(*target).inode;

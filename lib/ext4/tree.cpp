@@ -171,7 +171,10 @@ std::string Tree::pathOf(std::uint32_t dentryId) const {
   for (std::uint32_t id = dentryId; id != kRoot; id = dentries_[id].parent)
     parts.push_back(dentries_[id].name);
   std::string path;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += "/" + std::string(*it);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    path += '/';
+    path += *it;
+  }
   return path.empty() ? "/" : path;
 }
 

@@ -73,8 +73,18 @@ Volume::Volume(const std::string& path, const FormatOptions& options)
     fail(ErrorCode::Failed, "cannot size " + path + ": " + std::strerror(err));
   }
   dataFd_ = fd;
+  try {
+    format(options, param);
+  } catch (...) {
+    // The destructor does not run for a constructor that throws.
+    if (fs_) ext2fs_free(fs_);
+    ::close(dataFd_);
+    throw;
+  }
+}
 
-  errcode_t rc = ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &fs_);
+void Volume::format(const FormatOptions& options, ext2_super_block& param) {
+  errcode_t rc = ext2fs_initialize(path_.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &fs_);
   if (rc) failWith(rc, "format");
   blockSize_ = fs_->blocksize;
   std::time_t now = options.timestamp ? options.timestamp : std::time(nullptr);

@@ -45,9 +45,20 @@ bool validHost(std::string_view host) {
   return true;
 }
 
+// Built by appending: GCC 12's -Wrestrict misfires on "literal" + std::string&& at -O3.
+std::string quoted(std::string_view text) {
+  std::string out(1, '\'');
+  out += text;
+  out += '\'';
+  return out;
+}
+
 [[noreturn]] void refuse(std::string_view text, const std::string& why) {
-  fail(ErrorCode::InvalidArgument,
-       "image reference '" + std::string(text.substr(0, 300)) + "': " + why);
+  std::string message = "image reference ";
+  message += quoted(text.substr(0, 300));
+  message += ": ";
+  message += why;
+  fail(ErrorCode::InvalidArgument, message);
 }
 
 }  // namespace
@@ -82,7 +93,7 @@ Reference parseReference(std::string_view text) {
     std::string_view first = rest.substr(0, slash);
     if (first.find('.') != std::string_view::npos || first.find(':') != std::string_view::npos ||
         first == "localhost") {
-      if (!validHost(first)) refuse(text, "'" + std::string(first) + "' is not a registry host");
+      if (!validHost(first)) refuse(text, quoted(first) + " is not a registry host");
       ref.registry = std::string(first);
       rest = rest.substr(slash + 1);
     }
@@ -90,7 +101,7 @@ Reference parseReference(std::string_view text) {
   if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
     ref.tag = std::string(rest.substr(colon + 1));
     rest = rest.substr(0, colon);
-    if (!validTag(ref.tag)) refuse(text, "'" + ref.tag + "' is not a valid tag");
+    if (!validTag(ref.tag)) refuse(text, quoted(ref.tag) + " is not a valid tag");
   }
   if (ref.tag.empty()) ref.tag = "latest";
   if (rest.empty()) refuse(text, "it names no repository");
@@ -98,8 +109,8 @@ Reference parseReference(std::string_view text) {
     std::size_t slash = rest.find('/', pos);
     if (slash == std::string_view::npos) slash = rest.size();
     if (!validComponent(rest.substr(pos, slash - pos)))
-      refuse(text, "'" + std::string(rest) +
-                       "' is not a repository name (lower-case letters, digits, '.', '_', '-')");
+      refuse(text, quoted(rest) +
+                       " is not a repository name (lower-case letters, digits, '.', '_', '-')");
     pos = slash + 1;
   }
   ref.repository = std::string(rest);

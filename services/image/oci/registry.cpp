@@ -134,7 +134,7 @@ http::Response RegistryClient::send(const Reference& ref, http::Request request,
 FetchedManifest RegistryClient::manifest(const Reference& ref, const std::string& tagOrDigest) {
   http::Request request;
   request.url = baseUrl(ref) + ref.repository + "/manifests/" + tagOrDigest;
-  request.headers.push_back("Accept: " + std::string(media::kAcceptAll));
+  request.headers.push_back(std::string("Accept: ").append(media::kAcceptAll));
   request.totalTimeout = std::chrono::seconds(60);
   request.maxRedirects = kMaxRedirects;
   request.maxBodyBytes = kMaxManifestBytes;

@@ -11,6 +11,7 @@
 #include <vector>
 
 struct struct_ext2_filsys;
+struct ext2_super_block;
 
 namespace banger::ext4 {
 
@@ -72,6 +73,7 @@ class Volume {
   [[noreturn]] void failWith(long code, const std::string& what) const;
 
  private:
+  void format(const FormatOptions& options, struct ext2_super_block& param);
   void writeOut(std::uint64_t offset, const char* bytes, std::size_t size);
 
   std::string path_;
