@@ -50,10 +50,15 @@ struct ImageBuilder::Placement {
 
 ImageBuilder::ImageBuilder(Volume& volume, BuildLimits limits) : volume_(volume), limits_(limits) {}
 
-void ImageBuilder::refuse(const TarReader& layer, const std::string& entry,
-                          const std::string& why) const {
+void ImageBuilder::refuse(const std::string& layer, const std::string& entry,
+                          const std::string& why) {
   fail(ErrorCode::InvalidArgument,
-       "layer " + layer.label() + ": entry '" + entry.substr(0, 300) + "': " + why);
+       "layer " + layer + ": entry '" + entry.substr(0, 300) + "': " + why);
+}
+
+void ImageBuilder::refuse(const TarReader& layer, const std::string& entry,
+                          const std::string& why) {
+  refuse(layer.label(), entry, why);
 }
 
 void ImageBuilder::addLayer(TarReader& layer, const LayerReopener& reopen) {
@@ -114,12 +119,16 @@ void ImageBuilder::whiteout(TarReader& layer, std::uint32_t dir, std::string_vie
   tree_.link(dir, hidden, tree_.newInode(std::move(marker)));
 }
 
-std::uint32_t ImageBuilder::makeInode(TarReader& layer, const std::string& path) {
+Inode ImageBuilder::entryMetadata(const TarReader& layer, const std::string& path) const {
   Inode inode;
   inode.rank = rank_;
   std::string problem = inodeFromEntry(layer, EntryLimits{limits_.maxXattrValueBytes}, inode);
   if (!problem.empty()) refuse(layer, path, problem);
-  return tree_.newInode(std::move(inode));
+  return inode;
+}
+
+std::uint32_t ImageBuilder::makeInode(TarReader& layer, const std::string& path) {
+  return tree_.newInode(entryMetadata(layer, path));
 }
 
 void ImageBuilder::addEntry(TarReader& layer) {
@@ -148,8 +157,7 @@ void ImageBuilder::addEntry(TarReader& layer) {
     if (type != AE_IFDIR || hardlink) refuse(layer, path, "the root must be a directory");
     Inode& root = tree_.inode(Tree::kRoot);
     if (root.implicit || root.rank == rank_) {
-      Inode explicitRoot = tree_.inode(makeInode(layer, path));
-      adoptMetadata(root, explicitRoot);
+      adoptMetadata(root, entryMetadata(layer, path));
       root.rank = rank_;
     }
     return;
@@ -178,8 +186,7 @@ void ImageBuilder::addEntry(TarReader& layer) {
     if (old.kind == Kind::Directory && type == AE_IFDIR && !hardlink) {
       // A directory over a directory merges: the newer explicit metadata wins.
       if (old.implicit || old.rank == rank_) {
-        Inode explicitDir = tree_.inode(makeInode(layer, path));
-        adoptMetadata(old, explicitDir);
+        adoptMetadata(old, entryMetadata(layer, path));
         old.rank = rank_;
       }
       return;
@@ -253,6 +260,13 @@ void ImageBuilder::writeBytes(Inode& inode, std::uint64_t offset, const void* da
   }
 }
 
+void ImageBuilder::requireLinkRoom(const Inode& target, const std::string& layer,
+                                   const std::string& entry, const std::string& targetPath) {
+  if (target.links >= kMaxLinks)
+    refuse(layer, entry,
+           "more than " + std::to_string(kMaxLinks) + " hard links to '" + targetPath + "'");
+}
+
 void ImageBuilder::addHardlink(TarReader& layer, std::uint32_t dir, std::string_view name,
                                const std::string& path, const std::string& key) {
   std::vector<std::string_view> targetParts;
@@ -262,9 +276,7 @@ void ImageBuilder::addHardlink(TarReader& layer, std::uint32_t dir, std::string_
     refuse(layer, path, "hard link target: " + problem);
   const std::string targetKey = joinPath(targetParts);
   if (auto found = layerFiles_.find(targetKey); found != layerFiles_.end()) {
-    if (tree_.inode(found->second).links >= kMaxLinks)
-      refuse(layer, path,
-             "more than " + std::to_string(kMaxLinks) + " hard links to '" + targetKey + "'");
+    requireLinkRoom(tree_.inode(found->second), layer.label(), path, targetKey);
     if (hiddenFiles_.erase(found->second)) deferredFills_[targetKey] = found->second;
     tree_.link(dir, name, found->second);
     layerFiles_[key] = found->second;
@@ -335,17 +347,13 @@ BuildStats ImageBuilder::finish() {
         continue;
       }
       if (!target || kind == Kind::Whiteout)
-        fail(ErrorCode::InvalidArgument, "layer " + it->layer + ": entry '" + it->entry +
-                                             "': hard link to '" + it->target +
-                                             "', which is not in the image");
+        refuse(it->layer, it->entry,
+               "hard link to '" + it->target + "', which is not in the image");
       if (kind == Kind::Directory || kind == Kind::Symlink)
-        fail(ErrorCode::InvalidArgument, "layer " + it->layer + ": entry '" + it->entry +
-                                             "': hard link to '" + it->target + "', which is a " +
-                                             (kind == Kind::Directory ? "directory" : "symlink"));
-      if (tree_.inodeOf(*target).links >= kMaxLinks)
-        fail(ErrorCode::InvalidArgument, "layer " + it->layer + ": entry '" + it->entry +
-                                             "': more than " + std::to_string(kMaxLinks) +
-                                             " hard links to '" + it->target + "'");
+        refuse(it->layer, it->entry,
+               "hard link to '" + it->target + "', which is a " +
+                   (kind == Kind::Directory ? "directory" : "symlink"));
+      requireLinkRoom(tree_.inodeOf(*target), it->layer, it->entry, it->target);
       Dentry& link = tree_.dentry(it->dentry);
       tree_.inode(link.inode).links = 0;
       link.inode = tree_.dentry(*target).inode;
@@ -356,9 +364,7 @@ BuildStats ImageBuilder::finish() {
     }
   }
   if (!pendingLinks_.empty())
-    fail(ErrorCode::InvalidArgument, "layer " + pendingLinks_.front().layer + ": entry '" +
-                                         pendingLinks_.front().entry +
-                                         "': hard links form a cycle");
+    refuse(pendingLinks_.front().layer, pendingLinks_.front().entry, "hard links form a cycle");
   tree_.dropWhiteouts(volume_);
   auto warnings = tree_.writeMetadata(volume_);
   stats_.warnings.insert(stats_.warnings.end(), warnings.begin(), warnings.end());

@@ -97,13 +97,6 @@ std::unique_ptr<TarReader> TarReader::openFile(const std::string& path, std::str
   return reader;
 }
 
-std::unique_ptr<TarReader> TarReader::openFd(int fd, std::string label) {
-  std::unique_ptr<TarReader> reader(new TarReader(std::move(label)));
-  if (archive_read_open_fd(reader->archive_, fd, kReadBlockBytes) != ARCHIVE_OK)
-    reader->failStream("cannot read the stream");
-  return reader;
-}
-
 std::unique_ptr<TarReader> TarReader::openMemory(const void* data, std::size_t size,
                                                  std::string label) {
   std::unique_ptr<TarReader> reader(new TarReader(std::move(label)));

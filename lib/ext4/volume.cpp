@@ -138,7 +138,6 @@ Volume::~Volume() {
 }
 
 std::uint64_t Volume::blocksCount() const { return ext2fs_blocks_count(fs_->super); }
-std::uint32_t Volume::inodesCount() const { return fs_->super->s_inodes_count; }
 
 std::uint64_t Volume::allocateBlocks(std::uint64_t want, std::uint64_t& got) {
   blk64_t first = 0, length = 0;

@@ -48,12 +48,10 @@ std::vector<std::string> tarListing(const std::string& tar) {
   for (const auto& [path, target] : hardlinks) links[path] = links[target];
   std::vector<std::string> lines;
   for (const auto& [path, item] : items) {
-    char line[160];
-    snprintf(line, sizeof line, " %o %lld:%lld", item.mode, item.uid, item.gid);
-    std::string text = path + line;
-    if ((item.mode & 0170000) == 0100000)
-      text += " " + std::to_string(item.size) + " links " + std::to_string(links[path]);
-    if ((item.mode & 0170000) == 0120000) text += " -> " + item.target;
+    std::string text =
+        listingLine(path, item.mode, static_cast<std::uint64_t>(item.uid),
+                    static_cast<std::uint64_t>(item.gid), static_cast<std::uint64_t>(item.size),
+                    static_cast<std::uint32_t>(links[path]), item.target);
     lines.push_back(text);
   }
   std::sort(lines.begin(), lines.end());

@@ -163,13 +163,9 @@ std::vector<std::string> Ext4Reader::listing() const {
       std::string path = prefix + "/" + entry.name;
       if (path == "/lost+found") continue;
       ext2_inode_large inode = readInode(fs_, entry.ino);
-      char line[160];
-      snprintf(line, sizeof line, " %o %u:%u", inode.i_mode, inode_uid(inode), inode_gid(inode));
-      std::string text = path + line;
-      if (LINUX_S_ISREG(inode.i_mode))
-        text += " " + std::to_string(EXT2_I_SIZE(&inode)) + " links " +
-                std::to_string(inode.i_links_count);
-      if (LINUX_S_ISLNK(inode.i_mode)) text += " -> " + readlink(path);
+      std::string target = LINUX_S_ISLNK(inode.i_mode) ? readlink(path) : std::string();
+      std::string text = listingLine(path, inode.i_mode, inode_uid(inode), inode_gid(inode),
+                                     EXT2_I_SIZE(&inode), inode.i_links_count, target);
       lines.push_back(text);
       if (LINUX_S_ISDIR(inode.i_mode)) walk(entry.ino, path);
     }
@@ -184,6 +180,18 @@ bool Ext4Reader::isHole(const std::string& path, std::uint64_t block) const {
   blk64_t physical = 0;
   check(ext2fs_bmap2(fs_, ino, nullptr, nullptr, 0, block, nullptr, &physical), "bmap");
   return physical == 0;
+}
+
+std::string listingLine(const std::string& path, std::uint32_t mode, std::uint64_t uid,
+                        std::uint64_t gid, std::uint64_t size, std::uint32_t links,
+                        const std::string& symlinkTarget) {
+  char line[160];
+  snprintf(line, sizeof line, " %o %llu:%llu", mode, static_cast<unsigned long long>(uid),
+           static_cast<unsigned long long>(gid));
+  std::string text = path + line;
+  if (LINUX_S_ISREG(mode)) text += " " + std::to_string(size) + " links " + std::to_string(links);
+  if (LINUX_S_ISLNK(mode)) text += " -> " + symlinkTarget;
+  return text;
 }
 
 std::string fsckProblems(const std::string& image) {

@@ -49,6 +49,12 @@ class Ext4Reader {
   struct_ext2_filsys* fs_ = nullptr;
 };
 
+// One line of Ext4Reader::listing(); a test builds the expected side with it too, so both
+// sides are formatted by the same code.
+std::string listingLine(const std::string& path, std::uint32_t mode, std::uint64_t uid,
+                        std::uint64_t gid, std::uint64_t size, std::uint32_t links,
+                        const std::string& symlinkTarget);
+
 // e2fsck -fn on the image: empty when it is clean, else e2fsck's output.
 std::string fsckProblems(const std::string& image);
 

@@ -65,6 +65,7 @@ class ImageBuilder {
   void addEntry(TarReader& layer);
   bool place(TarReader& layer, const std::vector<std::string_view>& parts, Placement& where);
   void whiteout(TarReader& layer, std::uint32_t dir, std::string_view name);
+  Inode entryMetadata(const TarReader& layer, const std::string& path) const;
   std::uint32_t makeInode(TarReader& layer, const std::string& path);
   void writeData(TarReader& layer, Inode& inode, const std::string& path);
   void writeBytes(Inode& inode, std::uint64_t offset, const void* data, std::size_t size,
@@ -73,8 +74,13 @@ class ImageBuilder {
                    const std::string& path, const std::string& key);
   void fillDeferred(const LayerReopener& reopen, const std::string& label);
   std::optional<std::uint32_t> lookup(const std::string& path) const;
-  [[noreturn]] void refuse(const TarReader& layer, const std::string& entry,
-                           const std::string& why) const;
+  // InvalidArgument naming the layer (its label) and the entry.
+  [[noreturn]] static void refuse(const std::string& layer, const std::string& entry,
+                                  const std::string& why);
+  [[noreturn]] static void refuse(const TarReader& layer, const std::string& entry,
+                                  const std::string& why);
+  static void requireLinkRoom(const Inode& target, const std::string& layer,
+                              const std::string& entry, const std::string& targetPath);
 
   Volume& volume_;
   BuildLimits limits_;

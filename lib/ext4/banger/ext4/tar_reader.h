@@ -16,7 +16,6 @@ class TarReader {
  public:
   // `label` names the stream in every error (a layer digest, a file name).
   static std::unique_ptr<TarReader> openFile(const std::string& path, std::string label);
-  static std::unique_ptr<TarReader> openFd(int fd, std::string label);  // fd stays the caller's
   static std::unique_ptr<TarReader> openMemory(const void* data, std::size_t size,
                                                std::string label);
   ~TarReader();

@@ -45,8 +45,6 @@ class Volume {
   struct_ext2_filsys* fs() const { return fs_; }
   std::uint32_t blockSize() const { return blockSize_; }
   std::uint64_t blocksCount() const;
-  std::uint32_t inodesCount() const;
-  const std::string& path() const { return path_; }
 
   // Reserves up to `want` free blocks, contiguous, at or after the allocation cursor;
   // returns the first and sets `got`. Throws InvalidArgument naming the image size when
