@@ -68,6 +68,28 @@ uint32_t checkMode(const toml::node& node, const std::string& source, const std:
   return static_cast<uint32_t>(value);
 }
 
+uint64_t sizeValue(const toml::node& node, const std::string& source, const std::string& name,
+                   uint64_t minimum, const char* minimumText) {
+  std::optional<uint64_t> bytes;
+  if (const auto* s = node.as_string()) bytes = parseSize(s->get());
+  if (const auto* i = node.as_integer(); i && i->get() > 0) bytes = static_cast<uint64_t>(i->get());
+  if (!bytes) configError(source, name, "must be a size like \"8G\" or a number of bytes");
+  if (*bytes < minimum) configError(source, name, std::string("must be at least ") + minimumText);
+  return *bytes;
+}
+
+// host or host:port, as a registry is named in an image reference.
+std::string checkRegistryHost(const toml::node& node, const std::string& source,
+                              const std::string& where) {
+  const std::string& host = tomlString(node, source, where);
+  const bool ok = !host.empty() && host.size() <= 255 &&
+                  host.find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string::npos;
+  if (!ok) configError(source, where, "'" + host + "' is not a registry host[:port]");
+  return host;
+}
+
 void parseVmDefaults(const toml::table& table, const std::string& source, VmDefaultsConfig& out) {
   for (const auto& [key, node] : table) {
     const std::string name = "vm_defaults." + std::string(key.str());
@@ -76,14 +98,7 @@ void parseVmDefaults(const toml::table& table, const std::string& source, VmDefa
     } else if (key == "memory_mib") {
       out.memoryMib = static_cast<uint32_t>(tomlInt(node, source, name, 128, 1 << 20));
     } else if (key == "disk_size") {
-      std::optional<uint64_t> bytes;
-      if (const auto* s = node.as_string()) bytes = parseSize(s->get());
-      if (const auto* i = node.as_integer(); i && i->get() > 0) {
-        bytes = static_cast<uint64_t>(i->get());
-      }
-      if (!bytes) configError(source, name, "must be a size like \"8G\" or a number of bytes");
-      if (*bytes < (256ULL << 20)) configError(source, name, "must be at least 256M");
-      out.diskBytes = bytes;
+      out.diskBytes = sizeValue(node, source, name, 256ULL << 20, "256M");
     } else {
       configError(source, name, "unknown key (known: vcpu, memory_mib, disk_size)");
     }
@@ -147,6 +162,17 @@ Config parseConfig(std::string_view text, const std::string& source,
       if (array == nullptr) configError(source, name, "must be an array of tables ([[file_sync]])");
       for (size_t i = 0; i < array->size(); ++i) {
         config.fileSync.push_back(parseFileSync(*array->get(i), i, source, home));
+      }
+    } else if (name == "image_max_bytes") {
+      config.imageMaxBytes = sizeValue(node, source, name, 16ULL << 20, "16M");
+    } else if (name == "image_max_entries") {
+      config.imageMaxEntries = static_cast<uint64_t>(tomlInt(node, source, name, 100, 1LL << 32));
+    } else if (name == "insecure_registries") {
+      const auto* array = node.as_array();
+      if (array == nullptr) configError(source, name, "must be an array of \"host[:port]\"");
+      for (size_t i = 0; i < array->size(); ++i) {
+        config.insecureRegistries.push_back(
+            checkRegistryHost(*array->get(i), source, name + " entry " + std::to_string(i + 1)));
       }
     } else {
       configError(source, name, "unknown key");

@@ -68,6 +68,7 @@ void JobContext::progress(uint64_t completed, uint64_t total) {
 }
 
 bool JobContext::canceled() const { return shared_->canceled; }
+const std::atomic<bool>* JobContext::cancelFlag() const { return &shared_->canceled; }
 
 void JobContext::throwIfCanceled() const {
   if (canceled()) fail(ErrorCode::Canceled, "canceled by request");

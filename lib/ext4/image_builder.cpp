@@ -143,6 +143,10 @@ void ImageBuilder::addEntry(TarReader& layer) {
   const bool hardlink = isHardlink(layer);
   const int type = archive_entry_filetype(layer.entry());
 
+  if (leaveOut_ && type != AE_IFDIR && !parts.empty() && leaveOut_(joinPath(parts))) {
+    ++stats_.skipped;
+    return;
+  }
   Placement where;
   if (!parts.empty() && parts.back().starts_with(kWhiteoutPrefix)) {
     if (place(layer, parts, where)) whiteout(layer, where.dir, parts.back());
@@ -168,6 +172,13 @@ void ImageBuilder::addEntry(TarReader& layer) {
     bool hidden =
         old.rank < rank_ && !(old.kind == Kind::Directory && type == AE_IFDIR && !hardlink);
     if (old.kind == Kind::Whiteout) hidden = old.rank < rank_;
+    // A newer layer put files below this path without stating the directory (banger's own
+    // layer does): replacing an older symlink or file with that made-up directory would
+    // change the image behind its back (/etc/ssh -> /config/ssh), so it is refused.
+    if (hidden && old.kind == Kind::Directory && old.implicit && type != AE_IFDIR)
+      refuse(layer, path,
+             "is not a directory, but a newer layer puts files below it without saying what "
+             "the directory should be");
     if (hidden) {
       ++stats_.skipped;
       // Kept for a hard link in this layer that is not hidden (its bytes come later).

@@ -148,8 +148,8 @@ std::uint64_t Volume::allocateBlocks(std::uint64_t want, std::uint64_t& got) {
     rc = ext2fs_new_range(fs_, 0, cursor_, want, nullptr, &first, &length);
   }
   if (rc == EXT2_ET_BLOCK_ALLOC_FAIL)
-    fail(ErrorCode::InvalidArgument, "the content does not fit in an ext4 image of " +
-                                         std::to_string(blocksCount() * blockSize_ >> 20) + " MiB");
+    throw VolumeFull("the content does not fit in an ext4 image of " +
+                     std::to_string(blocksCount() * blockSize_ >> 20) + " MiB");
   if (rc) failWith(rc, "allocate blocks");
   ext2fs_block_alloc_stats_range(fs_, first, static_cast<blk_t>(length), +1);
   cursor_ = first + length;
@@ -163,9 +163,8 @@ void Volume::freeBlocks(std::uint64_t first, std::uint64_t count) {
 
 std::uint32_t Volume::allocateInode(bool directory) {
   if (nextInode_ > fs_->super->s_inodes_count)
-    fail(ErrorCode::InvalidArgument, "the content needs more than the " +
-                                         std::to_string(fs_->super->s_inodes_count) +
-                                         " inodes of this ext4 image");
+    throw VolumeFull("the content needs more than the " +
+                     std::to_string(fs_->super->s_inodes_count) + " inodes of this ext4 image");
   std::uint32_t ino = nextInode_++;
   ext2fs_inode_alloc_stats2(fs_, ino, +1, directory ? 1 : 0);
   return ino;

@@ -1,10 +1,14 @@
 #include "image_manager.h"
 
+#include "banger/async_reply.h"
 #include "banger/errors.h"
+#include "banger/log.h"
+#include "oci/reference.h"
+#include "pull_job.h"
+#include "register_image.h"
 
 namespace banger::image {
 namespace {
-constexpr const char* kImages = "the image catalog and OCI import";
 constexpr const char* kKernels = "the kernel catalog";
 const std::vector<OptionKey> kPullKeys = {{"name", "s"}, {"kernel", "s"}, {"force", "b"}};
 const std::vector<OptionKey> kRegisterKeys = {
@@ -12,29 +16,167 @@ const std::vector<OptionKey> kRegisterKeys = {
 const std::vector<OptionKey> kImportKernelKeys = {
     {"name", "s"}, {"vmlinux", "s"}, {"initrd", "s"}, {"modules", "s"}};
 const std::vector<OptionKey> kPullKernelKeys = {{"force", "b"}};
+// Catalog images are built from Debian's packages; that arrives with the guest side.
+const std::set<std::string> kCatalogImages = {"debian-bookworm"};
+
+ext4::BuildLimits limitsFrom(const Config& config) {
+  ext4::BuildLimits limits;
+  if (config.imageMaxBytes) limits.maxBytes = *config.imageMaxBytes;
+  if (config.imageMaxEntries) limits.maxEntries = *config.imageMaxEntries;
+  return limits;
+}
+
+// Releases a name reserved for a pull or register when the work ends, however it ends.
+struct NameReservation {
+  std::function<void()> release;
+  ~NameReservation() {
+    if (release) release();
+  }
+};
 }  // namespace
 
-ImageManager::ImageManager(ServiceContext& context)
+ImageManager::ImageManager(ServiceContext& context, UserPaths paths)
     : AdaptorInterfaces(context.connection, kRootPath),
+      connection_(context.connection),
+      loop_(context.loop),
+      pool_(context.pool),
       guard_(context.guard),
+      paths_(std::move(paths)),
+      store_(paths_.stateDir / "image"),
       jobs_(context.connection, context.loop, context.pool, context.guard, kRootPath,
             managerJobSignals(*this)) {
   registerAdaptor();
+  for (const auto& record : store_.all()) refreshObject(record.name);
 }
 
-ImageManager::~ImageManager() { unregisterAdaptor(); }
+ImageManager::~ImageManager() {
+  *alive_ = false;
+  images_.clear();
+  unregisterAdaptor();
+}
 
-ImageManager::PathPair ImageManager::Pull(const std::string& /*ref*/, const VariantMap& options) {
-  return guard_("Image1.Manager.Pull", [&]() -> PathPair {
-    Options::parse(options, kPullKeys);
-    notSupportedYet("Pull", kImages);
+Config ImageManager::loadConfig() const {
+  return banger::loadConfig(paths_.configFile(), paths_.home);
+}
+
+void ImageManager::later(std::function<void()> fn) {
+  loop_.post([alive = alive_, fn = std::move(fn)] {
+    if (*alive) fn();
   });
 }
 
-sdbus::ObjectPath ImageManager::Register(const VariantMap& options) {
-  return guard_("Image1.Manager.Register", [&]() -> sdbus::ObjectPath {
-    Options::parse(options, kRegisterKeys);
-    notSupportedYet("Register", kImages);
+void ImageManager::refreshObject(const std::string& name) {
+  auto record = store_.find(name);
+  auto it = images_.find(name);
+  if (it != images_.end() && record && it->second->record().id == record->id) return;
+  if (it != images_.end()) images_.erase(it);  // InterfacesRemoved before the new one's Added
+  if (!record) return;
+  images_[name] =
+      std::make_unique<ImageObject>(connection_, *record, store_.rootfsPath(record->id).string(),
+                                    store_.workSeedPath(record->id).string(), guard_,
+                                    [this](const std::string& n) { deleteImage(n); });
+}
+
+void ImageManager::deleteImage(const std::string& name) {
+  if (inProgress_.count(name))
+    fail(ErrorCode::Busy, "image " + name + " is being replaced by a pull; try again when it ends");
+  auto record = store_.remove(name);  // the record goes first, then the files
+  if (!record) fail(ErrorCode::NotFound, "no image named " + name);
+  store_.removeFiles(record->id);
+  log::info("deleted image " + name);
+  // The object may be the one whose Delete() is running: it goes after the reply.
+  later([this, name] { refreshObject(name); });
+}
+
+ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantMap& options) {
+  return guard_("Image1.Manager.Pull", [&]() -> PathPair {
+    const auto opts = Options::parse(options, kPullKeys);
+    if (kCatalogImages.count(ref))
+      fail(ErrorCode::NotSupported,
+           "building the catalog image " + ref +
+               " from Debian's packages is not supported yet; pull an OCI image instead, "
+               "e.g. docker.io/library/debian:bookworm");
+    PullRequest request;
+    request.ref = oci::parseReference(ref);
+    request.name = opts.string("name").value_or(
+        defaultImageName(request.ref.repository, request.ref.digest.empty() ? request.ref.tag : "",
+                         request.ref.digest));
+    requireImageName(request.name);
+    request.kernel = opts.string("kernel").value_or("");
+    request.force = opts.boolean("force").value_or(false);
+    if (!request.force && images_.count(request.name))
+      fail(ErrorCode::AlreadyExists,
+           "an image named " + request.name + " exists (pass force to replace it)");
+    if (inProgress_.count(request.name))
+      fail(ErrorCode::Busy, "an image named " + request.name + " is being written right now");
+    const Config config = loadConfig();
+    request.limits = limitsFrom(config);
+    request.policy.insecureRegistries = config.insecureRegistries;
+
+    const sdbus::ObjectPath target = ImageObject::pathFor(request.name);
+    inProgress_.insert(request.name);
+    auto reservation = std::make_shared<NameReservation>();
+    reservation->release = [this, name = request.name] {
+      later([this, name] { inProgress_.erase(name); });
+    };
+    try {
+      auto job = jobs_.start("pull", target, callerUid(getObject()),
+                             [this, request, reservation](JobContext& context) {
+                               PullEnvironment env{store_, paths_.cacheDir / "oci", http_};
+                               const ImageRecord record = runPull(request, env, context);
+                               later([this, name = record.name] { refreshObject(name); });
+                             });
+      return {target, job};
+    } catch (...) {
+      reservation->release = {};
+      inProgress_.erase(request.name);
+      throw;
+    }
+  });
+}
+
+void ImageManager::Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap options) {
+  guardAsync(guard_, loop_, "Image1.Manager.Register", std::move(result), [&](const auto& reply) {
+    const auto opts = Options::parse(options, kRegisterKeys);
+    RegisterRequest request{.name = opts.string("name").value_or(""),
+                            .rootfs = opts.string("rootfs").value_or(""),
+                            .kernel = opts.string("kernel").value_or(""),
+                            .kernelPath = opts.string("kernel_path").value_or(""),
+                            .initrd = opts.string("initrd").value_or("")};
+    if (!opts.has("name")) fail(ErrorCode::InvalidArgument, "options: 'name' is required");
+    requireImageName(request.name);
+    if (!opts.has("rootfs")) fail(ErrorCode::InvalidArgument, "options: 'rootfs' is required");
+    if (request.kernel.empty() == request.kernelPath.empty())
+      fail(ErrorCode::InvalidArgument, "options: give one of 'kernel' and 'kernel_path'");
+    if (images_.count(request.name))
+      fail(ErrorCode::AlreadyExists, "an image named " + request.name + " exists");
+    if (inProgress_.count(request.name))
+      fail(ErrorCode::Busy, "an image named " + request.name + " is being written right now");
+    checkRegisterPaths(request);
+    const ext4::BuildLimits limits = limitsFrom(loadConfig());
+    inProgress_.insert(request.name);
+    ++registering_;
+    try {
+      pool_.submit([this, request, limits, reply] {
+        NameReservation reservation{[this, name = request.name] {
+          --registering_;
+          later([this, name] { inProgress_.erase(name); });
+        }};
+        try {
+          runRegister(request, store_, limits);
+          later([this, reply, name = request.name] {
+            refreshObject(name);
+            reply.succeed(ImageObject::pathFor(name));
+          });
+        } catch (...) {
+          reply.fail(std::current_exception());
+        }
+      });
+    } catch (...) {
+      --registering_;
+      inProgress_.erase(request.name);
+      throw;
+    }
   });
 }
 
@@ -58,18 +200,26 @@ ImageManager::Catalog() {
   return guard_(
       "Image1.Manager.Catalog",
       [&]() -> std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> {
-        notSupportedYet("Catalog", kImages);
+        notSupportedYet("Catalog",
+                        "the image catalog (debian-bookworm built from Debian's packages)");
       });
 }
 
-sdbus::ObjectPath ImageManager::FindImage(const std::string& /*name*/) {
-  return guard_("Image1.Manager.FindImage",
-                [&]() -> sdbus::ObjectPath { notSupportedYet("FindImage", kImages); });
+sdbus::ObjectPath ImageManager::FindImage(const std::string& name) {
+  return guard_("Image1.Manager.FindImage", [&]() -> sdbus::ObjectPath {
+    auto it = images_.find(name);
+    if (it == images_.end())
+      fail(ErrorCode::NotFound, "no image named " + name.substr(0, 80) +
+                                    " (banger image list shows the images there are)");
+    return it->second->getObjectPath();
+  });
 }
 
-sdbus::ObjectPath ImageManager::FindKernel(const std::string& /*name*/) {
-  return guard_("Image1.Manager.FindKernel",
-                [&]() -> sdbus::ObjectPath { notSupportedYet("FindKernel", kKernels); });
+sdbus::ObjectPath ImageManager::FindKernel(const std::string& name) {
+  return guard_("Image1.Manager.FindKernel", [&]() -> sdbus::ObjectPath {
+    (void)name;
+    notSupportedYet("FindKernel", kKernels);
+  });
 }
 
 }  // namespace banger::image

@@ -1,10 +1,22 @@
-// /org/banger/Image: org.banger.Image1.Manager + ObjectManager.
+// /org/banger/Image: org.banger.Image1.Manager + ObjectManager. The bus face validates,
+// hands slow work to the pool (pulls as Job1 jobs, Register as an async reply) and owns
+// the Image1.Image objects, which mirror the store's records on the loop thread.
 #pragma once
 
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "banger/config.h"
 #include "banger/daemon.h"
+#include "banger/http.h"
 #include "banger/job.h"
 #include "banger/names.h"
 #include "banger/options.h"
+#include "banger/paths.h"
+#include "image_object.h"
+#include "image_store.h"
 #include "org.banger.Image1.Manager_adaptor.h"
 
 namespace banger::image {
@@ -17,23 +29,40 @@ class ImageManager final
                                       sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor>,
       public Service {
  public:
-  explicit ImageManager(ServiceContext& context);
+  ImageManager(ServiceContext& context, UserPaths paths);
   ~ImageManager() override;
 
-  bool busy() const override { return jobs_.count() > 0; }
+  bool busy() const override { return jobs_.count() > 0 || registering_ > 0; }
 
  private:
   using PathPair = std::tuple<sdbus::ObjectPath, sdbus::ObjectPath>;
   PathPair Pull(const std::string& ref, const VariantMap& options) override;
-  sdbus::ObjectPath Register(const VariantMap& options) override;
+  void Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap options) override;
   PathPair PullKernel(const std::string& name, const VariantMap& options) override;
   sdbus::ObjectPath ImportKernel(const VariantMap& options) override;
   std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> Catalog() override;
   sdbus::ObjectPath FindImage(const std::string& name) override;
   sdbus::ObjectPath FindKernel(const std::string& name) override;
 
+  Config loadConfig() const;
+  // Makes the object for `name` match the store (appear, be replaced, or go). Loop thread.
+  void refreshObject(const std::string& name);
+  void deleteImage(const std::string& name);
+  // Runs `fn` on the loop thread later, unless this manager is gone by then.
+  void later(std::function<void()> fn);
+
+  sdbus::IConnection& connection_;
+  EventLoop& loop_;
+  WorkerPool& pool_;
   CallGuard& guard_;
+  UserPaths paths_;
+  ImageStore store_;
+  http::Client http_;
   JobManager jobs_;
+  std::map<std::string, std::unique_ptr<ImageObject>> images_;
+  std::set<std::string> inProgress_;  // names a pull or register is writing
+  std::atomic<int> registering_{0};
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace banger::image

@@ -11,6 +11,6 @@ int main(int argc, char** argv) {
   DaemonSpec spec{"banger-image", image::kBusName, BusKind::User, xml::image_interfaces,
                   "banger's image service (org.banger.Image on the session bus)"};
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
-    return std::make_unique<image::ImageManager>(context);
+    return std::make_unique<image::ImageManager>(context, UserPaths::resolve(processEnvironment()));
   });
 }

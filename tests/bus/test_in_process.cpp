@@ -74,7 +74,9 @@ class JobHost final : public sdbus::AdaptorInterfaces<org::banger::Image1::Manag
       return std::make_tuple(sdbus::ObjectPath("/org/banger/Image/image/x"), job);
     });
   }
-  sdbus::ObjectPath Register(const VariantMap&) override { return "/"; }
+  void Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap) override {
+    result.returnResults("/");
+  }
   std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> PullKernel(const std::string&,
                                                               const VariantMap&) override {
     return {"/", "/"};

@@ -115,8 +115,17 @@ TestRegistry::~TestRegistry() { stop(); }
 void TestRegistry::stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
+  ::kill(pid_, SIGCONT);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
+}
+
+void TestRegistry::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void TestRegistry::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 std::string TestRegistry::host() const { return "127.0.0.1:" + std::to_string(port_); }

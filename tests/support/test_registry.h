@@ -53,6 +53,9 @@ class TestRegistry {
   // The file the registry stores a blob in, to corrupt it.
   std::filesystem::path blobFile(const std::string& digest) const;
   void stop();
+  // SIGSTOP / SIGCONT: a registry that answers nothing, holding a pull mid-way.
+  void pause();
+  void resume();
 
  private:
   TempDir dir_;

@@ -31,6 +31,11 @@ struct Config {
   std::optional<std::string> logLevel;
   VmDefaultsConfig vmDefaults;
   std::vector<FileSyncEntry> fileSync;
+  // Image service (docs/images.md): caps on what one image may hold, and registries
+  // (host[:port]) that may be reached over plain HTTP.
+  std::optional<uint64_t> imageMaxBytes;
+  std::optional<uint64_t> imageMaxEntries;
+  std::vector<std::string> insecureRegistries;
 };
 
 // Parses config text. `source` names the file in messages; `home` expands "~/" in host

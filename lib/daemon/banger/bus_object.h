@@ -4,13 +4,25 @@
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <systemd/sd-bus.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "banger/log.h"
 
 namespace banger {
+
+// `prefix`/<name> with the name escaped as sd_bus_path_encode() does (my-box → my_2dbox).
+inline sdbus::ObjectPath childPath(const std::string& prefix, const std::string& name) {
+  char* encoded = nullptr;
+  if (sd_bus_path_encode(prefix.c_str(), name.c_str(), &encoded) < 0 || encoded == nullptr)
+    throw std::bad_alloc();
+  sdbus::ObjectPath path(encoded);
+  std::free(encoded);
+  return path;
+}
 
 template <class... Interfaces>
 class PublishedObject : public sdbus::AdaptorInterfaces<Interfaces..., sdbus::Properties_adaptor,

@@ -39,6 +39,8 @@ class JobContext {
   // total 0 = unknown size (Progress -1).
   void progress(uint64_t completed, uint64_t total);
   bool canceled() const;
+  // The flag itself, for code that polls one (the HTTP client); set once Cancel() was called.
+  const std::atomic<bool>* cancelFlag() const;
   // Throws banger::Error(Canceled) once Cancel() was called.
   void throwIfCanceled() const;
 

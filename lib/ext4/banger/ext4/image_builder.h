@@ -53,6 +53,12 @@ class ImageBuilder {
   // A callback with the bytes consumed so far (file data), for progress.
   void onProgress(std::function<void(std::uint64_t)> progress) { progress_ = std::move(progress); }
 
+  // Leaves out every entry that is not a directory and whose path ("/etc/ssh/x") the
+  // predicate picks, in every layer, as if it had never been there.
+  void exclude(std::function<bool(const std::string&)> leaveOut) {
+    leaveOut_ = std::move(leaveOut);
+  }
+
  private:
   struct Placement;
   struct PendingLink {
@@ -88,6 +94,7 @@ class ImageBuilder {
   BuildStats stats_;
   LayerRank rank_ = 0;
   std::function<void(std::uint64_t)> progress_;
+  std::function<bool(const std::string&)> leaveOut_;
   // Per layer, the hard link targets: each non-directory of this layer by path and the
   // inode it became. Files a newer layer hid get an inode too (in hiddenFiles_) whose
   // bytes are read only if a visible hard link needs them.

@@ -38,6 +38,10 @@ class TarReader {
   // holes); false after the last piece.
   bool readBlock(const void*& data, std::size_t& size, std::int64_t& offset);
 
+  // How far into the (compressed) stream reading has got, for progress; 0 when the
+  // stream is not a mapped file.
+  std::size_t consumedBytes() const { return windowEnd_; }
+
  private:
   explicit TarReader(std::string label);
   [[noreturn]] void failStream(const std::string& what) const;

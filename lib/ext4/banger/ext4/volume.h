@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "banger/errors.h"
+
 struct struct_ext2_filsys;
 struct ext2_super_block;
 
@@ -24,6 +26,13 @@ struct FormatOptions {
   std::int64_t timestamp = 0;               // the superblock's times; 0: now
   std::size_t writeChunkBytes = 1 << 20;    // larger single writes are slow (NOTES trap 2)
   std::string label{};
+};
+
+// The content needs more blocks or inodes than the volume has: a bigger volume would do
+// (so a caller that guessed the size can retry), unlike every other refusal.
+class VolumeFull : public Error {
+ public:
+  explicit VolumeFull(const std::string& message) : Error(ErrorCode::InvalidArgument, message) {}
 };
 
 // A run of blocks of one file: `length` blocks from logical block `logical` are stored
@@ -47,8 +56,8 @@ class Volume {
   std::uint64_t blocksCount() const;
 
   // Reserves up to `want` free blocks, contiguous, at or after the allocation cursor;
-  // returns the first and sets `got`. Throws InvalidArgument naming the image size when
-  // the filesystem is full.
+  // returns the first and sets `got`. Throws VolumeFull naming the image size when the
+  // filesystem is full.
   std::uint64_t allocateBlocks(std::uint64_t want, std::uint64_t& got);
   void freeBlocks(std::uint64_t first, std::uint64_t count);
   std::uint32_t allocateInode(bool directory);

@@ -1,0 +1,57 @@
+// Where images live: ~/.local/state/banger/image/ holds image.db (the records) and
+// images/<id>/{rootfs.ext4,work-seed.ext4}. An image is built in staging/<id>/, renamed
+// into images/ when complete, and only then recorded (DESIGN §4); a delete removes the
+// record first. So a crash at any step leaves either nothing or a directory no record
+// names, and opening the store sweeps those away. An exclusive lock on the directory
+// keeps a second service instance from sweeping what the first is building.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "banger/sqlite.h"
+#include "image_record.h"
+
+namespace banger::image {
+
+class ImageStore {
+ public:
+  // Throws Busy when another instance holds the store.
+  explicit ImageStore(std::filesystem::path root);
+  ~ImageStore();
+  ImageStore(const ImageStore&) = delete;
+  ImageStore& operator=(const ImageStore&) = delete;
+
+  std::vector<ImageRecord> all();
+  std::optional<ImageRecord> find(const std::string& name);
+
+  // A fresh, empty staging directory for a new image and its id.
+  std::filesystem::path stage(std::string& id);
+  // Moves staging/<id> to images/<id> and records it (replacing the record of the same
+  // name, which is returned; its files are the caller's to remove with removeFiles).
+  // Throws AlreadyExists when the name is taken and `replace` is false; then nothing moves.
+  std::optional<ImageRecord> publish(const ImageRecord& record, bool replace);
+  // Removes the record; returns it (its files are still there).
+  std::optional<ImageRecord> remove(const std::string& name);
+  void removeFiles(const std::string& id);
+  void discardStaging(const std::string& id);
+
+  std::filesystem::path rootfsPath(const std::string& id) const;
+  std::filesystem::path workSeedPath(const std::string& id) const;
+  std::filesystem::path stagingDir(const std::string& id) const;
+  static constexpr const char* kRootfsFile = "rootfs.ext4";
+  static constexpr const char* kWorkSeedFile = "work-seed.ext4";
+
+ private:
+  void sweep();
+
+  std::filesystem::path root_;
+  int lockFd_ = -1;
+  std::mutex mutex_;  // the pool's workers publish, the loop thread deletes
+  Database db_;
+};
+
+}  // namespace banger::image

@@ -1,0 +1,21 @@
+// banger's own files in every image: one synthetic layer stacked on top of the image's
+// own layers, so it wins without any replace logic (IMAGE-NOTES, flattening). Today it
+// holds the hardened sshd drop-in; the agent and init join it later. And what is left
+// out of every image: SSH host keys, since each VM gets its own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace banger::image {
+
+inline constexpr const char* kSshdDropIn = "/etc/ssh/sshd_config.d/99-banger.conf";
+
+// The layer as an uncompressed tar; every entry dated `mtime`, so it is reproducible.
+std::string injectionLayer(std::int64_t mtime);
+
+// Whether an entry path ("/etc/ssh/ssh_host_ed25519_key") is one of the
+// image's own SSH host keys, which never reach the base rootfs.
+bool isSshHostKey(const std::string& path);
+
+}  // namespace banger::image
