@@ -3,6 +3,7 @@
 #include "banger/async_reply.h"
 #include "banger/errors.h"
 #include "banger/log.h"
+#include "oci/blob_cache.h"
 #include "oci/reference.h"
 #include "pull_job.h"
 #include "register_image.h"
@@ -46,6 +47,8 @@ ImageManager::ImageManager(ServiceContext& context, UserPaths paths)
       jobs_(context.connection, context.loop, context.pool, context.guard, kRootPath,
             managerJobSignals(*this)) {
   registerAdaptor();
+  // The store's lock is held: no other instance is downloading into the cache either.
+  oci::BlobCache(paths_.cacheDir / "oci").removePartials();
   for (const auto& record : store_.all()) refreshObject(record.name);
 }
 

@@ -62,6 +62,16 @@ std::filesystem::path BlobCache::pathOf(const std::string& digest) const {
   return blobs_ / digest.substr(7);
 }
 
+void BlobCache::removePartials() const {
+  std::error_code error;
+  for (auto it = std::filesystem::directory_iterator(blobs_, error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    if (it->path().filename().string().find(".partial-") == std::string::npos) continue;
+    std::error_code ignored;
+    std::filesystem::remove(it->path(), ignored);
+  }
+}
+
 bool BlobCache::has(const Descriptor& blob) const {
   std::error_code error;
   auto size = std::filesystem::file_size(pathOf(blob.digest), error);

@@ -21,6 +21,8 @@ class BlobCache {
   explicit BlobCache(std::filesystem::path root);  // …/banger/oci
 
   std::filesystem::path pathOf(const std::string& digest) const;
+  // Removes the partial downloads an interrupted pull left; only when no pull runs.
+  void removePartials() const;
   bool has(const Descriptor& blob) const;
   // The blob's path, fetching it first unless cached. `progress` gets each chunk's size.
   // Throws IntegrityError naming `what` when the bytes do not match the descriptor;
