@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -18,6 +20,44 @@
 #include "test_registry.h"
 
 namespace banger::test {
+
+// A registry whose big blobs stop after their first MiB while `hold` exists.
+struct StallingProxy {
+  explicit StallingProxy(const std::string& upstream, const std::filesystem::path& dir)
+      : hold(dir / "hold"), port(freeLoopbackPort()) {
+    writeFile(hold, "");
+    pid = spawnBackground({"python3", BANGER_SOURCE_DIR "/tests/support/stalling_proxy.py",
+                           std::to_string(port), upstream, hold.string()},
+                          {}, dir / "proxy.log");
+    log = dir / "proxy.log";
+    if (!waitFor([&] { return readFile(log).find("ready") != std::string::npos; },
+                 std::chrono::seconds(10)))
+      throw std::runtime_error("the stalling proxy did not start: " + readFile(log));
+  }
+  ~StallingProxy() {
+    release();
+    stop();
+  }
+  void release() { std::filesystem::remove(hold); }
+  void stop() {
+    if (pid > 0) stopProcess(pid);
+    pid = -1;
+  }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port); }
+  std::filesystem::path hold, log;
+  uint16_t port;
+  pid_t pid = -1;
+};
+
+inline std::string noise(std::size_t bytes) {
+  std::string out(bytes, '\0');
+  std::mt19937_64 random(11);
+  for (std::size_t i = 0; i + 8 <= out.size(); i += 8) {
+    auto value = random();
+    std::memcpy(&out[i], &value, 8);
+  }
+  return out;
+}
 
 struct JobOutcome {
   std::string state, errorName, errorMessage;
@@ -158,6 +198,28 @@ class ImageServiceTest : public ::testing::Test {
     return files;
   }
 
+  // Starts a pull of a 24 MiB image through `proxy` and waits until it is downloading.
+  sdbus::ObjectPath startHeldPull(const StallingProxy& proxy, const std::string& name) {
+    TarBuilder layer;
+    layer.file("noise", noise(24 << 20));
+    pushImage({{layer.bytes(), "application/vnd.oci.image.layer.v1.tar"}}, "big");
+    auto [image, job] =
+        startPull(proxy.host() + "/banger/test:big", {{"name", sdbus::Variant(name)}});
+    auto jobProxy = sdbus::createProxy(*bus_, "org.banger.Image", job);
+    EXPECT_TRUE(waitFor(
+        [&] {
+          const uint64_t done = jobProxy->getProperty("CompletedBytes")
+                                    .onInterface("org.banger.Job1")
+                                    .get<uint64_t>();
+          return done >= (1u << 20);
+        },
+        std::chrono::seconds(30)))
+        << "the pull never got its first MiB";
+    const std::string stage =
+        jobProxy->getProperty("Stage").onInterface("org.banger.Job1").get<std::string>();
+    EXPECT_EQ(stage, "download");
+    return job;
+  }
   TempDir work_;
   TestRegistry registry_;
   BusHarness harness_;

@@ -1,0 +1,44 @@
+// Following an org.banger.Job1 from the command line until it ends: a progress line on a
+// terminal (stage, bytes, rate), one plain line per stage otherwise. Ctrl-C asks the
+// service to cancel the job (Job1.Cancel) and waits for it to wind down; a second Ctrl-C
+// stops waiting.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace banger::cli {
+
+struct JobEnd {
+  std::string state;  // succeeded | failed | canceled | lost (the service went away)
+  std::string errorName;
+  std::string errorMessage;
+  bool interrupted = false;  // the user pressed Ctrl-C
+};
+
+// Made before the call that starts a job: a stage can pass before the call returns, so
+// the StageChanged signals of every job under `root` are collected from the start.
+class JobWatcher {
+ public:
+  JobWatcher(sdbus::IConnection& bus, std::string service, const std::string& root);
+  JobEnd follow(const sdbus::ObjectPath& job, std::ostream& out, bool terminal);
+
+ private:
+  // Stages of `job` announced since the last call.
+  std::vector<std::pair<std::string, std::string>> newStages(const std::string& job);
+
+  sdbus::IConnection& bus_;
+  std::string service_;
+  sdbus::Slot stageSignals_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> stages_;
+};
+
+// "12.3 MiB", "512 KiB", "17 B".
+std::string humanBytes(std::uint64_t bytes);
+
+}  // namespace banger::cli
