@@ -49,8 +49,9 @@ std::string OciLayout::addImage(const std::vector<LayerBlob>& layers, const std:
     layerList.push_back({{"mediaType", layer.mediaType},
                          {"digest", writeBlob(layer.bytes)},
                          {"size", layer.bytes.size()}});
+    // banger does not check diff_ids; umoci (the benchmark's peer) does.
     config["rootfs"]["diff_ids"].push_back(
-        image::oci::sha256Digest(layer.bytes));  // not checked by banger
+        layer.diffId.empty() ? image::oci::sha256Digest(layer.bytes) : layer.diffId);
   }
   std::string configBytes = config.dump();
   manifest["config"] = {{"mediaType", "application/vnd.oci.image.config.v1+json"},

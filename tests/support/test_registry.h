@@ -17,6 +17,7 @@ namespace banger::test {
 struct LayerBlob {
   std::string bytes;
   std::string mediaType = "application/vnd.oci.image.layer.v1.tar+gzip";
+  std::string diffId{};  // sha256 of the uncompressed tar; empty: the blob's own digest
 };
 
 // An OCI image layout on disk (oci-layout, index.json, blobs/sha256/…).

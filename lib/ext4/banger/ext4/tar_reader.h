@@ -1,6 +1,7 @@
 // Reading tar streams (plain, gzip, zstd, xz: the compression is found from the magic
 // bytes, not trusted from a media type) entry by entry with libarchive, without holding
-// an entry's data in memory.
+// an entry's data in memory. A compressed layer file is inflated on a second thread, a
+// few MiB ahead of the tar parser, so decompressing and writing the image overlap.
 #pragma once
 
 #include <cstddef>
@@ -40,23 +41,19 @@ class TarReader {
 
   // How far into the (compressed) stream reading has got, for progress; 0 when the
   // stream is not a mapped file.
-  std::size_t consumedBytes() const { return windowEnd_; }
+  std::size_t consumedBytes() const;
 
  private:
+  struct Mapped;       // the layer file, mapped and handed to libarchive window by window
+  class Decompressor;  // inflates a compressed layer on a thread of its own
   explicit TarReader(std::string label);
   [[noreturn]] void failStream(const std::string& what) const;
 
   archive* archive_ = nullptr;
   archive_entry* entry_ = nullptr;
   std::string label_;
-  static la_ssize_t readWindow(struct archive*, void* self, const void** buffer);
-  static la_int64_t skipWindow(struct archive*, void* self, la_int64_t request);
-
-  void* mapped_ = nullptr;
-  std::size_t mappedBytes_ = 0;
-  std::size_t windowStart_ = 0;  // the window libarchive holds now
-  std::size_t windowEnd_ = 0;
-  std::size_t dropped_ = 0;  // bytes before this are released from our memory
+  std::unique_ptr<Mapped> mapped_;
+  std::unique_ptr<Decompressor> decompressor_;
 };
 
 }  // namespace banger::ext4
