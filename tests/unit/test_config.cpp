@@ -135,3 +135,19 @@ TEST(Config, MissingFileIsEmptyConfig) {
   const Config c = loadConfig("/nonexistent/banger/config.toml", kHome);
   EXPECT_FALSE(c.defaultImage);
 }
+
+TEST(Config, ImageKeys) {
+  const Config c = parseConfig(
+      "image_max_bytes = \"2G\"\nimage_max_entries = 5000\n"
+      "insecure_registries = [\"registry.lan:5000\", \"10.0.0.1\"]\n",
+      "config.toml", kHome);
+  EXPECT_EQ(c.imageMaxBytes, 2ull << 30);
+  EXPECT_EQ(c.imageMaxEntries, 5000u);
+  EXPECT_EQ(c.insecureRegistries, (std::vector<std::string>{"registry.lan:5000", "10.0.0.1"}));
+  EXPECT_NE(errorOf("image_max_bytes = \"1M\"\n").find("image_max_bytes"), std::string::npos);
+  EXPECT_NE(errorOf("image_max_entries = 5\n").find("image_max_entries"), std::string::npos);
+  EXPECT_NE(errorOf("insecure_registries = \"x\"\n").find("insecure_registries"),
+            std::string::npos);
+  EXPECT_NE(errorOf("insecure_registries = [\"http://x/\"]\n").find("entry 1"),
+            std::string::npos);
+}
