@@ -118,21 +118,20 @@ ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantM
 
     const sdbus::ObjectPath target = ImageObject::pathFor(request.name);
     inProgress_.insert(request.name);
-    auto reservation = std::make_shared<NameReservation>();
-    reservation->release = [this, name = request.name] {
-      later([this, name] { inProgress_.erase(name); });
-    };
     try {
-      auto job = jobs_.start("pull", target, callerUid(getObject()),
-                             [this, request, reservation](JobContext& context) {
-                               PullEnvironment env{store_, paths_.cacheDir / "oci", http_};
-                               const ImageRecord record = runPull(request, env, context);
-                               later([this, name = record.name] { refreshObject(name); });
-                             });
+      auto job =
+          jobs_.start("pull", target, callerUid(getObject()), [this, request](JobContext& context) {
+            // Released before the job's Finished is announced, so a caller that saw it can
+            // pull the same name again at once.
+            NameReservation reservation{
+                [this, name = request.name] { later([this, name] { inProgress_.erase(name); }); }};
+            PullEnvironment env{store_, paths_.cacheDir / "oci", http_};
+            const ImageRecord record = runPull(request, env, context);
+            later([this, name = record.name] { refreshObject(name); });
+          });
       return {target, job};
     } catch (...) {
-      reservation->release = {};
-      inProgress_.erase(request.name);
+      inProgress_.erase(request.name);  // the job never started
       throw;
     }
   });

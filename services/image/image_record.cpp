@@ -1,5 +1,7 @@
 #include "image_record.h"
 
+#include <chrono>
+
 #include "banger/errors.h"
 
 namespace banger::image {
@@ -7,6 +9,12 @@ namespace {
 bool nameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool nameChar(char c) { return nameStart(c) || c == '.' || c == '_' || c == '-'; }
 }  // namespace
+
+std::uint64_t nowMicroseconds() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
 
 std::string imageNameProblem(std::string_view name) {
   if (name.empty()) return "is empty";

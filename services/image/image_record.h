@@ -22,6 +22,8 @@ struct ImageRecord {
 
 inline constexpr std::size_t kMaxImageName = 64;
 
+std::uint64_t nowMicroseconds();  // CreatedAt: µs since the epoch
+
 // Why `name` is not an image name ("" when it is): 1-64 characters of lower-case
 // letters, digits, '.', '_' and '-', starting with a letter or digit.
 std::string imageNameProblem(std::string_view name);

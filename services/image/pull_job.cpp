@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <chrono>
 
 #include "banger/errors.h"
 #include "banger/log.h"
@@ -16,12 +15,6 @@
 
 namespace banger::image {
 namespace {
-
-std::uint64_t nowUs() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
 
 std::string megabytes(std::uint64_t bytes) {
   return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
@@ -121,7 +114,7 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
                      .digest = image.manifestDigest,
                      .kernel = request.kernel,
                      .rootfsBytes = std::filesystem::file_size(rootfs),
-                     .createdAtUs = nowUs()};
+                     .createdAtUs = nowMicroseconds()};
   auto replaced = env.store.publish(record, request.force);
   staging.published = true;
   if (replaced) env.store.removeFiles(replaced->id);

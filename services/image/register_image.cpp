@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -54,12 +53,6 @@ void copyRange(int in, int out, off_t start, off_t end, const std::string& what)
     if (n == 0) fail(ErrorCode::Failed, what + ": the file shrank while it was copied");
     at += n;
   }
-}
-
-std::uint64_t nowUs() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
 }
 
 }  // namespace
@@ -114,7 +107,7 @@ ImageRecord runRegister(const RegisterRequest& request, ImageStore& store,
                        .kernel = request.kernel.empty() ? request.kernelPath : request.kernel,
                        .initrd = request.initrd,
                        .rootfsBytes = std::filesystem::file_size(rootfs),
-                       .createdAtUs = nowUs()};
+                       .createdAtUs = nowMicroseconds()};
     store.publish(record, false);
     log::info("registered " + request.rootfs + " as image " + request.name);
     return record;
