@@ -96,9 +96,7 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
   JobEnd end;
   std::string shownStage;
   bool cancelAsked = false;
-  auto rateFrom = Clock::now();
-  std::uint64_t rateBytes = 0;
-  double rate = 0;
+  auto stageStart = Clock::now();
   for (;;) {
     Snapshot s;
     try {
@@ -115,9 +113,7 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
       if (terminal) out << "\r\033[K";
       out << stage << ": " << detail << "\n" << std::flush;
       shownStage = stage;
-      rateFrom = Clock::now();
-      rateBytes = s.completed;
-      rate = 0;
+      stageStart = Clock::now();
     }
     if (s.state != "running") {
       if (terminal) out << "\r\033[K" << std::flush;
@@ -127,19 +123,20 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
       end.interrupted = interrupts > 0;
       return end;
     }
-    if (terminal && s.total > 0) {
-      const double seconds = std::chrono::duration<double>(Clock::now() - rateFrom).count();
-      if (seconds >= 0.5) {
-        rate = static_cast<double>(s.completed - std::min(s.completed, rateBytes)) / seconds;
-        rateFrom = Clock::now();
-        rateBytes = s.completed;
-      }
+    // Bytes read in the poll that saw a new stage may still be the old stage's.
+    if (terminal && s.total > 0 && stages.empty()) {
+      // Each stage counts its bytes from zero: the rate is the stage's average so far.
+      const double seconds = std::chrono::duration<double>(Clock::now() - stageStart).count();
       const int percent =
           static_cast<int>(100.0 * static_cast<double>(std::min(s.completed, s.total)) /
                            static_cast<double>(s.total));
       out << "\r\033[K  " << s.stage << "  " << humanBytes(s.completed) << " / "
-          << humanBytes(s.total) << "  " << humanBytes(static_cast<std::uint64_t>(rate)) << "/s  "
-          << percent << "%" << std::flush;
+          << humanBytes(s.total);
+      if (seconds >= 0.2)
+        out << "  "
+            << humanBytes(static_cast<std::uint64_t>(static_cast<double>(s.completed) / seconds))
+            << "/s";
+      out << "  " << percent << "%" << std::flush;
     }
     if (interrupts > 0 && !cancelAsked) {
       cancelAsked = true;

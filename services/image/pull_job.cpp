@@ -54,7 +54,8 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
   oci::BlobCache cache(env.cacheRoot);
   std::size_t cached = 0;
   for (const auto& layer : image.manifest.layers) cached += cache.has(layer) ? 1 : 0;
-  job.stage("download", std::to_string(image.manifest.layers.size()) + " layers, " +
+  const std::size_t count = image.manifest.layers.size();
+  job.stage("download", std::to_string(count) + (count == 1 ? " layer, " : " layers, ") +
                             megabytes(image.layerBytes) + ", " + std::to_string(cached) +
                             " already cached");
   std::atomic<std::uint64_t> received{0};
