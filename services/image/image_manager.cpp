@@ -80,6 +80,17 @@ void ImageManager::refreshObject(const std::string& name) {
                                     [this](const std::string& n) { deleteImage(n); });
 }
 
+void ImageManager::reserveName(const std::string& name, bool replace, const std::string& hint) {
+  if (!replace && images_.count(name))
+    fail(ErrorCode::AlreadyExists, "an image named " + name + " exists" + hint);
+  if (!inProgress_.insert(name).second)
+    fail(ErrorCode::Busy, "an image named " + name + " is being written right now");
+}
+
+void ImageManager::releaseNameLater(const std::string& name) {
+  later([this, name] { inProgress_.erase(name); });
+}
+
 void ImageManager::deleteImage(const std::string& name) {
   if (inProgress_.count(name))
     fail(ErrorCode::Busy, "image " + name + " is being replaced by a pull; try again when it ends");
@@ -107,24 +118,18 @@ ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantM
     requireImageName(request.name);
     request.kernel = opts.string("kernel").value_or("");
     request.force = opts.boolean("force").value_or(false);
-    if (!request.force && images_.count(request.name))
-      fail(ErrorCode::AlreadyExists,
-           "an image named " + request.name + " exists (pass force to replace it)");
-    if (inProgress_.count(request.name))
-      fail(ErrorCode::Busy, "an image named " + request.name + " is being written right now");
     const Config config = loadConfig();
     request.limits = limitsFrom(config);
     request.policy.insecureRegistries = config.insecureRegistries;
 
     const sdbus::ObjectPath target = ImageObject::pathFor(request.name);
-    inProgress_.insert(request.name);
+    reserveName(request.name, request.force, " (pass force to replace it)");
     try {
       auto job =
           jobs_.start("pull", target, callerUid(getObject()), [this, request](JobContext& context) {
             // Released before the job's Finished is announced, so a caller that saw it can
             // pull the same name again at once.
-            NameReservation reservation{
-                [this, name = request.name] { later([this, name] { inProgress_.erase(name); }); }};
+            NameReservation reservation{[this, name = request.name] { releaseNameLater(name); }};
             PullEnvironment env{store_, paths_.cacheDir / "oci", http_};
             const ImageRecord record = runPull(request, env, context);
             later([this, name = record.name] { refreshObject(name); });
@@ -150,19 +155,15 @@ void ImageManager::Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMa
     if (!opts.has("rootfs")) fail(ErrorCode::InvalidArgument, "options: 'rootfs' is required");
     if (request.kernel.empty() == request.kernelPath.empty())
       fail(ErrorCode::InvalidArgument, "options: give one of 'kernel' and 'kernel_path'");
-    if (images_.count(request.name))
-      fail(ErrorCode::AlreadyExists, "an image named " + request.name + " exists");
-    if (inProgress_.count(request.name))
-      fail(ErrorCode::Busy, "an image named " + request.name + " is being written right now");
     checkRegisterPaths(request);
     const ext4::BuildLimits limits = limitsFrom(loadConfig());
-    inProgress_.insert(request.name);
+    reserveName(request.name, false, "");
     ++registering_;
     try {
       pool_.submit([this, request, limits, reply] {
         NameReservation reservation{[this, name = request.name] {
           --registering_;
-          later([this, name] { inProgress_.erase(name); });
+          releaseNameLater(name);
         }};
         try {
           runRegister(request, store_, limits);
@@ -217,11 +218,9 @@ sdbus::ObjectPath ImageManager::FindImage(const std::string& name) {
   });
 }
 
-sdbus::ObjectPath ImageManager::FindKernel(const std::string& name) {
-  return guard_("Image1.Manager.FindKernel", [&]() -> sdbus::ObjectPath {
-    (void)name;
-    notSupportedYet("FindKernel", kKernels);
-  });
+sdbus::ObjectPath ImageManager::FindKernel(const std::string& /*name*/) {
+  return guard_("Image1.Manager.FindKernel",
+                [&]() -> sdbus::ObjectPath { notSupportedYet("FindKernel", kKernels); });
 }
 
 }  // namespace banger::image

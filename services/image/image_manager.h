@@ -48,6 +48,10 @@ class ImageManager final
   // Makes the object for `name` match the store (appear, be replaced, or go). Loop thread.
   void refreshObject(const std::string& name);
   void deleteImage(const std::string& name);
+  // Loop thread: claims `name` for a pull or register. AlreadyExists (with `hint`) when an
+  // image has it and it is not to be replaced; Busy while another pull or register writes it.
+  void reserveName(const std::string& name, bool replace, const std::string& hint);
+  void releaseNameLater(const std::string& name);  // any thread
   // Runs `fn` on the loop thread later, unless this manager is gone by then.
   void later(std::function<void()> fn);
 

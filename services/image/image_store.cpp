@@ -118,6 +118,10 @@ std::vector<ImageRecord> ImageStore::all() {
 
 std::optional<ImageRecord> ImageStore::find(const std::string& name) {
   std::lock_guard lock(mutex_);
+  return findLocked(name);
+}
+
+std::optional<ImageRecord> ImageStore::findLocked(const std::string& name) {
   auto s = db_.prepare(std::string(kColumns) + " WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
@@ -134,12 +138,7 @@ std::filesystem::path ImageStore::stage(std::string& id) {
 std::optional<ImageRecord> ImageStore::publish(const ImageRecord& record, bool replace) {
   std::lock_guard lock(mutex_);
   Transaction transaction(db_);
-  std::optional<ImageRecord> old;
-  {
-    auto s = db_.prepare(std::string(kColumns) + " WHERE name = ?");
-    s.bind(1, record.name);
-    if (s.step()) old = recordFrom(s);
-  }
+  const std::optional<ImageRecord> old = findLocked(record.name);
   if (old && !replace)
     fail(ErrorCode::AlreadyExists,
          "an image named " + record.name + " exists (pass force to replace it)");
@@ -175,12 +174,7 @@ std::optional<ImageRecord> ImageStore::publish(const ImageRecord& record, bool r
 std::optional<ImageRecord> ImageStore::remove(const std::string& name) {
   std::lock_guard lock(mutex_);
   Transaction transaction(db_);
-  std::optional<ImageRecord> old;
-  {
-    auto s = db_.prepare(std::string(kColumns) + " WHERE name = ?");
-    s.bind(1, name);
-    if (s.step()) old = recordFrom(s);
-  }
+  const std::optional<ImageRecord> old = findLocked(name);
   if (!old) return std::nullopt;
   auto s = db_.prepare("DELETE FROM image WHERE name = ?");
   s.bind(1, name).run();

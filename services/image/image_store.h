@@ -28,8 +28,6 @@ class ImageStore {
   std::vector<ImageRecord> all();
   std::optional<ImageRecord> find(const std::string& name);
 
-  // A fresh, empty staging directory for a new image and its id.
-  std::filesystem::path stage(std::string& id);
   // Moves staging/<id> to images/<id> and records it (replacing the record of the same
   // name, which is returned; its files are the caller's to remove with removeFiles).
   // Throws AlreadyExists when the name is taken and `replace` is false; then nothing moves.
@@ -37,7 +35,6 @@ class ImageStore {
   // Removes the record; returns it (its files are still there).
   std::optional<ImageRecord> remove(const std::string& name);
   void removeFiles(const std::string& id);
-  void discardStaging(const std::string& id);
 
   std::filesystem::path rootfsPath(const std::string& id) const;
   std::filesystem::path workSeedPath(const std::string& id) const;
@@ -46,12 +43,43 @@ class ImageStore {
   static constexpr const char* kWorkSeedFile = "work-seed.ext4";
 
  private:
+  friend class StagedImage;
+  std::filesystem::path stage(std::string& id);  // a fresh staging dir and its id
+  void discardStaging(const std::string& id);
+  std::optional<ImageRecord> findLocked(const std::string& name);  // mutex_ held
   void sweep();
 
   std::filesystem::path root_;
   int lockFd_ = -1;
   std::mutex mutex_;  // the pool's workers publish, the loop thread deletes
   Database db_;
+};
+
+// A new image's directory under staging/, removed when this goes out of scope unless
+// the image was published: a failed, canceled or interrupted build leaves nothing.
+class StagedImage {
+ public:
+  explicit StagedImage(ImageStore& store) : store_(store) { dir_ = store_.stage(id_); }
+  ~StagedImage() {
+    if (!published_) store_.discardStaging(id_);
+  }
+  StagedImage(const StagedImage&) = delete;
+  StagedImage& operator=(const StagedImage&) = delete;
+
+  const std::string& id() const { return id_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  // ImageStore::publish of `record`, whose id must be this one's.
+  std::optional<ImageRecord> publish(const ImageRecord& record, bool replace) {
+    auto replaced = store_.publish(record, replace);
+    published_ = true;
+    return replaced;
+  }
+
+ private:
+  ImageStore& store_;
+  std::string id_;
+  std::filesystem::path dir_;
+  bool published_ = false;
 };
 
 }  // namespace banger::image

@@ -20,18 +20,6 @@ std::string megabytes(std::uint64_t bytes) {
   return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
 }
 
-// A staging directory that is discarded unless the image was published.
-struct Staging {
-  ImageStore& store;
-  std::string id;
-  std::filesystem::path dir;
-  bool published = false;
-  explicit Staging(ImageStore& s) : store(s) { dir = store.stage(id); }
-  ~Staging() {
-    if (!published) store.discardStaging(id);
-  }
-};
-
 }  // namespace
 
 std::array<std::uint8_t, 16> derivedBytes(const std::string& purpose, const std::string& digest) {
@@ -64,7 +52,7 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
       [&](std::uint64_t bytes) { job.progress(received += bytes, image.layerBytes); });
   job.throwIfCanceled();
 
-  Staging staging(env.store);
+  StagedImage staging(env.store);
   job.stage("write", megabytes(image.layerBytes) + " of layers into " + request.name);
   const std::string injected = injectionLayer(kReproducibleTime);
   std::vector<LayerInput> layers;
@@ -79,7 +67,7 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
     layers.push_back({[file, label] { return ext4::TarReader::openFile(file, label); },
                       image.manifest.layers[i].size});
   }
-  const std::filesystem::path rootfs = staging.dir / ImageStore::kRootfsFile;
+  const std::filesystem::path rootfs = staging.dir() / ImageStore::kRootfsFile;
   LayeredVolume spec{
       .format =
           ext4::FormatOptions{.sizeBytes = guessImageBytes(image.layerBytes),
@@ -100,7 +88,7 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
     fail(ErrorCode::Failed, "cannot make " + rootfs.string() + " read-only");
 
   buildWorkSeed(
-      rootfs, staging.dir / ImageStore::kWorkSeedFile, staging.dir / "root.tar",
+      rootfs, staging.dir() / ImageStore::kWorkSeedFile, staging.dir() / "root.tar",
       WorkSeedOptions{.uuid = derivedBytes("work seed uuid", image.manifestDigest),
                       .hashSeed = derivedBytes("work seed hash seed", image.manifestDigest),
                       .timestamp = kReproducibleTime,
@@ -109,15 +97,14 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
 
   job.stage("publish", request.name);
   ImageRecord record{.name = request.name,
-                     .id = staging.id,
+                     .id = staging.id(),
                      .source = "oci",
                      .reference = what,
                      .digest = image.manifestDigest,
                      .kernel = request.kernel,
                      .rootfsBytes = std::filesystem::file_size(rootfs),
                      .createdAtUs = nowMicroseconds()};
-  auto replaced = env.store.publish(record, request.force);
-  staging.published = true;
+  auto replaced = staging.publish(record, request.force);
   if (replaced) env.store.removeFiles(replaced->id);
   log::info("pulled " + what + " as image " + record.name + " (" + std::to_string(stats.written) +
             " entries, " + megabytes(stats.dataBytes) + ")");

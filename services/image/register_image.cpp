@@ -91,30 +91,24 @@ ImageRecord runRegister(const RegisterRequest& request, ImageStore& store,
                         const ext4::BuildLimits& limits) {
   std::string why;
   if (!ext4::isExt4Image(request.rootfs, why)) fail(ErrorCode::InvalidArgument, "rootfs " + why);
-  std::string id;
-  const std::filesystem::path staging = store.stage(id);
-  try {
-    const std::filesystem::path rootfs = staging / ImageStore::kRootfsFile;
-    copySparse(request.rootfs, rootfs);
-    if (::chmod(rootfs.c_str(), 0444) != 0)
-      fail(ErrorCode::Failed, "cannot make " + rootfs.string() + " read-only");
-    buildWorkSeed(rootfs, staging / ImageStore::kWorkSeedFile, staging / "root.tar",
-                  WorkSeedOptions{.limits = limits});
-    ImageRecord record{.name = request.name,
-                       .id = id,
-                       .source = "registered",
-                       .reference = request.rootfs,
-                       .kernel = request.kernel.empty() ? request.kernelPath : request.kernel,
-                       .initrd = request.initrd,
-                       .rootfsBytes = std::filesystem::file_size(rootfs),
-                       .createdAtUs = nowMicroseconds()};
-    store.publish(record, false);
-    log::info("registered " + request.rootfs + " as image " + request.name);
-    return record;
-  } catch (...) {
-    store.discardStaging(id);
-    throw;
-  }
+  StagedImage staging(store);
+  const std::filesystem::path rootfs = staging.dir() / ImageStore::kRootfsFile;
+  copySparse(request.rootfs, rootfs);
+  if (::chmod(rootfs.c_str(), 0444) != 0)
+    fail(ErrorCode::Failed, "cannot make " + rootfs.string() + " read-only");
+  buildWorkSeed(rootfs, staging.dir() / ImageStore::kWorkSeedFile, staging.dir() / "root.tar",
+                WorkSeedOptions{.limits = limits});
+  ImageRecord record{.name = request.name,
+                     .id = staging.id(),
+                     .source = "registered",
+                     .reference = request.rootfs,
+                     .kernel = request.kernel.empty() ? request.kernelPath : request.kernel,
+                     .initrd = request.initrd,
+                     .rootfsBytes = std::filesystem::file_size(rootfs),
+                     .createdAtUs = nowMicroseconds()};
+  staging.publish(record, false);
+  log::info("registered " + request.rootfs + " as image " + request.name);
+  return record;
 }
 
 }  // namespace banger::image
