@@ -18,6 +18,9 @@ packages=(
   bind9-dnsutils dnsperf dnsmasq-base
   # images: a real Debian rootfs, a local registry and the OCI tools the tests push with
   mmdebstrap skopeo umoci docker-registry e2fsprogs
+  # the Firecracker stand-ins: the spec converter, the guest simulator's containers, and
+  # what its tests reach the guest with
+  python3-yaml systemd-container openssh-client iperf3
 )
 
 missing=()

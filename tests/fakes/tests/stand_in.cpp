@@ -1,0 +1,105 @@
+#include "stand_in.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace fcfake::test {
+
+std::string ApiAnswer::fault() const {
+  const nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object() || !json.contains("fault_message")) return "";
+  return json["fault_message"].get<std::string>();
+}
+
+StandIn::StandIn(const std::string& binary, const std::filesystem::path& dir,
+                 std::vector<std::string> extra, const std::string& id)
+    : dir_(dir) {
+  std::vector<std::string> args = {binary, "--api-sock", apiSock(), "--id", id};
+  args.insert(args.end(), extra.begin(), extra.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int out = open((dir_ / "console.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open((dir_ / "stderr.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no stand-in behind
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!std::filesystem::exists(apiSock())) {
+    if (wait(std::chrono::milliseconds(0))) return;  // it exited: the test looks at why
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error(binary + " did not create its API socket");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+StandIn::~StandIn() {
+  if (!status_) {
+    ::kill(pid_, SIGKILL);
+    wait(std::chrono::seconds(30));
+  }
+}
+
+ApiAnswer StandIn::call(const std::string& method, const std::string& path,
+                        const std::optional<std::string>& body) const {
+  banger::http::Request request;
+  request.method = method;
+  request.url = "http://localhost" + path;
+  request.unixSocket = apiSock();
+  request.body = body;
+  if (body) request.headers.push_back("Content-Type: application/json");
+  request.totalTimeout = std::chrono::seconds(30);
+  const banger::http::Response response = banger::http::Client().fetch(request);
+  return {response.status, response.body};
+}
+
+std::optional<int> StandIn::wait(std::chrono::milliseconds timeout) {
+  if (status_) return status_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return status_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void StandIn::kill(int signal) { ::kill(pid_, signal); }
+
+std::string StandIn::console() const {
+  std::ifstream in(dir_ / "console.out");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::filesystem::path writeFakeKernel(const std::filesystem::path& dir) {
+  const std::filesystem::path kernel = dir / "vmlinux";
+  std::ofstream(kernel) << "\x7f"
+                           "ELF"
+                        << std::string(60, '\0');
+  return kernel;
+}
+
+}  // namespace fcfake::test

@@ -1,0 +1,52 @@
+// A stand-in Firecracker (firecracker-fake or firecracker-sim) started for one test, and
+// requests to its API socket through banger's own HTTP client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "banger/http.h"
+
+namespace fcfake::test {
+
+struct ApiAnswer {
+  long status = 0;
+  std::string body;
+  std::string fault() const;  // fault_message, or "" when there is none
+};
+
+class StandIn {
+ public:
+  // Starts `binary --api-sock <dir>/api.sock --id <id> extra...`, its stdout and stderr
+  // in <dir>/console.out and <dir>/stderr.out, and waits for the socket.
+  StandIn(const std::string& binary, const std::filesystem::path& dir,
+          std::vector<std::string> extra = {}, const std::string& id = "test-vm");
+  ~StandIn();
+  StandIn(const StandIn&) = delete;
+  StandIn& operator=(const StandIn&) = delete;
+
+  ApiAnswer call(const std::string& method, const std::string& path,
+                 const std::optional<std::string>& body = std::nullopt) const;
+  // Waits for the process to end; its exit status (128+n for a signal), or nullopt.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  void kill(int signal);
+  pid_t pid() const { return pid_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string apiSock() const { return (dir_ / "api.sock").string(); }
+  std::string console() const;
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+// A file that starts with the ELF magic: enough for the stand-ins' kernel check.
+std::filesystem::path writeFakeKernel(const std::filesystem::path& dir);
+
+}  // namespace fcfake::test
