@@ -1,0 +1,114 @@
+#include "guest_network.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>  // before linux/if_tun.h, which needs ifreq
+#include <net/if_arp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <future>
+
+#include "core/backend.h"
+#include "core/vmm.h"
+
+namespace fcfake::sim {
+
+namespace {
+
+UniqueFd createGuestTap(const std::string& name, const NetworkInterface& iface) {
+  UniqueFd tap(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  ifreq request{};
+  std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  request.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (!tap || ioctl(tap.get(), TUNSETIFF, &request) != 0)
+    throw ApiError("Cannot create the guest's " + name + ": " + osError(errno));
+  UniqueFd control(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (iface.guestMac) {
+    ifreq mac{};
+    std::strncpy(mac.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    mac.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    unsigned bytes[6];
+    std::sscanf(iface.guestMac->c_str(), "%x:%x:%x:%x:%x:%x", &bytes[0], &bytes[1], &bytes[2],
+                &bytes[3], &bytes[4], &bytes[5]);
+    for (int i = 0; i < 6; ++i) mac.ifr_hwaddr.sa_data[i] = static_cast<char>(bytes[i]);
+    if (ioctl(control.get(), SIOCSIFHWADDR, &mac) != 0)
+      throw ApiError("Cannot set " + name + "'s MAC address: " + osError(errno));
+  }
+  if (iface.mtu) {
+    ifreq mtu{};
+    std::strncpy(mtu.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    mtu.ifr_mtu = static_cast<int>(*iface.mtu);
+    if (ioctl(control.get(), SIOCSIFMTU, &mtu) != 0)
+      throw ApiError("Cannot set " + name + "'s MTU: " + osError(errno));
+  }
+  return tap;
+}
+
+bool writeFrame(int fd, const char* frame, std::size_t size, int stop) {
+  for (;;) {
+    if (write(fd, frame, size) >= 0) return true;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return errno != EIO;  // EIO: the guest's eth0 is down; drop
+    // Full: wait until it drains rather than dropping the frame.
+    pollfd fds[2] = {{fd, POLLOUT, 0}, {stop, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) return false;
+    if (fds[1].revents) return false;
+  }
+}
+
+void relay(int from, int to, int stop) {
+  char frame[65536];
+  for (;;) {
+    pollfd fds[2] = {{from, POLLIN, 0}, {stop, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents) return;
+    for (;;) {
+      const ssize_t n = read(from, frame, sizeof frame);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n <= 0) return;
+      if (!writeFrame(to, frame, static_cast<std::size_t>(n), stop)) return;
+    }
+  }
+}
+
+}  // namespace
+
+GuestNetwork::GuestNetwork(std::vector<NetworkInterface>& interfaces)
+    : stop_(eventfd(0, EFD_CLOEXEC)) {
+  // A thread of its own enters the new namespace: namespaces are per thread.
+  std::async(std::launch::async, [&] {
+    if (unshare(CLONE_NEWNET) != 0)
+      throw ApiError("Cannot create the guest's network namespace: " + osError(errno));
+    netns_ = UniqueFd(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    for (std::size_t i = 0; i < interfaces.size(); ++i) {
+      auto link = std::make_unique<Link>();
+      link->guest = createGuestTap("eth" + std::to_string(i), interfaces[i]);
+      link->host = std::move(interfaces[i].tap);
+      links_.push_back(std::move(link));
+    }
+  }).get();
+  for (const auto& link : links_) {
+    const int host = link->host.get(), guest = link->guest.get(), stop = stop_.get();
+    relays_.emplace_back([=] { relay(host, guest, stop); });
+    relays_.emplace_back([=] { relay(guest, host, stop); });
+  }
+}
+
+GuestNetwork::~GuestNetwork() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(stop_.get(), &one, sizeof one);
+  for (std::thread& thread : relays_) thread.join();
+}
+
+}  // namespace fcfake::sim
