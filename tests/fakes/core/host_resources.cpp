@@ -45,13 +45,18 @@ UniqueFd attachTap(const std::string& name, uid_t caller) {
         "/dev/net/tun: " +
         osError(errno));
   // An unprivileged TUNSETIFF cannot create a device, nor take another user's.
-  if (if_nametoindex(name.c_str()) == 0) throw ApiError(tapFailure(EPERM, name));
+  const unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) throw ApiError(tapFailure(EPERM, name));
+  // sysfs describes the namespace it was mounted for; trust it only when it shows this
+  // very device (under nsenter --net it shows another namespace's).
   const std::string sys = "/sys/class/net/" + name + "/";
-  if (readNumber(sys + "tun_flags") == -2) throw ApiError(tapFailure(EINVAL, name));
-  const long owner = readNumber(sys + "owner");
-  const long group = readNumber(sys + "group");
-  if (caller != 0 && owner != -1 && owner != static_cast<long>(caller) && group == -1)
-    throw ApiError(tapFailure(EPERM, name));
+  if (readNumber(sys + "ifindex") == static_cast<long>(index)) {
+    if (readNumber(sys + "tun_flags") == -2) throw ApiError(tapFailure(EINVAL, name));
+    const long owner = readNumber(sys + "owner");
+    const long group = readNumber(sys + "group");
+    if (caller != 0 && owner != -1 && owner != static_cast<long>(caller) && group == -1)
+      throw ApiError(tapFailure(EPERM, name));
+  }
   ifreq request{};
   std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
   request.ifr_flags = IFF_TAP | IFF_NO_PI;

@@ -55,7 +55,12 @@ bool writeFrame(int fd, const char* frame, std::size_t size, int stop) {
   for (;;) {
     if (write(fd, frame, size) >= 0) return true;
     if (errno == EINTR) continue;
-    if (errno != EAGAIN) return errno != EIO;  // EIO: the guest's eth0 is down; drop
+    if (errno != EAGAIN) {
+      // EIO: that end is down. Dropped, as a NIC without link drops.
+      if (errno != EIO)
+        std::fprintf(stderr, "firecracker-sim: relaying a frame: %s\n", std::strerror(errno));
+      return true;
+    }
     // Full: wait until it drains rather than dropping the frame.
     pollfd fds[2] = {{fd, POLLOUT, 0}, {stop, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR) return false;
@@ -76,7 +81,14 @@ void relay(int from, int to, int stop) {
       const ssize_t n = read(from, frame, sizeof frame);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) break;
-      if (n <= 0) return;
+      if (n <= 0) {
+        if (n < 0 && errno != EIO)
+          std::fprintf(stderr, "firecracker-sim: reading a frame: %s\n", std::strerror(errno));
+        // EIO while an end is down (eth0 before the guest brings it up): wait, retry.
+        pollfd pause{stop, POLLIN, 0};
+        if (poll(&pause, 1, 20) > 0) return;
+        break;
+      }
       if (!writeFrame(to, frame, static_cast<std::size_t>(n), stop)) return;
     }
   }

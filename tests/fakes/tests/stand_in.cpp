@@ -21,9 +21,13 @@ std::string ApiAnswer::fault() const {
 }
 
 StandIn::StandIn(const std::string& binary, const std::filesystem::path& dir,
-                 std::vector<std::string> extra, const std::string& id)
+                 std::vector<std::string> extra, const std::string& id,
+                 std::vector<std::string> launcher)
     : dir_(dir) {
-  std::vector<std::string> args = {binary, "--api-sock", apiSock(), "--id", id};
+  std::vector<std::string> args = std::move(launcher);
+  for (const std::string& arg :
+       {binary, std::string("--api-sock"), apiSock(), std::string("--id"), id})
+    args.push_back(arg);
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -38,7 +42,7 @@ StandIn::StandIn(const std::string& binary, const std::filesystem::path& dir,
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

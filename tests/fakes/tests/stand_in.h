@@ -24,8 +24,10 @@ class StandIn {
  public:
   // Starts `binary --api-sock <dir>/api.sock --id <id> extra...`, its stdout and stderr
   // in <dir>/console.out and <dir>/stderr.out, and waits for the socket.
+  // `launcher` runs first, with the stand-in's command line after it (e.g. ip netns exec).
   StandIn(const std::string& binary, const std::filesystem::path& dir,
-          std::vector<std::string> extra = {}, const std::string& id = "test-vm");
+          std::vector<std::string> extra = {}, const std::string& id = "test-vm",
+          std::vector<std::string> launcher = {});
   ~StandIn();
   StandIn(const StandIn&) = delete;
   StandIn& operator=(const StandIn&) = delete;
