@@ -1,7 +1,6 @@
 #include "vsock_mux.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -89,14 +88,10 @@ void splice(int a, int b) {
 }
 
 VsockMuxer::VsockMuxer(UniqueFd listener, std::string udsPath)
-    : listener_(std::move(listener)),
-      udsPath_(std::move(udsPath)),
-      stop_(eventfd(0, EFD_CLOEXEC)),
-      thread_([this] { run(); }) {}
+    : listener_(std::move(listener)), udsPath_(std::move(udsPath)), thread_([this] { run(); }) {}
 
 VsockMuxer::~VsockMuxer() {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(stop_.get(), &one, sizeof one);
+  stop_.fire();
   thread_.join();
 }
 
@@ -105,13 +100,7 @@ std::string VsockMuxer::guestListenerPath(const std::string& udsPath, unsigned p
 }
 
 void VsockMuxer::run() {
-  for (;;) {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents) return;
+  while (stop_.wait(listener_.get(), POLLIN) >= 0) {
     const int host = accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (host < 0) continue;
     // Each connection on a thread of its own: they live as long as their peers.

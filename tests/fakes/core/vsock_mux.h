@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "stop_signal.h"
 #include "vm_config.h"
 
 namespace fcfake {
@@ -29,7 +30,7 @@ class VsockMuxer {
 
   UniqueFd listener_;
   std::string udsPath_;
-  UniqueFd stop_;  // eventfd
+  StopSignal stop_;
   std::atomic<unsigned> nextHostPort_{1u << 30};
   std::thread thread_;
 };

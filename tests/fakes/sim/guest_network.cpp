@@ -6,7 +6,6 @@
 #include <net/if_arp.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -51,7 +50,7 @@ UniqueFd createGuestTap(const std::string& name, const NetworkInterface& iface) 
   return tap;
 }
 
-bool writeFrame(int fd, const char* frame, std::size_t size, int stop) {
+bool writeFrame(int fd, const char* frame, std::size_t size, const StopSignal& stop) {
   for (;;) {
     if (write(fd, frame, size) >= 0) return true;
     if (errno == EINTR) continue;
@@ -62,21 +61,13 @@ bool writeFrame(int fd, const char* frame, std::size_t size, int stop) {
       return true;
     }
     // Full: wait until it drains rather than dropping the frame.
-    pollfd fds[2] = {{fd, POLLOUT, 0}, {stop, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) return false;
-    if (fds[1].revents) return false;
+    if (stop.wait(fd, POLLOUT) < 0) return false;
   }
 }
 
-void relay(int from, int to, int stop) {
+void relay(int from, int to, const StopSignal& stop) {
   char frame[65536];
-  for (;;) {
-    pollfd fds[2] = {{from, POLLIN, 0}, {stop, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents) return;
+  while (stop.wait(from, POLLIN) >= 0) {
     for (;;) {
       const ssize_t n = read(from, frame, sizeof frame);
       if (n < 0 && errno == EINTR) continue;
@@ -85,8 +76,7 @@ void relay(int from, int to, int stop) {
         if (n < 0 && errno != EIO)
           std::fprintf(stderr, "firecracker-sim: reading a frame: %s\n", std::strerror(errno));
         // EIO while an end is down (eth0 before the guest brings it up): wait, retry.
-        pollfd pause{stop, POLLIN, 0};
-        if (poll(&pause, 1, 20) > 0) return;
+        if (stop.wait(-1, 0, 20) < 0) return;
         break;
       }
       if (!writeFrame(to, frame, static_cast<std::size_t>(n), stop)) return;
@@ -96,8 +86,7 @@ void relay(int from, int to, int stop) {
 
 }  // namespace
 
-GuestNetwork::GuestNetwork(std::vector<NetworkInterface>& interfaces)
-    : stop_(eventfd(0, EFD_CLOEXEC)) {
+GuestNetwork::GuestNetwork(std::vector<NetworkInterface>& interfaces) {
   // A thread of its own enters the new namespace: namespaces are per thread.
   std::async(std::launch::async, [&] {
     if (unshare(CLONE_NEWNET) != 0)
@@ -111,15 +100,14 @@ GuestNetwork::GuestNetwork(std::vector<NetworkInterface>& interfaces)
     }
   }).get();
   for (const auto& link : links_) {
-    const int host = link->host.get(), guest = link->guest.get(), stop = stop_.get();
-    relays_.emplace_back([=] { relay(host, guest, stop); });
-    relays_.emplace_back([=] { relay(guest, host, stop); });
+    const int host = link->host.get(), guest = link->guest.get();
+    relays_.emplace_back([this, host, guest] { relay(host, guest, stop_); });
+    relays_.emplace_back([this, host, guest] { relay(guest, host, stop_); });
   }
 }
 
 GuestNetwork::~GuestNetwork() {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(stop_.get(), &one, sizeof one);
+  stop_.fire();
   for (std::thread& thread : relays_) thread.join();
 }
 

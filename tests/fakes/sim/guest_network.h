@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/stop_signal.h"
 #include "core/vm_config.h"
 
 namespace fcfake::sim {
@@ -28,7 +29,7 @@ class GuestNetwork {
     UniqueFd guest;
   };
   UniqueFd netns_;
-  UniqueFd stop_;  // eventfd: ends the relays
+  StopSignal stop_;  // ends the relays
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<std::thread> relays_;
 };

@@ -6,7 +6,6 @@
 #include <linux/seccomp.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -87,7 +86,7 @@ int installGuestFilter() {
 
 SyscallSupervisor::SyscallSupervisor(UniqueFd listener, std::string udsPath,
                                      std::string nspawnBinary)
-    : listener_(std::move(listener)), udsPath_(std::move(udsPath)), stop_(eventfd(0, EFD_CLOEXEC)) {
+    : listener_(std::move(listener)), udsPath_(std::move(udsPath)) {
   struct stat binary {};
   if (stat(nspawnBinary.c_str(), &binary) == 0) {
     nspawnDev_ = binary.st_dev;
@@ -97,8 +96,7 @@ SyscallSupervisor::SyscallSupervisor(UniqueFd listener, std::string udsPath,
 }
 
 SyscallSupervisor::~SyscallSupervisor() {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(stop_.get(), &one, sizeof one);
+  stop_.fire();
   thread_.join();
 }
 
@@ -113,13 +111,9 @@ void SyscallSupervisor::run() {
   auto* response = reinterpret_cast<seccomp_notif_resp*>(responseBuffer.data());
 
   for (;;) {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents) return;
-    if (fds[0].revents & (POLLHUP | POLLERR)) return;  // every filtered process is gone
+    const int ready = stop_.wait(listener_.get(), POLLIN);
+    if (ready < 0 || (ready & (POLLHUP | POLLERR)))
+      return;  // stopped, or every filtered process is gone
     std::memset(request, 0, requestBuffer.size());
     if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_RECV, request) != 0) continue;
     std::memset(response, 0, responseBuffer.size());

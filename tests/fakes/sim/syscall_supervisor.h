@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "core/stop_signal.h"
 #include "core/vm_config.h"
 
 namespace fcfake::sim {
@@ -39,7 +40,7 @@ class SyscallSupervisor {
   std::string udsPath_;
   dev_t nspawnDev_ = 0;
   ino_t nspawnIno_ = 0;
-  UniqueFd stop_;
+  StopSignal stop_;
   std::set<ino_t> translated_;  // inodes of the Unix sockets standing in for vsock ones
   unsigned nextEphemeralPort_ = 49152;
   std::thread thread_;
