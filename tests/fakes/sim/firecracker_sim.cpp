@@ -47,6 +47,7 @@ class SimBackend : public Backend {
     plan.disks = &disks_;
     plan.netnsFd = network_->namespaceFd();
     plan.consoleFd = console_.get();
+    plan.memSizeMib = config.machine.memSizeMib;
     plan.nspawnBinary = nspawn_;
     UniqueFd listener;
     guest_ = std::make_unique<GuestProcess>(plan, listener);

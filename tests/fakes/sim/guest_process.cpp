@@ -135,8 +135,10 @@ int receiveFd(int socket) {
     cmdlineSource = "/.cmdline";
   } else {
     mountRootDrive(plan.disks->front(), root);
-    // Never write into the guest's disk: the command line lives on a tmpfs at /tmp.
-    if (mount("cmdline", (root + "/tmp").c_str(), "tmpfs", 0, "mode=1777,size=64k") != 0)
+    // Never write into the guest's disk: the command line lives on a tmpfs at /tmp,
+    // sized as systemd's tmp.mount sizes one (half the RAM) since the guest uses it.
+    const std::string options = "mode=1777,size=" + std::to_string(plan.memSizeMib / 2) + "m";
+    if (mount("tmp", (root + "/tmp").c_str(), "tmpfs", 0, options.c_str()) != 0)
       helperFails("mounting a tmpfs on the guest's /tmp");
     cmdlineSource = "/tmp/.firecracker-sim-cmdline";
   }

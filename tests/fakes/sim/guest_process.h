@@ -24,6 +24,7 @@ struct GuestPlan {
   const std::vector<LoopDevice>* disks = nullptr;
   int netnsFd = -1;
   int consoleFd = -1;
+  unsigned memSizeMib = 128;  // bounds the guest's tmpfs /tmp as its RAM would
   std::string nspawnBinary;
 };
 

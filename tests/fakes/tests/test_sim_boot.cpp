@@ -220,6 +220,17 @@ TEST_F(SimBoot, AReadOnlyDiskCannotBeWrittenFromTheGuest) {
   EXPECT_EQ(ssh(vm, "echo written > /root/mark && sync").status, 0);
 }
 
+TEST_F(SimBoot, TheGuestsTmpHoldsWhatAProgramPutsThere) {
+  // The command line's tmpfs sits over /tmp: it must serve as the guest's /tmp (half its
+  // 256 MiB, as tmp.mount would), not just hold the command line.
+  const Vm& vm = vms_[0];
+  ASSERT_TRUE(sshReady(vm, 60s));
+  EXPECT_EQ(ssh(vm, "dd if=/dev/zero of=/tmp/big bs=1M count=64 status=none && du -m /tmp/big").out,
+            "64\t/tmp/big\n");
+  EXPECT_EQ(ssh(vm, "rm /tmp/big && df --output=size -m /tmp | tail -1 | tr -d \" \"").out,
+            "128\n");
+}
+
 TEST_F(SimBoot, TwoVmsReachEachOtherOverTheBridge) {
   ASSERT_TRUE(sshReady(vms_[0], 60s));
   ASSERT_TRUE(sshReady(vms_[1], 60s));
