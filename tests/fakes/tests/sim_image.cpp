@@ -86,6 +86,11 @@ std::optional<SimImage> simImage(std::string& why) {
   fs::permissions(tree / "usr/local/sbin/sim-net",
                   fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
   fs::copy_file(VSOCK_PROBE_BIN, tree / "usr/local/bin/vsock-probe");
+  // The host's iperf3 (Debian 12 like the guest) and the libraries the guest lacks, for
+  // the simulator's benchmark; the image's own package set stays the tests' recipe.
+  run("cp /usr/bin/iperf3 '" + tree.string() + "/usr/local/bin/' && for lib in $(ldd " +
+      "/usr/bin/iperf3 | awk '/=> \\//{print $3}'); do [ -e '" + tree.string() +
+      "'$lib ] || cp -L $lib '" + tree.string() + "'$lib; done");
   const fs::path units = tree / "etc/systemd/system";
   const fs::path wants = units / "multi-user.target.wants";
   fs::create_directories(wants);

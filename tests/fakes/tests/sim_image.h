@@ -2,7 +2,7 @@
 // directory: the mmdebstrap root filesystem (tests/support/debian_rootfs.h) plus a unit
 // that configures eth0 from "sim.ip=ADDR/PREFIX sim.gw=GATEWAY" on the command line, an
 // SSH key for root, and vsock-probe units (an echo listener on port 5000; a greeting to
-// the host's port 6000 at boot).
+// the host's port 6000 at boot), and the host's iperf3 for the benchmark.
 #pragma once
 
 #include <filesystem>

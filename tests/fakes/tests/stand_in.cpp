@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -96,6 +99,62 @@ std::string StandIn::console() const {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+namespace {
+
+sockaddr_un unixAddress(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+  return address;
+}
+
+}  // namespace
+
+int connectUnix(const std::string& path, std::chrono::seconds receiveTimeout) {
+  const sockaddr_un address = unixAddress(path);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval timeout{receiveTimeout.count(), 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+int listenUnix(const std::string& path) {
+  const sockaddr_un address = unixAddress(path);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      listen(fd, 4) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string vsockExchange(const std::string& udsPath, unsigned port, const std::string& message,
+                          std::chrono::seconds receiveTimeout) {
+  const int fd = connectUnix(udsPath, receiveTimeout);
+  if (fd < 0) return "";
+  const std::string connect = "CONNECT " + std::to_string(port) + "\n";
+  std::string out;
+  char buffer[256];
+  if (send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
+      static_cast<ssize_t>(connect.size()))
+    for (ssize_t n;
+         out.find('\n') == std::string::npos && (n = recv(fd, buffer, sizeof buffer, 0)) > 0;)
+      out.append(buffer, static_cast<std::size_t>(n));
+  const std::size_t answered = out.find('\n');
+  if (answered != std::string::npos && send(fd, message.data(), message.size(), MSG_NOSIGNAL) ==
+                                           static_cast<ssize_t>(message.size()))
+    for (ssize_t n; out.size() < answered + 1 + message.size() &&
+                    (n = recv(fd, buffer, sizeof buffer, 0)) > 0;)
+      out.append(buffer, static_cast<std::size_t>(n));
+  close(fd);
+  return out;
 }
 
 std::filesystem::path writeFakeKernel(const std::filesystem::path& dir) {

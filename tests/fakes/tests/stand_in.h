@@ -48,6 +48,17 @@ class StandIn {
   std::optional<int> status_;
 };
 
+// A connected AF_UNIX stream socket to `path`, its receives timing out after
+// `receiveTimeout`; -1 when nobody listens there.
+int connectUnix(const std::string& path, std::chrono::seconds receiveTimeout);
+// A listening AF_UNIX stream socket at `path`, or -1.
+int listenUnix(const std::string& path);
+// Firecracker's host side of vsock: "CONNECT <port>\n" on the VM's `udsPath`, then
+// `message`; everything that came back (the "OK <port>\n" line, then the answer to
+// `message` up to its length), "" when nothing answered.
+std::string vsockExchange(const std::string& udsPath, unsigned port, const std::string& message,
+                          std::chrono::seconds receiveTimeout);
+
 // A file that starts with the ELF magic: enough for the stand-ins' kernel check.
 std::filesystem::path writeFakeKernel(const std::filesystem::path& dir);
 

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <filesystem>
 #include <fstream>
@@ -19,20 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-int connectTo(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return -1;
-  }
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  return fd;
-}
 
 std::string exchange(int fd, const std::string& bytes, std::size_t atLeast) {
   EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
@@ -92,7 +77,7 @@ TEST_F(FakeProcess, CommandLineErrorsExitWith153) {
 
 TEST_F(FakeProcess, AnswersAreLaidOutAsMicroHttpLaysThemOutOnAKeepAliveConnection) {
   const auto fake = start();
-  const int fd = connectTo(fake->apiSock());
+  const int fd = connectUnix(fake->apiSock(), 5s);
   ASSERT_GE(fd, 0);
   const std::string kernel = writeFakeKernel(dir()).string();
   const std::string body = R"({"kernel_image_path":")" + kernel + R"("})";
@@ -268,12 +253,8 @@ TEST_F(FakeProcess, VsockSpeaksFirecrackersHostProtocol) {
   EXPECT_EQ(deprecated.status, 204);
   // The test plays the guest: a listener on port 52 where the guest's would be.
   const std::string guestPath = uds + ".guest_52";
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, guestPath.c_str(), sizeof address.sun_path - 1);
-  const int guest = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_EQ(bind(guest, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(listen(guest, 4), 0);
+  const int guest = listenUnix(guestPath);
+  ASSERT_GE(guest, 0);
   boot(*fake);
   std::thread echo([guest] {
     const int peer = accept(guest, nullptr, nullptr);
@@ -282,14 +263,14 @@ TEST_F(FakeProcess, VsockSpeaksFirecrackersHostProtocol) {
     if (n > 0) send(peer, buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL);
     close(peer);
   });
-  const int host = connectTo(uds);
+  const int host = connectUnix(uds, 5s);
   ASSERT_GE(host, 0);
   EXPECT_EQ(exchange(host, "connect 52\n", 14), "OK 1073741824\n");
   EXPECT_EQ(exchange(host, "ping", 4), "ping");
   close(host);
   echo.join();
   close(guest);
-  const int nobody = connectTo(uds);
+  const int nobody = connectUnix(uds, 5s);
   EXPECT_EQ(exchange(nobody, "CONNECT 53\n", 1), "");  // no guest listener: closed
   close(nobody);
 }

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
@@ -40,19 +39,6 @@ Outcome shell(const std::string& command) {
   return outcome;
 }
 
-int listenUnix(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, 4) != 0)
-    return -1;
-  return fd;
-}
-
-struct Vm;
-std::string connectAndEcho(const Vm& vm);
-
 struct Vm {
   std::string name;
   std::string address;
@@ -64,26 +50,7 @@ struct Vm {
 
 // "CONNECT 5000\n" then "ping" through the VM's vsock socket; what comes back.
 std::string connectAndEcho(const Vm& vm) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, (vm.dir / "v.sock").c_str(), sizeof address.sun_path - 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      send(fd, "CONNECT 5000\n", 13, MSG_NOSIGNAL) == 13) {
-    char buffer[64];
-    for (ssize_t n;
-         out.find('\n') == std::string::npos && (n = recv(fd, buffer, sizeof buffer, 0)) > 0;)
-      out.append(buffer, static_cast<size_t>(n));
-    if (out.find('\n') != std::string::npos && send(fd, "ping", 4, MSG_NOSIGNAL) == 4)
-      for (ssize_t n;
-           out.size() < out.find('\n') + 5 && (n = recv(fd, buffer, sizeof buffer, 0)) > 0;)
-        out.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
+  return vsockExchange((vm.dir / "v.sock").string(), 5000, "ping", 5s);
 }
 
 class SimBoot : public ::testing::Test {
