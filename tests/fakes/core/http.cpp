@@ -25,14 +25,20 @@ std::string trim(std::string_view text) {
   return std::string(text);
 }
 
+// Messages quote the client's bytes, which need not be UTF-8: replaced, never thrown on.
+std::string jsonObject(const char* key, const std::string& message) {
+  return nlohmann::json{{key, message}}.dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace);
+}
+
 HttpResponse httpError(int status, const std::string& message) {
-  return {status, nlohmann::json{{"error", message}}.dump(), false};
+  return {status, jsonObject("error", message), false};
 }
 
 }  // namespace
 
 HttpResponse faultResponse(int status, const std::string& message) {
-  return {status, nlohmann::json{{"fault_message", message}}.dump(), false};
+  return {status, jsonObject("fault_message", message), false};
 }
 
 std::string serialize(const HttpResponse& response) {

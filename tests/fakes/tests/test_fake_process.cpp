@@ -102,6 +102,20 @@ TEST_F(FakeProcess, AnswersAreLaidOutAsMicroHttpLaysThemOutOnAKeepAliveConnectio
   close(fd);
 }
 
+TEST_F(FakeProcess, AHeaderThatIsNotUtf8GetsA400AndTheProcessStaysUp) {
+  const auto fake = start();
+  const int fd = connectUnix(fake->apiSock(), 5s);
+  ASSERT_GE(fd, 0);
+  const std::string bad =
+      exchange(fd, "PUT /actions HTTP/1.1\r\nContent-Length: \xff\xfe\r\n\r\n", 60);
+  close(fd);
+  EXPECT_EQ(bad.rfind("HTTP/1.1 400 \r\n", 0), 0u) << bad;
+  EXPECT_NE(bad.find("Invalid value. Key: Content-Length; Value: \xef\xbf\xbd\xef\xbf\xbd"),
+            std::string::npos)
+      << bad;
+  EXPECT_EQ(fake->call("GET", "/").status, 200);
+}
+
 TEST_F(FakeProcess, OversizedBodiesAreRefusedByTheHttpLayer) {
   const auto fake = start();
   const ApiAnswer answer =
