@@ -48,11 +48,17 @@ StandIn::StandIn(const std::string& binary, const std::filesystem::path& dir,
     execvp(argv[0], argv.data());
     _exit(127);
   }
+  // A connect, not the socket file: bind() creates the file before listen() lets anyone
+  // in, and a request in between is refused.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!std::filesystem::exists(apiSock())) {
+  for (;;) {
+    if (const int probe = connectUnix(apiSock(), std::chrono::seconds(1)); probe >= 0) {
+      close(probe);
+      return;
+    }
     if (wait(std::chrono::milliseconds(0))) return;  // it exited: the test looks at why
     if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error(binary + " did not create its API socket");
+      throw std::runtime_error(binary + " did not listen on its API socket within 10 s");
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }

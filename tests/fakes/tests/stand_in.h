@@ -23,7 +23,8 @@ struct ApiAnswer {
 class StandIn {
  public:
   // Starts `binary --api-sock <dir>/api.sock --id <id> extra...`, its stdout and stderr
-  // in <dir>/console.out and <dir>/stderr.out, and waits for the socket.
+  // in <dir>/console.out and <dir>/stderr.out, and waits until the socket accepts a
+  // connection (or the process has ended).
   // `launcher` runs first, with the stand-in's command line after it (e.g. ip netns exec).
   StandIn(const std::string& binary, const std::filesystem::path& dir,
           std::vector<std::string> extra = {}, const std::string& id = "test-vm",

@@ -103,6 +103,8 @@ class SimBoot : public ::testing::Test {
 
   static void bootThroughTheApi(Vm& vm, const std::string& tap) {
     StandIn& sim = *vm.sim;
+    ASSERT_FALSE(sim.wait(0ms)) << vm.name << "'s simulator ended before its first request: "
+                                << banger::test::readFile(vm.dir / "stderr.out");
     const std::string kernel = writeFakeKernel(vm.dir).string();
     const std::string bootArgs =
         "console=ttyS0 reboot=k panic=1 sim.ip=" + vm.address + "/24 sim.gw=10.77.0.1";
