@@ -10,10 +10,11 @@
 
 namespace fcfake {
 
-// Attaches to an existing TAP as Firecracker does (TUNSETIFF, IFF_TAP | IFF_NO_PI). A
-// missing TAP, or one owned by another uid than `caller`, fails the way Firecracker
-// running as `caller` fails (EPERM), even when this process is root and could create or
-// take it. Throws ApiError with the text after "Network config error: ".
+// Attaches to an existing TAP as Firecracker running as `caller` does (TUNSETIFF,
+// IFF_TAP | IFF_NO_PI): a missing TAP or another uid's fails with EPERM, a device that
+// is no TAP with EINVAL, one another process holds with EBUSY, even when this process is
+// root and could create or take it. Throws ApiError with the text after "Network config
+// error: ".
 UniqueFd attachTap(const std::string& name, uid_t caller);
 
 // Binds and listens on uds_path (refused when the path exists). Throws ApiError with the

@@ -83,6 +83,38 @@ ApiAnswer StandIn::call(const std::string& method, const std::string& path,
   return {response.status, response.body};
 }
 
+ApiAnswer StandIn::callAs(uid_t uid, const std::string& method, const std::string& path,
+                          const std::string& body) const {
+  int channel[2];
+  if (pipe2(channel, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  const pid_t child = fork();
+  if (child == 0) {
+    close(channel[0]);
+    std::string out = "0\ncould not become uid " + std::to_string(uid);
+    if (setresgid(uid, uid, uid) == 0 && setresuid(uid, uid, uid) == 0) {
+      try {
+        const ApiAnswer answer = call(method, path, body);
+        out = std::to_string(answer.status) + "\n" + answer.body;
+      } catch (const std::exception& error) {
+        out = std::string("0\n") + error.what();
+      }
+    }
+    [[maybe_unused]] ssize_t n = write(channel[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(channel[1]);
+  std::string out;
+  char buffer[4096];
+  for (ssize_t n; (n = read(channel[0], buffer, sizeof buffer)) > 0;)
+    out.append(buffer, static_cast<std::size_t>(n));
+  close(channel[0]);
+  waitpid(child, nullptr, 0);
+  const std::size_t newline = out.find('\n');
+  if (newline == std::string::npos)
+    throw std::runtime_error("the call as uid " + std::to_string(uid) + " said nothing");
+  return {std::stol(out.substr(0, newline)), out.substr(newline + 1)};
+}
+
 std::optional<int> StandIn::wait(std::chrono::milliseconds timeout) {
   if (status_) return status_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -35,6 +35,10 @@ class StandIn {
 
   ApiAnswer call(const std::string& method, const std::string& path,
                  const std::optional<std::string>& body = std::nullopt) const;
+  // The same request from a process running as `uid` (as the user's Vm service calls a
+  // root simulator); the socket must be reachable by that uid.
+  ApiAnswer callAs(uid_t uid, const std::string& method, const std::string& path,
+                   const std::string& body) const;
   // Waits for the process to end; its exit status (128+n for a signal), or nullopt.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   void kill(int signal);

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -287,6 +289,46 @@ TEST_F(FakeProcess, VsockSpeaksFirecrackersHostProtocol) {
   const int nobody = connectUnix(uds, 5s);
   EXPECT_EQ(exchange(nobody, "CONNECT 53\n", 1), "");  // no guest listener: closed
   close(nobody);
+}
+
+TEST_F(FakeProcess, ATapOpensOnlyAsItWouldForAFirecrackerRunByTheCaller) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root: TAPs of two owners in a network namespace of the test's own";
+  banger::test::NetworkNamespace netns("fcfake");
+  const auto ip = [&](const std::string& args) {
+    return std::system(("ip -n " + netns.name() + " " + args).c_str());
+  };
+  ASSERT_EQ(ip("tuntap add tap-mine mode tap user 65534"), 0);
+  ASSERT_EQ(ip("tuntap add tap-theirs mode tap user 65533"), 0);
+  ASSERT_EQ(ip("link add br-notap type bridge"), 0);
+  // Root, as firecracker-sim is, in the namespace that holds the TAPs; sysfs still shows
+  // the host's, so only the kernel's own check can tell whose a TAP is.
+  const std::vector<std::string> inNetns = {"nsenter", "--net=/run/netns/" + netns.name()};
+  for (const char* name : {"first", "second"}) fs::create_directories(dir() / name);
+  StandIn first(FIRECRACKER_FAKE_BIN, dir() / "first", {}, "first", inNetns);
+  StandIn second(FIRECRACKER_FAKE_BIN, dir() / "second", {}, "second", inNetns);
+  for (const StandIn* fake : {&first, &second}) fs::permissions(fake->apiSock(), fs::perms::all);
+  fs::permissions(dir(), fs::perms::owner_all | fs::perms::others_exec);
+  const auto attach = [](const StandIn& fake, const std::string& tap) {
+    return fake.callAs(65534, "PUT", "/network-interfaces/eth0",
+                       Json{{"iface_id", "eth0"}, {"host_dev_name", tap}}.dump());
+  };
+  const auto refusal = [](const std::string& tap, const std::string& error) {
+    return "Network config error: Could not create the network device: Open tap device "
+           "failed: Error while creating ifreq structure: " +
+           error + ". Invalid TUN/TAP Backend provided by " + tap +
+           ". Check our documentation on setting up the network devices.";
+  };
+  const ApiAnswer theirs = attach(first, "tap-theirs");
+  EXPECT_EQ(theirs.status, 400) << theirs.body;
+  EXPECT_EQ(theirs.fault(), refusal("tap-theirs", "Operation not permitted (os error 1)"));
+  EXPECT_EQ(attach(first, "br-notap").fault(),
+            refusal("br-notap", "Invalid argument (os error 22)"));
+  const ApiAnswer mine = attach(first, "tap-mine");
+  EXPECT_EQ(mine.status, 204) << mine.body;
+  // Held by the first Firecracker: a second one cannot have it too.
+  EXPECT_EQ(attach(second, "tap-mine").fault(),
+            refusal("tap-mine", "Device or resource busy (os error 16)"));
 }
 
 }  // namespace
