@@ -30,6 +30,7 @@ namespace fcfake::sim {
 namespace {
 
 constexpr const char* kScratch = "/run/firecracker-sim";
+constexpr const char* kNspawnState = "/run/systemd/nspawn";
 
 [[noreturn]] void helperFails(const std::string& what) {
   std::fprintf(stderr, "firecracker-sim: %s: %s\n", what.c_str(), std::strerror(errno));
@@ -122,6 +123,12 @@ int receiveFd(int socket) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(1);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     helperFails("making / private");
+  // nspawn keeps per-machine state there and refuses to clean it where /run is no tmpfs;
+  // one of this namespace's own leaves nothing on the host, even after a SIGKILL.
+  std::error_code exists;
+  std::filesystem::create_directories(kNspawnState, exists);
+  if (mount("firecracker-sim", kNspawnState, "tmpfs", 0, "mode=0755") != 0)
+    helperFails(std::string("mounting a tmpfs on ") + kNspawnState);
   mkdir(kScratch, 0700);
   if (mount("firecracker-sim", kScratch, "tmpfs", 0, "mode=0700") != 0)
     helperFails(std::string("mounting a tmpfs on ") + kScratch);
@@ -147,10 +154,6 @@ int receiveFd(int socket) {
     cmdline << plan.commandLine << "\n";
     if (!cmdline) helperFails("writing the guest's command line");
   }
-  // Leftovers of an nspawn killed with its container, where /run is not a tmpfs.
-  std::error_code ignored;
-  for (const char* dir : {"/run/systemd/nspawn/propagate/", "/run/systemd/nspawn/unix-export/"})
-    std::filesystem::remove_all(std::string(dir) + plan.machineName, ignored);
 
   std::vector<std::string> args = {
       plan.nspawnBinary,

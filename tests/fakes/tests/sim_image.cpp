@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "banger/files.h"
 #include "debian_rootfs.h"
 #include "harness.h"
 
@@ -66,6 +67,14 @@ WantedBy=multi-user.target
 )UNIT";
 
 }  // namespace
+
+std::string simUnavailable() {
+  if (geteuid() != 0)
+    return "the guest simulator needs root (loop devices, namespaces, systemd-nspawn)";
+  if (banger::findExecutable("systemd-nspawn", getenv("PATH") ? getenv("PATH") : "").empty())
+    return "systemd-nspawn is missing (package systemd-container)";
+  return "";
+}
 
 std::optional<SimImage> simImage(std::string& why) {
   const fs::path dir = fs::path(BANGER_BUILD_DIR) / "sim-guest";

@@ -19,4 +19,7 @@ struct SimImage {
 // nullopt, with `why`, where it cannot be built (not root).
 std::optional<SimImage> simImage(std::string& why);
 
+// Why firecracker-sim cannot run here (not root, no systemd-nspawn), or "".
+std::string simUnavailable();
+
 }  // namespace fcfake::test

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "banger/files.h"
 #include "core/spec.h"
 #include "harness.h"
 #include "sim_image.h"
@@ -56,14 +55,8 @@ std::string connectAndEcho(const Vm& vm) {
 class SimBoot : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (geteuid() != 0) {
-      skipReason_ = "the guest simulator needs root (loop devices, namespaces, systemd-nspawn)";
-      return;
-    }
-    if (banger::findExecutable("systemd-nspawn", getenv("PATH") ? getenv("PATH") : "").empty()) {
-      skipReason_ = "systemd-nspawn is missing (package systemd-container)";
-      return;
-    }
+    skipReason_ = simUnavailable();
+    if (!skipReason_.empty()) return;
     image_ = simImage(skipReason_);
     if (!image_) return;
     temp_ = new banger::test::TempDir();
@@ -265,6 +258,7 @@ TEST_F(SimBoot, SigkillOfTheSimulatorLeavesNoLoopDeviceMountNamespaceOrProcess) 
       },
       15s))
       << shell("losetup -a; pgrep -af nspawn").out;
+  EXPECT_FALSE(fs::exists("/run/systemd/nspawn/propagate/" + vm.name));  // nspawn's state
   const std::string netnsAfter = shell("lsns -n -t net | wc -l").out;
   EXPECT_LT(std::stoi(netnsAfter), std::stoi(netnsBefore));
   EXPECT_EQ(ssh(vm, "true").status, 255);  // nobody answers at its address
