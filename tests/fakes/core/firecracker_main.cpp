@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <list>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -221,52 +220,6 @@ int bindApiSocket(const std::string& path) {
   return fd;
 }
 
-// The API thread: connections served one request at a time until an exit is asked for.
-void serve(int listener, Vmm& vmm, const ExitSignal& exit, std::size_t maxPayload) {
-  std::list<HttpConnection> connections;
-  for (;;) {
-    std::vector<pollfd> fds = {{exit.fd(), POLLIN, 0}, {listener, POLLIN, 0}};
-    for (const HttpConnection& connection : connections)
-      fds.push_back({connection.fd(), POLLIN, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[0].revents) return;
-    if (fds[1].revents & POLLIN) {
-      const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd >= 0) {
-        if (connections.size() >= 10) {  // micro-http's limit on open connections
-          HttpConnection refused(fd, maxPayload);
-          refused.send({503, R"({"error":"Too many open connections"})", false});
-        } else {
-          connections.emplace_back(fd, maxPayload);
-        }
-      }
-    }
-    std::size_t index = 2;
-    for (auto it = connections.begin(); it != connections.end(); ++index) {
-      if (!(fds[index].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ++it;
-        continue;
-      }
-      bool alive = it->fill();
-      for (;;) {
-        std::optional<HttpResponse> error;
-        std::optional<HttpRequest> request = it->next(error);
-        if (error) {
-          it->send(*error);
-          alive = false;
-          break;
-        }
-        if (!request) break;
-        it->send(vmm.handle(*request));
-      }
-      it = alive ? std::next(it) : connections.erase(it);
-    }
-  }
-}
-
 }  // namespace
 
 int firecrackerMain(int argc, char** argv, const std::set<std::string>& extraFlags,
@@ -343,7 +296,8 @@ int firecrackerMain(int argc, char** argv, const std::set<std::string>& extraFla
     }
   }
   if (listener >= 0) {
-    serve(listener, vmm, exit, options.maxPayload);
+    serveHttp(listener, exit.fd(), options.maxPayload,
+              [&vmm](const HttpRequest& request) { return vmm.handle(request); });
   } else {
     pollfd wait{exit.fd(), POLLIN, 0};
     while (poll(&wait, 1, -1) < 0 && errno == EINTR) {

@@ -1,12 +1,16 @@
 #include "http.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <list>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <vector>
 
 namespace fcfake {
 
@@ -71,8 +75,7 @@ bool HttpConnection::fill() {
     const ssize_t n = recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
     if (n > 0) {
       buffer_.append(chunk, static_cast<std::size_t>(n));
-      if (n < static_cast<ssize_t>(sizeof chunk)) return true;
-      continue;
+      return true;
     }
     if (n == 0) return false;
     if (errno == EINTR) continue;
@@ -154,13 +157,97 @@ std::optional<HttpRequest> HttpConnection::next(std::optional<HttpResponse>& err
 }
 
 void HttpConnection::send(const HttpResponse& response) {
-  const std::string bytes = serialize(response);
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+  outgoing_ += serialize(response);
+  flush();
+}
+
+bool HttpConnection::flush() {
+  while (pendingWrite()) {
+    const ssize_t n = ::send(fd_, outgoing_.data() + sent_, outgoing_.size() - sent_,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent_ += static_cast<std::size_t>(n);
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    sent += static_cast<std::size_t>(n);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    return false;
+  }
+  outgoing_.clear();
+  sent_ = 0;
+  return true;
+}
+
+namespace {
+
+// micro-http's own bytes for the connection over its limit.
+constexpr std::string_view kServerFull =
+    "HTTP/1.1 503\r\nServer: Firecracker API\r\nConnection: close\r\nContent-Length: "
+    "40\r\n\r\n{ \"error\": \"Too many open connections\" }";
+constexpr std::size_t kMaxConnections = 10;
+
+struct Served {
+  std::unique_ptr<HttpConnection> connection;
+  bool closing = false;  // closed once its queued answers are written
+};
+
+// Answers every whole request buffered on `served`; false when it is to be dropped now.
+bool answer(Served& served, const std::function<HttpResponse(const HttpRequest&)>& handle) {
+  HttpConnection& connection = *served.connection;
+  if (!connection.fill()) return false;
+  for (;;) {
+    std::optional<HttpResponse> error;
+    std::optional<HttpRequest> request = connection.next(error);
+    if (error) {
+      connection.send(*error);
+      served.closing = true;
+      break;
+    }
+    if (!request) break;
+    connection.send(handle(*request));
+  }
+  return true;
+}
+
+}  // namespace
+
+void serveHttp(int listener, int stopFd, std::size_t maxPayload,
+               const std::function<HttpResponse(const HttpRequest&)>& handle) {
+  std::list<Served> connections;
+  for (;;) {
+    std::vector<pollfd> fds = {{stopFd, POLLIN, 0}, {listener, POLLIN, 0}};
+    for (const Served& served : connections)
+      fds.push_back({served.connection->fd(),
+                     static_cast<short>(served.connection->pendingWrite() ? POLLOUT : POLLIN), 0});
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents) return;
+    std::size_t index = 2;
+    for (auto it = connections.begin(); it != connections.end(); ++index) {
+      const short events = fds[index].revents;
+      bool keep = true;
+      if (events & (POLLHUP | POLLERR))
+        keep = false;
+      else if (events & POLLOUT)
+        keep = it->connection->flush();
+      else if (events & POLLIN)
+        keep = answer(*it, handle);
+      if (it->closing && !it->connection->pendingWrite()) keep = false;
+      it = keep ? std::next(it) : connections.erase(it);
+    }
+    if (fds[1].revents & POLLIN) {
+      const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) continue;
+      if (connections.size() >= kMaxConnections) {
+        [[maybe_unused]] ssize_t n =
+            ::send(fd, kServerFull.data(), kServerFull.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+      } else {
+        connections.push_back({std::make_unique<HttpConnection>(fd, maxPayload)});
+      }
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,7 +29,7 @@ struct HttpResponse {
 HttpResponse faultResponse(int status, const std::string& message);
 std::string serialize(const HttpResponse& response);
 
-// Reads requests from one accepted connection.
+// One accepted, non-blocking connection: requests in, answers queued out.
 class HttpConnection {
  public:
   HttpConnection(int fd, std::size_t maxPayload);
@@ -37,18 +38,31 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   int fd() const { return fd_; }
-  // Reads what is available without blocking; false when the peer has gone.
+  // One read of what is there, without blocking; false when the peer has gone.
   bool fill();
   // A whole request when one is buffered. A malformed one gives `error` the answer
   // micro-http gives ({"error": ...}) and the connection is to be closed after it.
   std::optional<HttpRequest> next(std::optional<HttpResponse>& error);
+  // Queues an answer and writes what the socket takes now; flush() writes the rest.
   void send(const HttpResponse& response);
+  // Writes queued answers without blocking; false when the peer has gone.
+  bool flush();
+  bool pendingWrite() const { return sent_ < outgoing_.size(); }
 
  private:
   int fd_;
   std::size_t maxPayload_;
   std::string buffer_;
+  std::string outgoing_;
+  std::size_t sent_ = 0;
   uid_t peerUid_ = static_cast<uid_t>(-1);
 };
+
+// micro-http's loop on the API socket, until `stopFd` is readable: at most 10
+// connections (the next gets micro-http's 503 and is closed), and a connection is read
+// only while none of its answers waits to be written, so a client that never reads
+// stalls itself and no one else.
+void serveHttp(int listener, int stopFd, std::size_t maxPayload,
+               const std::function<HttpResponse(const HttpRequest&)>& handle);
 
 }  // namespace fcfake

@@ -127,6 +127,48 @@ TEST_F(FakeProcess, OversizedBodiesAreRefusedByTheHttpLayer) {
   EXPECT_EQ(fake->call("GET", "/").status, 200);  // and it still serves
 }
 
+TEST_F(FakeProcess, AClientThatNeverReadsItsAnswersStallsOnlyItself) {
+  const auto fake = start();
+  const int flooder = connectUnix(fake->apiSock(), 5s);
+  ASSERT_GE(flooder, 0);
+  // Requests until the socket takes no more: its answers fill the way back long before.
+  const std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  std::size_t sent = 0;
+  while (send(flooder, request.data(), request.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+         static_cast<ssize_t>(request.size()))
+    ++sent;
+  EXPECT_GT(sent, 100u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(fake->call("GET", "/").status, 200);
+  // And the flooder, reading at last, gets answers in order.
+  const std::string first = exchange(flooder, "", 20);
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 \r\n", 0), 0u) << first;
+  close(flooder);
+  EXPECT_EQ(fake->call("GET", "/").status, 200);
+}
+
+TEST_F(FakeProcess, TheEleventhConnectionGetsMicroHttpsServerFullAndIsClosed) {
+  const auto fake = start();
+  std::vector<int> held;
+  for (int i = 0; i < 10; ++i) {
+    held.push_back(connectUnix(fake->apiSock(), 5s));
+    ASSERT_GE(held.back(), 0);
+  }
+  // Each held connection is served: the server has taken all ten.
+  for (const int fd : held)
+    EXPECT_EQ(exchange(fd, "GET / HTTP/1.1\r\n\r\n", 12).substr(0, 12), "HTTP/1.1 200");
+  const int eleventh = connectUnix(fake->apiSock(), 5s);
+  ASSERT_GE(eleventh, 0);
+  EXPECT_EQ(exchange(eleventh, "", 1000),
+            "HTTP/1.1 503\r\nServer: Firecracker API\r\nConnection: close\r\nContent-Length: "
+            "40\r\n\r\n{ \"error\": \"Too many open connections\" }");
+  close(eleventh);
+  close(held.back());
+  held.pop_back();
+  EXPECT_TRUE(banger::test::waitFor([&] { return fake->call("GET", "/").status == 200; }, 5s));
+  for (const int fd : held) close(fd);
+}
+
 TEST_F(FakeProcess, TheInstanceStateMachineHoldsFirecrackersRules) {
   const auto fake = start();
   EXPECT_EQ(fake->call("PUT", "/actions", R"({"action_type":"InstanceStart"})").fault(),
