@@ -229,11 +229,11 @@ void setUpNetwork() {
 }  // namespace
 
 int main() {
-  if (geteuid() != 0) {
-    std::cout << "bench-sim: skipped, the simulator needs root\n";
+  std::string why = simUnavailable();
+  if (!why.empty()) {
+    std::cout << "bench-sim: skipped, " << why << "\n";
     return 0;
   }
-  std::string why;
   const std::optional<SimImage> image = simImage(why);
   if (!image) {
     std::cout << "bench-sim: skipped, " << why << "\n";

@@ -125,8 +125,8 @@ int receiveFd(int socket) {
     helperFails("making / private");
   // nspawn keeps per-machine state there and refuses to clean it where /run is no tmpfs;
   // one of this namespace's own leaves nothing on the host, even after a SIGKILL.
-  std::error_code exists;
-  std::filesystem::create_directories(kNspawnState, exists);
+  std::error_code ignored;  // a mount on a missing directory says so below
+  std::filesystem::create_directories(kNspawnState, ignored);
   if (mount("firecracker-sim", kNspawnState, "tmpfs", 0, "mode=0755") != 0)
     helperFails(std::string("mounting a tmpfs on ") + kNspawnState);
   mkdir(kScratch, 0700);
