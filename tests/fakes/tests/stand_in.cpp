@@ -27,6 +27,7 @@ StandIn::StandIn(const std::string& binary, const std::filesystem::path& dir,
                  std::vector<std::string> extra, const std::string& id,
                  std::vector<std::string> launcher)
     : dir_(dir) {
+  std::filesystem::create_directories(dir_);
   std::vector<std::string> args = std::move(launcher);
   for (const std::string& arg :
        {binary, std::string("--api-sock"), apiSock(), std::string("--id"), id})

@@ -22,7 +22,8 @@ struct ApiAnswer {
 
 class StandIn {
  public:
-  // Starts `binary --api-sock <dir>/api.sock --id <id> extra...`, its stdout and stderr
+  // Starts `binary --api-sock <dir>/api.sock --id <id> extra...` (<dir> made if missing),
+  // its stdout and stderr
   // in <dir>/console.out and <dir>/stderr.out, and waits until the socket accepts a
   // connection (or the process has ended).
   // `launcher` runs first, with the stand-in's command line after it (e.g. ip netns exec).

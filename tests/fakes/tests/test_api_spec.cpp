@@ -168,7 +168,6 @@ class ApiSpec : public ::testing::Test {
  protected:
   std::unique_ptr<StandIn> fresh(bool booted) {
     const fs::path dir = temp_.path() / ("run-" + std::to_string(runs_++));
-    fs::create_directories(dir);
     auto fake = std::make_unique<StandIn>(FIRECRACKER_FAKE_BIN, dir);
     if (booted) {
       const std::string kernel = writeFakeKernel(dir).string();

@@ -70,7 +70,6 @@ TEST_F(FakeProcess, CommandLineErrorsExitWith153) {
                                                 {"--id"},
                                                 {"--seccomp-filter", "f", "--no-seccomp"}}) {
     const fs::path run = dir() / std::to_string(extra.size()) / extra[0].substr(2);
-    fs::create_directories(run);
     StandIn fake(FIRECRACKER_FAKE_BIN, run, extra);
     EXPECT_EQ(fake.wait(5s), 153) << extra[0];
     EXPECT_NE(readAll(run / "stderr.out").find("Arguments parsing error"), std::string::npos);
@@ -252,7 +251,6 @@ TEST_F(FakeProcess, BehavioursAtStartComeFromAFileBesideTheSocketOrAnArgument) {
   }
   {
     const fs::path run = dir() / "reboot";
-    fs::create_directories(run);
     StandIn fake(FIRECRACKER_FAKE_BIN, run,
                  {"--fake-on-start", "reboot", "--fake-console", "bye\n"});
     const std::string kernel = writeFakeKernel(run).string();
@@ -346,7 +344,6 @@ TEST_F(FakeProcess, ATapOpensOnlyAsItWouldForAFirecrackerRunByTheCaller) {
   // Root, as firecracker-sim is, in the namespace that holds the TAPs; sysfs still shows
   // the host's, so only the kernel's own check can tell whose a TAP is.
   const std::vector<std::string> inNetns = {"nsenter", "--net=/run/netns/" + netns.name()};
-  for (const char* name : {"first", "second"}) fs::create_directories(dir() / name);
   StandIn first(FIRECRACKER_FAKE_BIN, dir() / "first", {}, "first", inNetns);
   StandIn second(FIRECRACKER_FAKE_BIN, dir() / "second", {}, "second", inNetns);
   for (const StandIn* fake : {&first, &second}) fs::permissions(fake->apiSock(), fs::perms::all);

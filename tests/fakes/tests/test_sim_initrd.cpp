@@ -66,7 +66,6 @@ class SimInitrd : public ::testing::Test {
   // read-only root drive.
   std::unique_ptr<StandIn> boot(const std::string& name, const std::string& bootArgs) {
     const fs::path dir = temp_.path() / name;
-    fs::create_directories(dir);
     auto sim =
         std::make_unique<StandIn>(FIRECRACKER_SIM_BIN, dir, std::vector<std::string>{}, name);
     const auto put = [&](const std::string& path, const Json& body) {
