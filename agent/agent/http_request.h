@@ -1,0 +1,31 @@
+// The agent's HTTP/1.1 request reader: a request line and headers, no body (the agent
+// only answers GETs). Outside input from the host's vsock, so it is strict and bounded,
+// and fuzzed (tests/fuzz/fuzz_agent_request.cpp).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace banger::guest {
+
+inline constexpr std::size_t kMaxRequestHead = 8192;
+
+struct HttpRequest {
+  std::string method;
+  std::string path;  // the target without its query
+  bool keepAlive = true;
+};
+
+struct RequestParse {
+  enum class State { Incomplete, Complete, Refused } state = State::Incomplete;
+  HttpRequest request{};
+  int status = 0;            // Refused: the status to answer with
+  std::string reason{};      // Refused: why, for the answer's body
+  std::size_t consumed = 0;  // Complete: bytes of `buffer` the request took
+};
+
+// Reads one request from the start of `buffer`.
+RequestParse parseRequest(std::string_view buffer);
+
+}  // namespace banger::guest
