@@ -12,4 +12,10 @@ inline constexpr const char* kAgentUnit = "banger-agent.service";
 inline constexpr const char* kInitInInitrd = "/init";
 inline constexpr const char* kModulesInInitrd = "/lib/modules";  // flat: <name>.ko
 
+// The modules a guest needs when its kernel has them as modules (Debian's cloud kernel):
+// the virtio-mmio transport, the disks, the network, vsock and overlayfs. Their
+// dependencies come along (module_info.h).
+inline constexpr const char* kGuestModules[] = {"virtio_mmio", "virtio_blk", "virtio_net",
+                                                "vmw_vsock_virtio_transport", "overlay"};
+
 }  // namespace banger::guest

@@ -6,50 +6,10 @@
 
 #include "commands.h"
 #include "job_watch.h"
+#include "properties.h"
 
 namespace banger::cli {
 namespace {
-
-// Lists the objects of one interface under the Image service's ObjectManager.
-int listObjects(Context& ctx, const std::string& interface, bool json) {
-  const auto objects = ctx.buses.imageObjects().GetManagedObjects();
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [path, interfaces] : objects) {
-    auto it = interfaces.find(interface);
-    if (it == interfaces.end()) continue;
-    const auto& props = it->second;
-    const std::string name = props.count("Name") ? props.at("Name").get<std::string>() : "";
-    const std::string source = props.count("Source") ? props.at("Source").get<std::string>() : "";
-    out.push_back({{"name", name}, {"source", source}, {"path", std::string(path)}});
-    if (!json) std::cout << name << "\t" << source << "\n";
-  }
-  if (json) std::cout << out.dump(2) << "\n";
-  return 0;
-}
-
-void printJob(const sdbus::ObjectPath& object, const sdbus::ObjectPath& job) {
-  std::cout << std::string(object) << " (job " << std::string(job) << ")\n";
-}
-
-using Properties = std::map<std::string, sdbus::Variant>;
-
-std::string text(const Properties& props, const char* key) {
-  auto it = props.find(key);
-  return it == props.end() ? "" : it->second.get<std::string>();
-}
-std::uint64_t number(const Properties& props, const char* key) {
-  auto it = props.find(key);
-  return it == props.end() ? 0 : it->second.get<std::uint64_t>();
-}
-
-std::string localTime(std::uint64_t microseconds) {
-  const std::time_t seconds = static_cast<std::time_t>(microseconds / 1000000);
-  std::tm tm{};
-  localtime_r(&seconds, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%d %H:%M", &tm);
-  return out;
-}
 
 nlohmann::json imageJson(const Properties& p) {
   return {{"name", text(p, "Name")},
@@ -134,6 +94,26 @@ int finishPull(Context& ctx, JobWatcher& watcher, const sdbus::ObjectPath& image
   return end.interrupted ? 130 : 1;
 }
 
+int printCatalog(Context& ctx, bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  const auto entries = ctx.buses.image().Catalog();
+  for (const auto& e : entries)
+    out.push_back({{"name", e.get<0>()},
+                   {"kind", e.get<1>()},
+                   {"description", e.get<2>()},
+                   {"source", e.get<3>()}});
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-20s %-7s %s\n", "NAME", "KIND", "DESCRIPTION");
+  for (const auto& e : entries)
+    std::printf("%-20s %-7s %s\n%-28s from %s\n", e.get<0>().c_str(), e.get<1>().c_str(),
+                e.get<2>().c_str(), "", e.get<3>().c_str());
+  std::cout << "\nbanger image pull NAME / banger kernel pull NAME fetches one.\n";
+  return 0;
+}
+
 struct PullOptions {
   std::string ref, name, kernelRef;
   bool force = false;
@@ -144,9 +124,6 @@ struct RegisterOptions {
 struct NamedOptions {  // show, delete
   std::string name;
   bool json = false;
-};
-struct ImportKernelOptions {
-  std::string name, vmlinux, initrd, modules;
 };
 
 }  // namespace
@@ -216,78 +193,11 @@ void addImageCommands(CLI::App& app, Context& ctx) {
     return 0;
   });
 
-  auto* catalog =
-      image->add_subcommand("catalog", "List the images banger can build or pull by name");
+  auto* catalog = image->add_subcommand(
+      "catalog", "List the images and kernels banger can build or pull by name");
   auto cataloged = std::make_shared<NamedOptions>();
   catalog->add_flag("--json", cataloged->json, "Print JSON");
-  onRun(catalog, ctx, [&ctx, cataloged] {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : ctx.buses.image().Catalog()) {
-      out.push_back({{"name", e.get<0>()},
-                     {"kind", e.get<1>()},
-                     {"description", e.get<2>()},
-                     {"source", e.get<3>()}});
-      if (!cataloged->json)
-        std::cout << e.get<0>() << "\t" << e.get<1>() << "\t" << e.get<2>() << "\n";
-    }
-    if (cataloged->json) std::cout << out.dump(2) << "\n";
-    return 0;
-  });
-}
-
-void addKernelCommands(CLI::App& app, Context& ctx) {
-  auto* kernel =
-      app.add_subcommand("kernel", "Pull, import and manage guest kernels")->require_subcommand(1);
-
-  auto* pull = kernel->add_subcommand("pull", "Pull a kernel from the catalog (debian-cloud)");
-  auto pulled = std::make_shared<NamedOptions>();
-  pull->add_option("NAME", pulled->name, "Catalog kernel name")->required();
-  onRun(pull, ctx, [&ctx, pulled] {
-    auto [object, job] = ctx.buses.image().PullKernel(pulled->name, {});
-    printJob(object, job);
-    return 0;
-  });
-
-  auto* import =
-      kernel->add_subcommand("import", "Import a vmlinux (and optional initrd, modules)");
-  auto imported = std::make_shared<ImportKernelOptions>();
-  import->add_option("--name", imported->name, "Kernel name")->required();
-  import->add_option("--vmlinux", imported->vmlinux, "ELF vmlinux file")
-      ->required()
-      ->check(CLI::ExistingFile);
-  import->add_option("--initrd", imported->initrd, "initrd file")->check(CLI::ExistingFile);
-  import->add_option("--modules", imported->modules, "Modules directory")
-      ->check(CLI::ExistingDirectory);
-  onRun(import, ctx, [&ctx, imported] {
-    const auto& o = *imported;
-    std::map<std::string, sdbus::Variant> options{{"name", o.name}, {"vmlinux", o.vmlinux}};
-    if (!o.initrd.empty()) options["initrd"] = o.initrd;
-    if (!o.modules.empty()) options["modules"] = o.modules;
-    std::cout << std::string(ctx.buses.image().ImportKernel(options)) << "\n";
-    return 0;
-  });
-
-  auto* list = kernel->add_subcommand("list", "List local kernels");
-  auto listed = std::make_shared<NamedOptions>();
-  list->add_flag("--json", listed->json, "Print JSON");
-  onRun(list, ctx, [&ctx, listed] { return listObjects(ctx, names::kImageKernel, listed->json); });
-
-  auto* show = kernel->add_subcommand("show", "Show one kernel");
-  auto shown = std::make_shared<NamedOptions>();
-  show->add_option("NAME", shown->name, "Kernel name")->required();
-  show->add_flag("--json", shown->json, "Print JSON");
-  onRun(show, ctx, [&ctx, shown] {
-    std::cout << std::string(ctx.buses.image().FindKernel(shown->name)) << "\n";
-    return 0;
-  });
-
-  auto* rm = kernel->add_subcommand("rm", "Delete a local kernel");
-  auto removed = std::make_shared<NamedOptions>();
-  rm->add_option("NAME", removed->name, "Kernel name")->required();
-  onRun(rm, ctx, [&ctx, removed] {
-    ctx.buses.kernel(removed->name).Delete();
-    return 0;
-  });
+  onRun(catalog, ctx, [&ctx, cataloged] { return printCatalog(ctx, cataloged->json); });
 }
 
 }  // namespace banger::cli

@@ -5,6 +5,7 @@
 #include "banger/log.h"
 #include "banger/size.h"
 #include "banger/toml_fields.h"
+#include "config_sources.h"
 
 namespace banger {
 namespace {
@@ -174,7 +175,7 @@ Config parseConfig(std::string_view text, const std::string& source,
         config.insecureRegistries.push_back(
             checkRegistryHost(*array->get(i), source, name + " entry " + std::to_string(i + 1)));
       }
-    } else {
+    } else if (!parseSourceKey(name, node, source, config)) {
       configError(source, name, "unknown key");
     }
   }

@@ -3,6 +3,7 @@
 #include "banger/async_reply.h"
 #include "banger/errors.h"
 #include "banger/log.h"
+#include "name_reservation.h"
 #include "oci/blob_cache.h"
 #include "oci/reference.h"
 #include "pull_job.h"
@@ -10,13 +11,9 @@
 
 namespace banger::image {
 namespace {
-constexpr const char* kKernels = "the kernel catalog";
 const std::vector<OptionKey> kPullKeys = {{"name", "s"}, {"kernel", "s"}, {"force", "b"}};
 const std::vector<OptionKey> kRegisterKeys = {
     {"name", "s"}, {"rootfs", "s"}, {"kernel", "s"}, {"kernel_path", "s"}, {"initrd", "s"}};
-const std::vector<OptionKey> kImportKernelKeys = {
-    {"name", "s"}, {"vmlinux", "s"}, {"initrd", "s"}, {"modules", "s"}};
-const std::vector<OptionKey> kPullKernelKeys = {{"force", "b"}};
 // Catalog images are built from Debian's packages; that arrives with the guest side.
 const std::set<std::string> kCatalogImages = {"debian-bookworm"};
 
@@ -27,16 +24,10 @@ ext4::BuildLimits limitsFrom(const Config& config) {
   return limits;
 }
 
-// Releases a name reserved for a pull or register when the work ends, however it ends.
-struct NameReservation {
-  std::function<void()> release;
-  ~NameReservation() {
-    if (release) release();
-  }
-};
 }  // namespace
 
-ImageManager::ImageManager(ServiceContext& context, UserPaths paths)
+ImageManager::ImageManager(ServiceContext& context, UserPaths paths, ProcessRunner& processes,
+                           GuestFiles guest)
     : AdaptorInterfaces(context.connection, kRootPath),
       connection_(context.connection),
       loop_(context.loop),
@@ -44,17 +35,21 @@ ImageManager::ImageManager(ServiceContext& context, UserPaths paths)
       guard_(context.guard),
       paths_(std::move(paths)),
       store_(paths_.stateDir / "image"),
+      processes_(processes),
+      guest_(std::move(guest)),
       jobs_(context.connection, context.loop, context.pool, context.guard, kRootPath,
             managerJobSignals(*this)) {
   registerAdaptor();
   // The store's lock is held: no other instance is downloading into the cache either.
   oci::BlobCache(paths_.cacheDir / "oci").removePartials();
   for (const auto& record : store_.all()) refreshObject(record.name);
+  for (const auto& record : store_.kernels()) refreshKernel(record.name);
 }
 
 ImageManager::~ImageManager() {
   *alive_ = false;
   images_.clear();
+  kernels_.clear();
   unregisterAdaptor();
 }
 
@@ -183,31 +178,6 @@ void ImageManager::Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMa
   });
 }
 
-ImageManager::PathPair ImageManager::PullKernel(const std::string& /*name*/,
-                                                const VariantMap& options) {
-  return guard_("Image1.Manager.PullKernel", [&]() -> PathPair {
-    Options::parse(options, kPullKernelKeys);
-    notSupportedYet("PullKernel", kKernels);
-  });
-}
-
-sdbus::ObjectPath ImageManager::ImportKernel(const VariantMap& options) {
-  return guard_("Image1.Manager.ImportKernel", [&]() -> sdbus::ObjectPath {
-    Options::parse(options, kImportKernelKeys);
-    notSupportedYet("ImportKernel", kKernels);
-  });
-}
-
-std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>>
-ImageManager::Catalog() {
-  return guard_(
-      "Image1.Manager.Catalog",
-      [&]() -> std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> {
-        notSupportedYet("Catalog",
-                        "the image catalog (debian-bookworm built from Debian's packages)");
-      });
-}
-
 sdbus::ObjectPath ImageManager::FindImage(const std::string& name) {
   return guard_("Image1.Manager.FindImage", [&]() -> sdbus::ObjectPath {
     auto it = images_.find(name);
@@ -216,11 +186,6 @@ sdbus::ObjectPath ImageManager::FindImage(const std::string& name) {
                                     " (banger image list shows the images there are)");
     return it->second->getObjectPath();
   });
-}
-
-sdbus::ObjectPath ImageManager::FindKernel(const std::string& /*name*/) {
-  return guard_("Image1.Manager.FindKernel",
-                [&]() -> sdbus::ObjectPath { notSupportedYet("FindKernel", kKernels); });
 }
 
 }  // namespace banger::image

@@ -15,8 +15,11 @@
 #include "banger/names.h"
 #include "banger/options.h"
 #include "banger/paths.h"
+#include "banger/process.h"
+#include "guest_files.h"
 #include "image_object.h"
 #include "image_store.h"
+#include "kernel_object.h"
 #include "org.banger.Image1.Manager_adaptor.h"
 
 namespace banger::image {
@@ -29,17 +32,19 @@ class ImageManager final
                                       sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor>,
       public Service {
  public:
-  ImageManager(ServiceContext& context, UserPaths paths);
+  // `processes` runs gpgv and mmdebstrap; `guest` holds banger-init and banger-agent.
+  ImageManager(ServiceContext& context, UserPaths paths, ProcessRunner& processes,
+               GuestFiles guest);
   ~ImageManager() override;
 
-  bool busy() const override { return jobs_.count() > 0 || registering_ > 0; }
+  bool busy() const override { return jobs_.count() > 0 || registering_ > 0 || importing_ > 0; }
 
  private:
   using PathPair = std::tuple<sdbus::ObjectPath, sdbus::ObjectPath>;
   PathPair Pull(const std::string& ref, const VariantMap& options) override;
   void Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap options) override;
   PathPair PullKernel(const std::string& name, const VariantMap& options) override;
-  sdbus::ObjectPath ImportKernel(const VariantMap& options) override;
+  void ImportKernel(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap options) override;
   std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> Catalog() override;
   sdbus::ObjectPath FindImage(const std::string& name) override;
   sdbus::ObjectPath FindKernel(const std::string& name) override;
@@ -48,6 +53,10 @@ class ImageManager final
   // Makes the object for `name` match the store (appear, be replaced, or go). Loop thread.
   void refreshObject(const std::string& name);
   void deleteImage(const std::string& name);
+  void refreshKernel(const std::string& name);
+  void deleteKernel(const std::string& name);
+  void reserveKernelName(const std::string& name, bool replace);
+  void releaseKernelNameLater(const std::string& name);
   // Loop thread: claims `name` for a pull or register. AlreadyExists (with `hint`) when an
   // image has it and it is not to be replaced; Busy while another pull or register writes it.
   void reserveName(const std::string& name, bool replace, const std::string& hint);
@@ -62,10 +71,15 @@ class ImageManager final
   UserPaths paths_;
   ImageStore store_;
   http::Client http_;
+  ProcessRunner& processes_;
+  GuestFiles guest_;
   JobManager jobs_;
   std::map<std::string, std::unique_ptr<ImageObject>> images_;
-  std::set<std::string> inProgress_;  // names a pull or register is writing
+  std::map<std::string, std::unique_ptr<KernelObject>> kernels_;
+  std::set<std::string> inProgress_;         // names a pull or register is writing
+  std::set<std::string> kernelsInProgress_;  // kernel names a pull or import is writing
   std::atomic<int> registering_{0};
+  std::atomic<int> importing_{0};
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 

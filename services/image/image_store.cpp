@@ -27,6 +27,17 @@ const std::vector<Migration> kMigrations = {
      "  initrd TEXT NOT NULL,"
      "  rootfs_bytes INTEGER NOT NULL,"
      "  created_at INTEGER NOT NULL);"},
+    {2,
+     "CREATE TABLE kernel ("
+     "  name TEXT PRIMARY KEY,"
+     "  id TEXT NOT NULL UNIQUE,"
+     "  version TEXT NOT NULL,"
+     "  source TEXT NOT NULL,"
+     "  reference TEXT NOT NULL,"
+     "  has_initrd INTEGER NOT NULL,"
+     "  pvh INTEGER NOT NULL,"
+     "  modules TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL);"},
 };
 
 constexpr const char* kColumns =
@@ -60,6 +71,7 @@ std::string randomId() {
 
 std::filesystem::path prepare(const std::filesystem::path& root) {
   std::filesystem::create_directories(root / "images");
+  std::filesystem::create_directories(root / "kernels");
   std::filesystem::create_directories(root / "staging");
   return root / "image.db";
 }
@@ -100,10 +112,17 @@ void ImageStore::sweep() {
   }
   std::vector<std::string> ids;
   for (const auto& record : all()) ids.push_back(record.id);
-  for (const auto& entry : std::filesystem::directory_iterator(root_ / "images")) {
+  sweepUnrecorded("images", ids);
+  ids.clear();
+  for (const auto& record : kernels()) ids.push_back(record.id);
+  sweepUnrecorded("kernels", ids);
+}
+
+void ImageStore::sweepUnrecorded(const std::string& dir, const std::vector<std::string>& ids) {
+  for (const auto& entry : std::filesystem::directory_iterator(root_ / dir)) {
     const std::string id = entry.path().filename().string();
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
-    log::info("removing " + entry.path().string() + ", which no image record names");
+    log::info("removing " + entry.path().string() + ", which no record names");
     removeTree(entry.path());
   }
 }

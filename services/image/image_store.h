@@ -1,9 +1,9 @@
-// Where images live: ~/.local/state/banger/image/ holds image.db (the records) and
-// images/<id>/{rootfs.ext4,work-seed.ext4}. An image is built in staging/<id>/, renamed
-// into images/ when complete, and only then recorded (DESIGN §4); a delete removes the
-// record first. So a crash at any step leaves either nothing or a directory no record
-// names, and opening the store sweeps those away. An exclusive lock on the directory
-// keeps a second service instance from sweeping what the first is building.
+// Where images live: ~/.local/state/banger/image/ holds image.db (the records),
+// images/<id>/{rootfs.ext4,work-seed.ext4} and kernels/<id>/{vmlinux,initrd.img}. An image is built
+// in staging/<id>/, renamed into images/ when complete, and only then recorded (DESIGN §4); a
+// delete removes the record first. So a crash at any step leaves either nothing or a directory no
+// record names, and opening the store sweeps those away. An exclusive lock on the directory keeps a
+// second service instance from sweeping what the first is building.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +14,7 @@
 
 #include "banger/sqlite.h"
 #include "image_record.h"
+#include "kernel_record.h"
 
 namespace banger::image {
 
@@ -36,18 +37,34 @@ class ImageStore {
   std::optional<ImageRecord> remove(const std::string& name);
   void removeFiles(const std::string& id);
 
+  std::vector<KernelRecord> kernels();
+  std::optional<KernelRecord> findKernel(const std::string& name);
+  // Moves staging/<id> to kernels/<id> and records it, as publish() does for images.
+  std::optional<KernelRecord> publishKernel(const KernelRecord& record, bool replace);
+  // Removes the record and returns it; Busy naming the images that use the kernel.
+  std::optional<KernelRecord> removeKernel(const std::string& name);
+  void removeKernelFiles(const std::string& id);
+  // The images whose kernel is `name`.
+  std::vector<std::string> imagesUsingKernel(const std::string& name);
+
   std::filesystem::path rootfsPath(const std::string& id) const;
   std::filesystem::path workSeedPath(const std::string& id) const;
   std::filesystem::path stagingDir(const std::string& id) const;
   static constexpr const char* kRootfsFile = "rootfs.ext4";
   static constexpr const char* kWorkSeedFile = "work-seed.ext4";
+  std::filesystem::path vmlinuxPath(const std::string& id) const;
+  std::filesystem::path initrdPath(const std::string& id) const;
+  static constexpr const char* kVmlinuxFile = "vmlinux";
+  static constexpr const char* kInitrdFile = "initrd.img";
 
  private:
   friend class StagedImage;
   std::filesystem::path stage(std::string& id);  // a fresh staging dir and its id
   void discardStaging(const std::string& id);
   std::optional<ImageRecord> findLocked(const std::string& name);  // mutex_ held
+  std::optional<KernelRecord> findKernelLocked(const std::string& name);
   void sweep();
+  void sweepUnrecorded(const std::string& dir, const std::vector<std::string>& ids);
 
   std::filesystem::path root_;
   int lockFd_ = -1;
@@ -71,6 +88,11 @@ class StagedImage {
   // ImageStore::publish of `record`, whose id must be this one's.
   std::optional<ImageRecord> publish(const ImageRecord& record, bool replace) {
     auto replaced = store_.publish(record, replace);
+    published_ = true;
+    return replaced;
+  }
+  std::optional<KernelRecord> publish(const KernelRecord& record, bool replace) {
+    auto replaced = store_.publishKernel(record, replace);
     published_ = true;
     return replaced;
   }

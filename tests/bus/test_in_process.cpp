@@ -81,7 +81,9 @@ class JobHost final : public sdbus::AdaptorInterfaces<org::banger::Image1::Manag
                                                               const VariantMap&) override {
     return {"/", "/"};
   }
-  sdbus::ObjectPath ImportKernel(const VariantMap&) override { return "/"; }
+  void ImportKernel(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap) override {
+    result.returnResults("/");
+  }
   std::vector<sdbus::Struct<std::string, std::string, std::string, std::string>> Catalog()
       override {
     return {};

@@ -264,7 +264,9 @@ BusHarness::BusHarness(Options options) : options_(options) {
           {"BANGER_CACHE_DIR", (root / "cache").string()},
           {"BANGER_RUNTIME_DIR", (root / "run").string()},
           {"BANGER_NET_CONFIG", (root / "etc/net.toml").string()},
-          {"BANGER_NET_STATE_DIR", (root / "var").string()}};
+          {"BANGER_NET_STATE_DIR", (root / "var").string()},
+          // The build's banger-init and banger-agent, for the initrds and images it writes.
+          {"BANGER_GUEST_DIR", BANGER_BUILD_DIR "/agent"}};
   std::filesystem::create_directories(root / "home");
   dnsPort_ = freeLoopbackPort();
   dnsAddress_ = "127.0.0.1:" + std::to_string(dnsPort_);

@@ -23,6 +23,15 @@ struct FileSyncEntry {
   std::optional<uint32_t> mode;  // permission bits; absent = keep the host file's mode
 };
 
+// A [[catalog]] entry: a kernel others publish as a bundle (docs/images.md).
+struct CatalogBundle {
+  std::string name;
+  std::string kind;  // "kernel"
+  std::string url;   // http(s)
+  std::string sha256;
+  std::string description;
+};
+
 struct Config {
   std::optional<std::string> defaultImage;
   std::optional<std::string> defaultKernel;
@@ -36,7 +45,13 @@ struct Config {
   std::optional<uint64_t> imageMaxBytes;
   std::optional<uint64_t> imageMaxEntries;
   std::vector<std::string> insecureRegistries;
+  // Where Debian's packages come from (kernels and the default image): the archive and
+  // its security suite, each a http(s) URL without a trailing '/'.
+  std::optional<std::string> debianMirror;
+  std::optional<std::string> debianSecurityMirror;
+  std::vector<CatalogBundle> catalog;
 };
+
 
 // Parses config text. `source` names the file in messages; `home` expands "~/" in host
 // paths. Throws banger::Error(InvalidArgument) naming the offending key or entry.

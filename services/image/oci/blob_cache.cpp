@@ -81,11 +81,26 @@ bool BlobCache::has(const Descriptor& blob) const {
 std::filesystem::path BlobCache::ensure(const Descriptor& blob, const std::string& what,
                                         const Fetch& fetch,
                                         const std::function<void(std::uint64_t)>& progress) {
-  std::filesystem::path target = pathOf(blob.digest);
   if (has(blob)) {
     if (progress) progress(blob.size);
-    return target;
+    return pathOf(blob.digest);
   }
+  return store(blob.digest, blob.size, blob.size, what, fetch, progress);
+}
+
+std::filesystem::path BlobCache::ensureUnsized(const std::string& digest, std::uint64_t maxBytes,
+                                               const std::string& what, const Fetch& fetch,
+                                               const std::function<void(std::uint64_t)>& progress) {
+  std::error_code error;
+  if (std::filesystem::is_regular_file(pathOf(digest), error)) return pathOf(digest);
+  return store(digest, std::nullopt, maxBytes, what, fetch, progress);
+}
+
+std::filesystem::path BlobCache::store(const std::string& digest, std::optional<std::uint64_t> size,
+                                       std::uint64_t maxBytes, const std::string& what,
+                                       const Fetch& fetch,
+                                       const std::function<void(std::uint64_t)>& progress) {
+  std::filesystem::path target = pathOf(digest);
   std::filesystem::create_directories(blobs_);
   // A name of its own per download: two pulls of one blob both write, the renames agree.
   TemporaryFile partial(target.string() + ".partial-" + std::to_string(::getpid()) + "-" +
@@ -94,18 +109,18 @@ std::filesystem::path BlobCache::ensure(const Descriptor& blob, const std::strin
   std::uint64_t received = 0;
   fetch([&](std::string_view chunk) {
     received += chunk.size();
-    if (received > blob.size)
-      fail(ErrorCode::IntegrityError, what + ": blob " + blob.digest + " is longer than the " +
-                                          std::to_string(blob.size) +
-                                          " bytes its descriptor states");
+    if (received > maxBytes)
+      fail(ErrorCode::IntegrityError,
+           what + ": blob " + digest + " is longer than the " + std::to_string(maxBytes) +
+               (size ? " bytes its descriptor states" : " bytes allowed"));
     hash.update(chunk);
     partial.write(chunk);
     if (progress) progress(chunk.size());
   });
-  std::string digest = hash.digest();
-  if (received != blob.size || digest != blob.digest)
-    fail(ErrorCode::IntegrityError, what + ": blob " + blob.digest + " arrived as " +
-                                        std::to_string(received) + " bytes with digest " + digest +
+  std::string actual = hash.digest();
+  if ((size && received != *size) || actual != digest)
+    fail(ErrorCode::IntegrityError, what + ": blob " + digest + " arrived as " +
+                                        std::to_string(received) + " bytes with digest " + actual +
                                         "; nothing was kept");
   partial.publishAs(target);
   return target;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,8 +30,16 @@ class BlobCache {
   // nothing is left behind then.
   std::filesystem::path ensure(const Descriptor& blob, const std::string& what, const Fetch& fetch,
                                const std::function<void(std::uint64_t)>& progress);
+  // The same for a blob whose size is not known in advance (a bundle named by URL and
+  // sha256): any size up to `maxBytes`.
+  std::filesystem::path ensureUnsized(const std::string& digest, std::uint64_t maxBytes,
+                                      const std::string& what, const Fetch& fetch,
+                                      const std::function<void(std::uint64_t)>& progress);
 
  private:
+  std::filesystem::path store(const std::string& digest, std::optional<std::uint64_t> size,
+                              std::uint64_t maxBytes, const std::string& what, const Fetch& fetch,
+                              const std::function<void(std::uint64_t)>& progress);
   std::filesystem::path blobs_;
 };
 

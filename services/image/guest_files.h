@@ -1,0 +1,29 @@
+// banger's guest binaries on this host — banger-init and banger-agent, static, installed
+// in <libexecdir>/banger/guest (BANGER_GUEST_DIR overrides it, as the other roots are) —
+// which the Image service copies into every initrd and image it writes.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "banger/paths.h"
+
+namespace banger::image {
+
+class GuestFiles {
+ public:
+  explicit GuestFiles(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  static GuestFiles locate(const EnvLookup& env);
+
+  // The binaries' bytes. Unavailable naming the path when one is missing (a broken
+  // installation: reinstall banger).
+  std::string init() const { return read("banger-init"); }
+  std::string agent() const { return read("banger-agent"); }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::string read(const char* name) const;
+  std::filesystem::path dir_;
+};
+
+}  // namespace banger::image

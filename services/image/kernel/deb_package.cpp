@@ -1,0 +1,115 @@
+#include "deb_package.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <memory>
+
+#include "banger/errors.h"
+
+namespace banger::image {
+namespace {
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using Reader = std::unique_ptr<archive, ArchiveFree>;
+
+// The data member, read out of the outer archive block by block for the inner reader.
+struct MemberSource {
+  archive* outer;
+};
+
+la_ssize_t readMember(archive*, void* context, const void** buffer) {
+  auto* source = static_cast<MemberSource*>(context);
+  std::size_t size = 0;
+  la_int64_t offset = 0;
+  const int status = archive_read_data_block(source->outer, buffer, &size, &offset);
+  if (status == ARCHIVE_EOF) return 0;
+  if (status != ARCHIVE_OK) return -1;
+  return static_cast<la_ssize_t>(size);
+}
+
+class TarMember final : public DebEntry {
+ public:
+  TarMember(archive* tar, archive_entry* entry, const std::string& package)
+      : tar_(tar), entry_(entry), package_(package) {
+    const char* raw = archive_entry_pathname_utf8(entry);
+    path_ = raw ? raw : (archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
+    while (path_.starts_with("./")) path_.erase(0, 2);
+  }
+  const std::string& path() const override { return path_; }
+  bool isRegularFile() const override {
+    return archive_entry_filetype(entry_) == AE_IFREG && !archive_entry_hardlink(entry_);
+  }
+  std::uint64_t size() const override {
+    return static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry_), 0));
+  }
+  std::string read(std::uint64_t maxBytes) override {
+    if (size() > maxBytes)
+      fail(ErrorCode::InvalidArgument, package_ + ": " + path_ + " is " + std::to_string(size()) +
+                                           " bytes, more than the " + std::to_string(maxBytes) +
+                                           " allowed");
+    std::string bytes(size(), '\0');
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const la_ssize_t got = archive_read_data(tar_, bytes.data() + done, bytes.size() - done);
+      if (got <= 0)
+        fail(ErrorCode::InvalidArgument, package_ + ": " + path_ + " is truncated or corrupt: " +
+                                             (got < 0 ? archive_error_string(tar_) : "short read"));
+      done += static_cast<std::size_t>(got);
+    }
+    return bytes;
+  }
+
+ private:
+  archive* tar_;
+  archive_entry* entry_;
+  const std::string& package_;
+  std::string path_;
+};
+
+}  // namespace
+
+void forEachDebFile(const std::string& debPath, const std::function<void(DebEntry&)>& onEntry,
+                    const std::atomic<bool>* cancel) {
+  const auto corrupt = [&](archive* a, const std::string& what) {
+    fail(ErrorCode::InvalidArgument,
+         debPath + ": " + what + ": " + (archive_error_string(a) ? archive_error_string(a) : "?"));
+  };
+  Reader outer(archive_read_new());
+  archive_read_support_format_ar(outer.get());
+  if (archive_read_open_filename(outer.get(), debPath.c_str(), 1 << 16) != ARCHIVE_OK)
+    corrupt(outer.get(), "cannot open the package");
+  archive_entry* member = nullptr;
+  bool sawBinary = false;
+  for (;;) {
+    const int status = archive_read_next_header(outer.get(), &member);
+    if (status == ARCHIVE_EOF) break;
+    if (status != ARCHIVE_OK) corrupt(outer.get(), "not a Debian package (ar archive)");
+    const std::string name = archive_entry_pathname(member) ? archive_entry_pathname(member) : "";
+    if (name == "debian-binary") sawBinary = true;
+    if (!name.starts_with("data.tar")) continue;
+    if (!sawBinary)
+      fail(ErrorCode::InvalidArgument, debPath + ": not a Debian package (no debian-binary first)");
+    MemberSource source{outer.get()};
+    Reader tar(archive_read_new());
+    archive_read_support_filter_all(tar.get());
+    archive_read_support_format_tar(tar.get());
+    if (archive_read_open(tar.get(), &source, nullptr, readMember, nullptr) != ARCHIVE_OK)
+      corrupt(tar.get(), "cannot read " + name);
+    archive_entry* entry = nullptr;
+    for (;;) {
+      if (cancel && cancel->load()) fail(ErrorCode::Canceled, "canceled while reading " + debPath);
+      const int next = archive_read_next_header(tar.get(), &entry);
+      if (next == ARCHIVE_EOF) return;
+      if (next != ARCHIVE_OK && next != ARCHIVE_WARN)
+        corrupt(tar.get(), name + " is truncated or corrupt");
+      TarMember file(tar.get(), entry, debPath);
+      onEntry(file);
+    }
+  }
+  fail(ErrorCode::InvalidArgument, debPath + ": not a Debian package (no data.tar member)");
+}
+
+}  // namespace banger::image
