@@ -51,8 +51,9 @@ std::string moduleNameOf(std::string_view fileName) {
 }
 
 ModuleInfo readModuleInfo(std::string_view elf, const std::string& fallbackName) {
+  if (elf.size() < SELFMAG || std::memcmp(elf.data(), ELFMAG, SELFMAG) != 0)
+    throw ModuleInfoError("not an ELF file");
   const auto header = readAt<Elf64_Ehdr>(elf, 0, "the header");
-  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) throw ModuleInfoError("not an ELF file");
   if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_ident[EI_DATA] != ELFDATA2LSB)
     throw ModuleInfoError("not a little-endian ELF64 object");
   if (header.e_type != ET_REL) throw ModuleInfoError("not a relocatable object (a .ko is one)");

@@ -12,7 +12,7 @@ GuestFiles GuestFiles::locate(const EnvLookup& env) {
   return GuestFiles(env("BANGER_GUEST_DIR").value_or(BANGER_GUEST_DIR));
 }
 
-std::string GuestFiles::read(const char* name) const {
+std::string GuestFiles::file(const std::string& name) const {
   const std::filesystem::path path = dir_ / name;
   std::ifstream in(path, std::ios::binary);
   std::ostringstream bytes;

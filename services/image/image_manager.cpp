@@ -125,7 +125,7 @@ ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantM
             // Released before the job's Finished is announced, so a caller that saw it can
             // pull the same name again at once.
             NameReservation reservation{[this, name = request.name] { releaseNameLater(name); }};
-            PullEnvironment env{store_, paths_.cacheDir / "oci", http_};
+            PullEnvironment env{store_, paths_.cacheDir / "oci", http_, guest_};
             const ImageRecord record = runPull(request, env, context);
             later([this, name = record.name] { refreshObject(name); });
           });

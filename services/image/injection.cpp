@@ -1,26 +1,32 @@
 #include "injection.h"
 
 #include "banger/ext4/tar_writer.h"
+#include "guest_layout.h"
 
 namespace banger::image {
 namespace {
-// StrictModes stays at its default (yes): the work disk's /root and .ssh are made to pass.
-constexpr const char* kSshdConfig =
-    "# Written by banger into every image. Keys only, for root, from the work disk.\n"
-    "PermitRootLogin prohibit-password\n"
-    "PubkeyAuthentication yes\n"
-    "PasswordAuthentication no\n"
-    "KbdInteractiveAuthentication no\n"
-    "AuthorizedKeysFile /root/.ssh/authorized_keys\n";
+constexpr const char* kUnitDir = "etc/systemd/system";
+constexpr const char* kUnits[] = {"banger-agent.service", "banger-hostkeys.service",
+                                  "banger-first-boot.service"};
 }  // namespace
 
-std::string injectionLayer(std::int64_t mtime) {
+std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest) {
   std::string tar;
   auto writer = ext4::TarWriter::toMemory(tar);
+  const ext4::TarMeta program{.mode = 0755, .mtime = mtime};
+  const ext4::TarMeta data{.mode = 0644, .mtime = mtime};
   // No directory entries: the directories an image has keep its own metadata (a newer
   // explicit directory would win); missing ones are made 0755 root.
-  writer->file(std::string(kSshdDropIn + 1), ext4::TarMeta{.mode = 0644, .mtime = mtime},
-               kSshdConfig);
+  writer->file(std::string(guest::kInitInImage + 1), program, guest.init());
+  writer->file(std::string(guest::kAgentInImage + 1), program, guest.agent());
+  writer->file("usr/lib/banger/banger-first-boot", program, guest.file("banger-first-boot"));
+  for (const char* unit : kUnits) {
+    writer->file(std::string(kUnitDir) + "/" + unit, data, guest.file(unit));
+    writer->symlink(std::string(kUnitDir) + "/multi-user.target.wants/" + unit,
+                    ext4::TarMeta{.mode = 0777, .mtime = mtime},
+                    "/" + std::string(kUnitDir) + "/" + unit);
+  }
+  writer->file(std::string(kSshdDropIn + 1), data, guest.file("99-banger.conf"));
   writer->close();
   return tar;
 }

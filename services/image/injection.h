@@ -1,18 +1,22 @@
 // banger's own files in every image: one synthetic layer stacked on top of the image's
-// own layers, so it wins without any replace logic (IMAGE-NOTES, flattening). Today it
-// holds the hardened sshd drop-in; the agent and init join it later. And what is left
-// out of every image: SSH host keys, since each VM gets its own.
+// own layers, so it wins without any replace logic (IMAGE-NOTES, flattening): the guest
+// agent and banger-init, their units (enabled), the hardened sshd drop-in, the host-key
+// fallback and the first-boot step (docs/guest.md, docs/images.md). And what is left out
+// of every image: SSH host keys, since each VM gets its own.
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "guest_files.h"
 
 namespace banger::image {
 
 inline constexpr const char* kSshdDropIn = "/etc/ssh/sshd_config.d/99-banger.conf";
 
 // The layer as an uncompressed tar; every entry dated `mtime`, so it is reproducible.
-std::string injectionLayer(std::int64_t mtime);
+// Unavailable when one of the guest files is missing on this host.
+std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest);
 
 // Whether an entry path ("/etc/ssh/ssh_host_ed25519_key") is one of the
 // image's own SSH host keys, which never reach the base rootfs.

@@ -54,7 +54,7 @@ ImageRecord runPull(const PullRequest& request, PullEnvironment& env, JobContext
 
   StagedImage staging(env.store);
   job.stage("write", megabytes(image.layerBytes) + " of layers into " + request.name);
-  const std::string injected = injectionLayer(kReproducibleTime);
+  const std::string injected = injectionLayer(kReproducibleTime, env.guest);
   std::vector<LayerInput> layers;
   layers.push_back({[&] {
                       return ext4::TarReader::openMemory(injected.data(), injected.size(),

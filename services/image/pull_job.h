@@ -9,6 +9,7 @@
 #include "banger/ext4/image_builder.h"
 #include "banger/http.h"
 #include "banger/job.h"
+#include "guest_files.h"
 #include "image_store.h"
 #include "oci/reference.h"
 #include "oci/registry.h"
@@ -28,6 +29,7 @@ struct PullEnvironment {
   ImageStore& store;
   std::filesystem::path cacheRoot;  // …/banger/oci
   const http::Client& http;
+  const GuestFiles& guest;
   unsigned parallelDownloads = 3;
 };
 

@@ -77,6 +77,20 @@ TEST_F(ImageService, PullPublishesAReadOnlyImageWithBangersLayerAndAWorkSeed) {
   EXPECT_EQ(dropIn.find("StrictModes"), std::string::npos) << "StrictModes stays on";
   EXPECT_EQ(fs.names("/etc/ssh"), (std::vector<std::string>{"sshd_config", "sshd_config.d"}))
       << "the image's host keys are left out";
+  // banger's guest side: the agent and init as built here, their units enabled.
+  EXPECT_EQ(fs.read("/usr/lib/banger/banger-init"),
+            readFile(BANGER_BUILD_DIR "/agent/banger-init"));
+  EXPECT_EQ(fs.read("/usr/lib/banger/banger-agent"),
+            readFile(BANGER_BUILD_DIR "/agent/banger-agent"));
+  EXPECT_EQ(fs.stat("/usr/lib/banger/banger-agent")->mode, 0100755u);
+  EXPECT_EQ(fs.stat("/usr/lib/banger/banger-first-boot")->mode, 0100755u);
+  for (const char* unit :
+       {"banger-agent.service", "banger-hostkeys.service", "banger-first-boot.service"}) {
+    EXPECT_EQ(fs.read(std::string("/etc/systemd/system/") + unit),
+              readFile(std::string(BANGER_SOURCE_DIR "/agent/files/") + unit));
+    EXPECT_EQ(fs.readlink(std::string("/etc/systemd/system/multi-user.target.wants/") + unit),
+              std::string("/etc/systemd/system/") + unit);
+  }
   EXPECT_EQ(fs.read("/etc/motd"), "hello from the upper layer\n");
   EXPECT_EQ(fs.xattrs("/usr/bin/ping").at("security.capability"), capability());
 

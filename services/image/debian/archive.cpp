@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "banger/errors.h"
+#include "banger/ext4/archive_error.h"
 #include "deb822.h"
 #include "oci/sha256.h"
 
@@ -50,8 +51,7 @@ std::string inflateIndex(const std::string& bytes, const std::string& what) {
   archive_entry* entry = nullptr;
   const auto corrupt = [&] {
     fail(ErrorCode::IntegrityError,
-         what + " does not inflate: " +
-             (archive_error_string(reader.get()) ? archive_error_string(reader.get()) : "?"));
+         what + " does not inflate: " + ext4::archiveError(reader.get()));
   };
   if (archive_read_open_memory(reader.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) corrupt();
   const int header = archive_read_next_header(reader.get(), &entry);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "banger/errors.h"
+#include "banger/ext4/archive_error.h"
 
 namespace banger::image {
 namespace {
@@ -39,9 +40,7 @@ BundleFiles unpackBundle(const std::string& path, const fs::path& into, const st
   archive_read_support_filter_all(reader.get());
   archive_read_support_format_tar(reader.get());
   const auto corrupt = [&](const std::string& what) {
-    fail(ErrorCode::InvalidArgument,
-         label + ": " + what + ": " +
-             (archive_error_string(reader.get()) ? archive_error_string(reader.get()) : "?"));
+    fail(ErrorCode::InvalidArgument, label + ": " + what + ": " + ext4::archiveError(reader.get()));
   };
   if (archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
     corrupt("cannot open the bundle");

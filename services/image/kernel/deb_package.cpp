@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "banger/errors.h"
+#include "banger/ext4/archive_error.h"
 
 namespace banger::image {
 namespace {
@@ -55,8 +56,9 @@ class TarMember final : public DebEntry {
     while (done < bytes.size()) {
       const la_ssize_t got = archive_read_data(tar_, bytes.data() + done, bytes.size() - done);
       if (got <= 0)
-        fail(ErrorCode::InvalidArgument, package_ + ": " + path_ + " is truncated or corrupt: " +
-                                             (got < 0 ? archive_error_string(tar_) : "short read"));
+        fail(ErrorCode::InvalidArgument,
+             package_ + ": " + path_ + " is truncated or corrupt: " +
+                 (got < 0 ? ext4::archiveError(tar_) : std::string("short read")));
       done += static_cast<std::size_t>(got);
     }
     return bytes;
@@ -74,13 +76,12 @@ class TarMember final : public DebEntry {
 void forEachDebFile(const std::string& debPath, const std::function<void(DebEntry&)>& onEntry,
                     const std::atomic<bool>* cancel) {
   const auto corrupt = [&](archive* a, const std::string& what) {
-    fail(ErrorCode::InvalidArgument,
-         debPath + ": " + what + ": " + (archive_error_string(a) ? archive_error_string(a) : "?"));
+    fail(ErrorCode::InvalidArgument, debPath + ": " + what + ": " + ext4::archiveError(a));
   };
   Reader outer(archive_read_new());
   archive_read_support_format_ar(outer.get());
   if (archive_read_open_filename(outer.get(), debPath.c_str(), 1 << 16) != ARCHIVE_OK)
-    corrupt(outer.get(), "cannot open the package");
+    corrupt(outer.get(), "not a Debian package (an ar archive)");
   archive_entry* member = nullptr;
   bool sawBinary = false;
   for (;;) {

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "banger/errors.h"
+#include "banger/ext4/archive_error.h"
 #include "guest_layout.h"
 
 namespace banger::image {
@@ -53,7 +54,7 @@ std::string buildInitrd(const std::string& init, const std::vector<KernelModule>
   archive_write_set_format_cpio_newc(writer.get());
   archive_write_set_bytes_per_block(writer.get(), 0);  // no padding beyond the trailer's own
   if (archive_write_open(writer.get(), &out, nullptr, appendTo, nullptr) != ARCHIVE_OK)
-    fail(ErrorCode::Failed, std::string("initrd: ") + archive_error_string(writer.get()));
+    fail(ErrorCode::Failed, "initrd: " + ext4::archiveError(writer.get()));
   std::int64_t inode = 1;
   for (const Entry& item : entries) {
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
@@ -72,10 +73,10 @@ std::string buildInitrd(const std::string& init, const std::vector<KernelModule>
         (item.data && archive_write_data(writer.get(), item.data->data(), item.data->size()) !=
                           static_cast<la_ssize_t>(item.data->size())))
       fail(ErrorCode::Failed,
-           "initrd: writing " + item.path + ": " + archive_error_string(writer.get()));
+           "initrd: writing " + item.path + ": " + ext4::archiveError(writer.get()));
   }
   if (archive_write_close(writer.get()) != ARCHIVE_OK)
-    fail(ErrorCode::Failed, std::string("initrd: ") + archive_error_string(writer.get()));
+    fail(ErrorCode::Failed, "initrd: " + ext4::archiveError(writer.get()));
   return out;
 }
 

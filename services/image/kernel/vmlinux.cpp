@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "banger/errors.h"
+#include "banger/ext4/archive_error.h"
 
 namespace banger::image {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 // The boot header's fields (Documentation/arch/x86/boot.rst).
 constexpr std::size_t kSetupSects = 0x1f1, kHeaderMagic = 0x202, kProtocol = 0x206,
                       kPayloadOffset = 0x248, kPayloadLength = 0x24c;
-constexpr unsigned kXenPhys32Entry = 18;  // XEN_ELFNOTE_PHYS32_ENTRY
+constexpr unsigned kXenPhys32Entry = 18;                // XEN_ELFNOTE_PHYS32_ENTRY
+constexpr std::uint32_t kMaxVmlinuxBytes = 256u << 20;  // Debian's is 51 MiB
 
 [[noreturn]] void refuse(const std::string& why) { fail(ErrorCode::InvalidArgument, why); }
 
@@ -57,14 +59,14 @@ std::string inflate(std::string_view compressed, std::uint64_t limit, const std:
   archive_entry* entry = nullptr;
   if (archive_read_open_memory(reader.get(), compressed.data(), compressed.size()) != ARCHIVE_OK ||
       archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK)
-    refuse("the " + format + " payload cannot be read: " + archive_error_string(reader.get()));
+    refuse("the " + format + " payload cannot be read: " + ext4::archiveError(reader.get()));
   std::string out;
   char buffer[1 << 16];
   for (;;) {
     const la_ssize_t got = archive_read_data(reader.get(), buffer, sizeof buffer);
     if (got == 0) break;
     if (got < 0)
-      refuse("the " + format + " payload is corrupt: " + archive_error_string(reader.get()));
+      refuse("the " + format + " payload is corrupt: " + ext4::archiveError(reader.get()));
     out.append(buffer, static_cast<std::size_t>(got));
     if (out.size() > limit) refuse("the " + format + " payload inflates past its recorded size");
   }
@@ -98,6 +100,8 @@ std::string vmlinuxFromBzImage(std::string_view bzImage, std::string& compressio
   // Every format but gzip (whose own trailer holds it) gets the size appended by the
   // kernel's build (size_append): 4 bytes, little-endian.
   const auto size = readAt<std::uint32_t>(payload, payload.size() - 4);
+  if (size > kMaxVmlinuxBytes)
+    refuse("the payload records " + std::to_string(size) + " bytes inflated, more than any kernel");
   if (compression != "gzip") payload.remove_suffix(4);
   std::string elf = inflate(payload, size, compression);
   if (elf.size() != size)
