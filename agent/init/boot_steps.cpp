@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "interface_setup.h"
 #include "module_info.h"
@@ -72,6 +74,17 @@ std::string failuresNote(const std::vector<std::string>& moduleFailures) {
   for (std::size_t i = 0; i < moduleFailures.size(); ++i)
     note += (i ? "; " : "") + moduleFailures[i];
   return note + ")";
+}
+
+constexpr const char* kFirstBoot = "/usr/lib/banger/banger-first-boot";
+
+// In the new root: banger's first-boot step is there, has not finished, and the image
+// has no systemd to start its unit (most OCI images).
+bool needsFirstBoot() {
+  const auto present = [](const char* path) { return ::access(path, X_OK) == 0; };
+  return present(kFirstBoot) && present("/bin/sh") &&
+         ::access("/var/lib/banger/first-boot.done", F_OK) != 0 &&
+         !present("/lib/systemd/systemd") && !present("/usr/lib/systemd/systemd");
 }
 
 bool isBlockDevice(const std::string& path) {
@@ -237,6 +250,21 @@ void switchRoot(const std::string& newRoot, const std::string& init, char* const
   mountOrFail("switching root", ".", "/", "", MS_MOVE, "", "moving " + newRoot + " onto /");
   if (::chroot(".") != 0 || ::chdir("/") != 0)
     throw BootStepError("switching root", "chroot: " + errorText(errno));
+  if (needsFirstBoot()) {
+    // No systemd in the image: banger-first-boot installs one (and sshd), then execs
+    // `init` itself (docs/images.md).
+    std::string next = "BANGER_NEXT_INIT=" + init;
+    std::vector<char*> env;
+    for (char* const* variable = environment; variable && *variable; ++variable)
+      env.push_back(*variable);
+    env.push_back(next.data());
+    env.push_back(nullptr);
+    char* const argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>(kFirstBoot), nullptr};
+    std::fprintf(stderr, "banger-init: the image has no systemd; running %s first\n", kFirstBoot);
+    ::execve("/bin/sh", argv, env.data());
+    throw BootStepError("init",
+                        std::string("exec /bin/sh ") + kFirstBoot + ": " + errorText(errno));
+  }
   if (::access(init.c_str(), X_OK) != 0)
     throw BootStepError(
         "init", init + " in the image: " + errorText(errno) + " (banger.init= names another)");

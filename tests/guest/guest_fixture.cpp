@@ -1,0 +1,327 @@
+#include "guest_fixture.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "boot_params.h"
+#include "debian_rootfs.h"
+#include "fake_module.h"
+#include "harness.h"
+#include "kernel/initrd.h"
+#include "sim_image.h"
+#include "tar_builder.h"
+#include "test_registry.h"
+
+#ifndef FIRECRACKER_SIM_BIN
+#error "FIRECRACKER_SIM_BIN must name firecracker-sim"
+#endif
+
+namespace banger::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+struct PulledImage {
+  fs::path rootfs, workSeed;
+};
+
+// Everything made once per run and torn down when the process ends.
+struct Shared {
+  TempDir temp;
+  std::string skip;
+  std::unique_ptr<TestRegistry> registry;
+  std::unique_ptr<BusHarness> harness;
+  std::map<std::string, PulledImage> images;
+  fs::path initrd, sshKey;
+  std::string netns;
+  int taps = 0;
+
+  ~Shared() {
+    if (!netns.empty()) shell("ip netns del " + netns);
+  }
+};
+
+std::unique_ptr<Shared>& shared() {
+  static std::unique_ptr<Shared> instance;
+  return instance;
+}
+
+void must(const std::string& command) {
+  const Shell result = shell(command);
+  if (result.status != 0) throw std::runtime_error("failed: " + command + "\n" + result.out);
+}
+
+BusHarness::Options sessionOnly() {
+  BusHarness::Options options;
+  options.systemBus = false;
+  options.polkit = false;
+  return options;
+}
+
+// Pulls host/banger/guest:`tag` through the Image service as image `tag`.
+PulledImage pull(Shared& s, sdbus::IConnection& bus, const std::string& tag) {
+  auto manager = sdbus::createProxy(bus, "org.banger.Image", "/org/banger/Image");
+  sdbus::ObjectPath image, job;
+  manager->callMethod("Pull")
+      .onInterface("org.banger.Image1.Manager")
+      .withArguments(s.registry->host() + "/banger/guest:" + tag,
+                     std::map<std::string, sdbus::Variant>{{"name", sdbus::Variant(tag)}})
+      .storeResultsTo(image, job);
+  auto jobProxy = sdbus::createProxy(bus, "org.banger.Image", job);
+  std::string state = "running";
+  const auto deadline = std::chrono::steady_clock::now() + 300s;
+  while (state == "running" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    state = jobProxy->getProperty("State").onInterface("org.banger.Job1").get<std::string>();
+  }
+  if (state != "succeeded")
+    throw std::runtime_error(
+        "pulling " + tag + ": " + state + ": " +
+        jobProxy->getProperty("ErrorMessage").onInterface("org.banger.Job1").get<std::string>());
+  auto object = sdbus::createProxy(bus, "org.banger.Image", image);
+  return {
+      object->getProperty("RootfsPath").onInterface("org.banger.Image1.Image").get<std::string>(),
+      object->getProperty("WorkSeedPath")
+          .onInterface("org.banger.Image1.Image")
+          .get<std::string>()};
+}
+
+// dpkg's status file without the stanzas of `packages`.
+std::string withoutPackages(const std::string& status, const std::vector<std::string>& packages) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < status.size()) {
+    std::size_t end = status.find("\n\n", at);
+    end = end == std::string::npos ? status.size() : end + 2;
+    const std::string stanza = status.substr(at, end - at);
+    bool drop = false;
+    for (const std::string& package : packages)
+      drop = drop || stanza.starts_with("Package: " + package + "\n");
+    if (!drop) out += stanza;
+    at = end;
+  }
+  return out;
+}
+
+void build(Shared& s) {
+  const std::optional<std::string> tar = debianRootfsTar(s.skip);
+  if (!tar) return;
+  s.registry = std::make_unique<TestRegistry>();
+  s.harness = std::make_unique<BusHarness>(sessionOnly());
+  OciLayout layout(s.temp.path() / "layout");
+  const LayerBlob debian{readFile(*tar), "application/vnd.oci.image.layer.v1.tar", ""};
+  // The same without OpenSSH, as most OCI images come: sshd whited out and the package
+  // gone from dpkg's database.
+  TarBuilder noSshd;
+  noSshd.file("usr/sbin/.wh.sshd", "");
+  noSshd.file("var/lib/dpkg/status",
+              withoutPackages(shell("tar -xOf '" + *tar + "' ./var/lib/dpkg/status").out,
+                              {"openssh-server", "openssh-sftp-server"}));
+  TarBuilder noSystemd;  // and one without systemd, as most OCI images come
+  noSystemd.file("usr/lib/systemd/.wh.systemd", "");
+  layout.addImage({debian}, "full");
+  layout.addImage({debian, {noSystemd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
+                  "nosystemd");
+  layout.addImage({debian, {noSshd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
+                  "nosshd");
+  s.registry->push(layout, "full", "banger/guest");
+  s.registry->push(layout, "nosshd", "banger/guest");
+  s.registry->push(layout, "nosystemd", "banger/guest");
+  auto bus = s.harness->connectSession();
+  for (const char* tag : {"full", "nosshd", "nosystemd"}) s.images[tag] = pull(s, *bus, tag);
+
+  // banger's initrd: banger-init and one module, which cannot load in the simulator (no
+  // CAP_SYS_MODULE, another kernel) and must not matter since overlayfs is there.
+  s.initrd = s.temp.path() / "initrd.img";
+  writeFile(s.initrd,
+            image::buildInitrd(readFile(BANGER_BUILD_DIR "/agent/banger-init"),
+                               {{"overlay", fakeModule({"depends=", "name=overlay"})}}, 315532800));
+  s.sshKey = s.temp.path() / "id_ed25519";
+  must("ssh-keygen -q -t ed25519 -N '' -C guest-test -f '" + s.sshKey.string() + "'");
+
+  s.netns = "bg-guest-" + std::to_string(getpid());
+  must("ip netns add " + s.netns + " && ip -n " + s.netns + " link set lo up && ip -n " + s.netns +
+       " link add br0 type bridge && ip -n " + s.netns +
+       " addr add 10.78.0.1/24 dev br0 && ip -n " + s.netns + " link set br0 up");
+}
+
+// The VM's own disks: an empty overlay disk, and the image's work seed with the test's
+// key in /root/.ssh/authorized_keys (0600 root, as the Vm service writes it).
+void makeDisks(Shared& s, GuestVm& vm, const std::string& image) {
+  fs::create_directories(vm.dir);
+  vm.base = s.images.at(image).rootfs;
+  vm.overlay = vm.dir / "overlay.ext4";
+  vm.work = vm.dir / "work.ext4";
+  must("truncate -s 1G '" + vm.overlay.string() + "' && mkfs.ext4 -q '" + vm.overlay.string() +
+       "'");
+  must("cp --sparse=always '" + s.images.at(image).workSeed.string() + "' '" + vm.work.string() +
+       "' && chmod 0644 '" + vm.work.string() + "'");
+  writeFile(vm.dir / "debugfs.cmd",
+            "cd /.ssh\nwrite " + s.sshKey.string() + ".pub authorized_keys\n" +
+                "set_inode_field authorized_keys mode 0100600\n" +
+                "set_inode_field authorized_keys uid 0\nset_inode_field authorized_keys gid 0\n");
+  must("debugfs -w -f '" + (vm.dir / "debugfs.cmd").string() + "' '" + vm.work.string() +
+       "' >/dev/null");
+}
+
+void boot(GuestVm& vm, const std::string& tap) {
+  Shared& s = *shared();
+  std::vector<std::string> launcher;
+  if (!tap.empty()) launcher = {"nsenter", "--net=/run/netns/" + s.netns};
+  vm.sim = std::make_unique<fcfake::test::StandIn>(FIRECRACKER_SIM_BIN, vm.dir,
+                                                   std::vector<std::string>{}, vm.name, launcher);
+  const auto put = [&](const std::string& path, const Json& body) {
+    const auto answer = vm.sim->call("PUT", path, body.dump());
+    if (answer.status != 204)
+      throw std::runtime_error("PUT " + path + ": " + std::to_string(answer.status) + " " +
+                               answer.body);
+  };
+  put("/machine-config", {{"vcpu_count", 1}, {"mem_size_mib", 512}});
+  put("/boot-source", {{"kernel_image_path", fcfake::test::writeFakeKernel(vm.dir).string()},
+                       {"initrd_path", s.initrd.string()},
+                       {"boot_args", vm.bootArgs}});
+  put("/drives/base", {{"drive_id", "base"},
+                       {"path_on_host", vm.base.string()},
+                       {"is_root_device", true},
+                       {"is_read_only", true}});
+  put("/drives/overlay", {{"drive_id", "overlay"},
+                          {"path_on_host", vm.overlay.string()},
+                          {"is_root_device", false},
+                          {"is_read_only", false}});
+  put("/drives/work", {{"drive_id", "work"},
+                       {"path_on_host", vm.work.string()},
+                       {"is_root_device", false},
+                       {"is_read_only", false}});
+  if (!tap.empty())
+    put("/network-interfaces/eth0", {{"iface_id", "eth0"},
+                                     {"host_dev_name", tap},
+                                     {"guest_mac", "06:00:0a:4e:00:0" + vm.address.substr(8)}});
+  put("/vsock", {{"guest_cid", 3}, {"uds_path", (vm.dir / "v.sock").string()}});
+  put("/serial", {{"serial_out_path", (vm.dir / "console.log").string()}});
+  put("/actions", {{"action_type", "InstanceStart"}});
+}
+
+}  // namespace
+
+Shell shell(const std::string& command) {
+  Shell outcome;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) outcome.out.append(buffer, n);
+  const int status = pclose(pipe);
+  outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+std::string sha256sum(const fs::path& file) {
+  return shell("sha256sum '" + file.string() + "'").out.substr(0, 64);
+}
+
+void GuestFixture::SetUpSuite() {
+  if (shared()) return;
+  shared() = std::make_unique<Shared>();
+  Shared& s = *shared();
+  s.skip = fcfake::test::simUnavailable();
+  if (!s.skip.empty()) return;
+  try {
+    build(s);
+  } catch (const std::exception& error) {
+    s.skip.clear();
+    ADD_FAILURE() << "building the guest images: " << error.what();
+    s.skip = std::string("setting up failed: ") + error.what();
+  }
+}
+
+const std::string& GuestFixture::skipReason() { return shared()->skip; }
+
+GuestVm* GuestFixture::bootImage(const std::string& image, const std::string& name,
+                                 const std::string& address,
+                                 const std::vector<std::string>& nameservers) {
+  Shared& s = *shared();
+  auto vm = std::make_unique<GuestVm>();
+  vm->name = name;
+  vm->address = address;
+  vm->dir = s.temp.path() / name;
+  makeDisks(s, *vm, image);
+  guest::BootParams params;
+  params.baseDevice = "/dev/vda";
+  params.overlayDevice = "/dev/vdb";
+  params.workDevice = "/dev/vdc";
+  params.network =
+      guest::GuestNetwork{*Ipv4::parse(address), 24, Ipv4::parse("10.78.0.1"), 1400, {}};
+  for (const std::string& server : nameservers)
+    params.network->nameservers.push_back(*Ipv4::parse(server));
+  params.hostname = name;
+  vm->bootArgs = "console=ttyS0 reboot=k panic=1 " + guest::renderBootParams(params);
+  const std::string tap = "tap" + std::to_string(s.taps++);
+  must("ip -n " + s.netns + " tuntap add " + tap + " mode tap && ip -n " + s.netns + " link set " +
+       tap + " master br0 up");
+  vm->tap = tap;
+  boot(*vm, tap);
+  return vm.release();
+}
+
+GuestVm* GuestFixture::bootBroken(const std::string& image, const std::string& name,
+                                  const std::string& bangerArgs) {
+  Shared& s = *shared();
+  auto vm = std::make_unique<GuestVm>();
+  vm->name = name;
+  vm->dir = s.temp.path() / name;
+  makeDisks(s, *vm, image);
+  vm->bootArgs = "console=ttyS0 reboot=k panic=1 " + bangerArgs;
+  boot(*vm, "");
+  return vm.release();
+}
+
+Shell GuestVm::ssh(const std::string& command) const {
+  return shell("ip netns exec " + shared()->netns + " ssh -q -i '" + shared()->sshKey.string() +
+               "' -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+               "-o ConnectTimeout=3 root@" +
+               address + " '" + command + "'");
+}
+
+bool GuestVm::sshReady(std::chrono::seconds timeout) const {
+  return waitFor([&] { return ssh("true").status == 0; }, timeout);
+}
+
+std::string GuestVm::agent(const std::string& path) const {
+  const int fd = fcfake::test::connectUnix((dir / "v.sock").string(), std::chrono::seconds(5));
+  if (fd < 0) return "";
+  const std::string request = "CONNECT 1024\nGET " + path + " HTTP/1.0\r\n\r\n";
+  std::string reply;
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+      static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+      reply.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  // "OK <port>\n", then the agent's HTTP answer.
+  const std::size_t status = reply.find("HTTP/1.1 200 OK\r\n");
+  const std::size_t body = reply.find("\r\n\r\n");
+  if (!reply.starts_with("OK ") || status == std::string::npos || body == std::string::npos)
+    return "";
+  return reply.substr(body + 4);
+}
+
+std::string GuestVm::console() const { return readFile(dir / "console.log"); }
+
+std::string GuestVm::diagnostics() const {
+  return "console:\n" + console() + "\nsimulator:\n" + readFile(dir / "stderr.out");
+}
+
+void GuestVm::restart() {
+  sim.reset();
+  fs::remove(dir / "api.sock");
+  fs::remove(dir / "v.sock");
+  fs::rename(dir / "console.log", dir / "console.previous.log");
+  boot(*this, tap);
+}
+
+}  // namespace banger::test

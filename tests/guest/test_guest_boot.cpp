@@ -1,0 +1,258 @@
+// banger's guest side booted for real in the guest simulator (suite `guest`, root): a
+// Debian image pushed to a local registry and pulled by the Image service (so it carries
+// banger's layer), booted from an initrd with banger-init as a Firecracker VM of banger's
+// would be — base read-only, overlay and work disks, the banger.* command line — then
+// looked at from outside: the overlay root, the work disk on /root, eth0, hostname,
+// resolv.conf, systemd running, sshd with StrictModes taking the work disk's key, and the
+// agent's /healthz and /ports through the vsock socket. Broken command lines end the VM
+// with one console line; an image without sshd runs the first-boot unit.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "boot_params.h"
+#include "debian_rootfs.h"
+#include "ext4_reader.h"
+#include "guest_fixture.h"
+#include "harness.h"
+
+namespace banger::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+class GuestBoot : public GuestFixture {
+ protected:
+  static void SetUpTestSuite() {
+    GuestFixture::SetUpSuite();
+    if (!skipReason().empty()) return;
+    guest_ = bootImage("full", "full-vm", "10.78.0.2", {"10.78.0.1", "10.78.0.254"});
+  }
+  static void TearDownTestSuite() {
+    delete guest_;
+    guest_ = nullptr;
+    GuestFixture::TearDownSuite();
+  }
+  void SetUp() override {
+    if (!skipReason().empty()) GTEST_SKIP() << skipReason();
+    ASSERT_TRUE(guest_->sshReady(120s)) << guest_->diagnostics();
+  }
+  static inline GuestVm* guest_ = nullptr;
+};
+
+TEST_F(GuestBoot, BangerInitSaysWhatItAssembledOnTheConsole) {
+  EXPECT_NE(guest_->console().find("banger-init: / is the overlay of /dev/vdb over /dev/vda, "
+                                   "/root is /dev/vdc, eth0 10.78.0.2/24 via 10.78.0.1; "
+                                   "starting /sbin/init"),
+            std::string::npos)
+      << guest_->console();
+}
+
+TEST_F(GuestBoot, SystemdReachesRunning) {
+  const Shell state = guest_->ssh("systemctl is-system-running --wait");
+  EXPECT_EQ(state.out, "running\n") << guest_->ssh("systemctl --failed --no-legend").out;
+}
+
+TEST_F(GuestBoot, RootIsTheOverlayAndRootsHomeIsTheWorkDisk) {
+  EXPECT_EQ(guest_->ssh("findmnt -n -o FSTYPE /").out, "overlay\n");
+  EXPECT_EQ(guest_->ssh("findmnt -n -o SOURCE /root").out, "/dev/vdc\n");
+  EXPECT_EQ(guest_->ssh("stat -c %a:%U:%G /root").out, "755:root:root\n");
+  EXPECT_EQ(guest_->ssh("findmnt -n -o OPTIONS /").out.find("redirect_dir"), std::string::npos)
+      << "redirect_dir=off is the default and shows as nothing";
+}
+
+TEST_F(GuestBoot, NetworkHostnameAndResolvConfComeFromTheCommandLine) {
+  EXPECT_NE(guest_->ssh("ip -o -4 addr show eth0").out.find("inet 10.78.0.2/24"),
+            std::string::npos);
+  EXPECT_EQ(guest_->ssh("ip route show default").out.rfind("default via 10.78.0.1 dev eth0", 0),
+            0u);
+  EXPECT_EQ(guest_->ssh("ip -o link show eth0 | grep -o \"mtu [0-9]*\"").out, "mtu 1400\n");
+  EXPECT_EQ(guest_->ssh("hostname").out, "full-vm\n");
+  EXPECT_EQ(guest_->ssh("cat /etc/hostname").out, "full-vm\n");
+  EXPECT_EQ(guest_->ssh("grep ^nameserver /etc/resolv.conf").out,
+            "nameserver 10.78.0.1\nnameserver 10.78.0.254\n");
+  EXPECT_EQ(guest_->ssh("ping -c 1 -W 2 10.78.0.1 >/dev/null && echo reached").out, "reached\n");
+}
+
+TEST_F(GuestBoot, SshdTakesTheWorkDisksKeyWithStrictModesOn) {
+  EXPECT_EQ(
+      guest_->ssh("sshd -T | grep -E \"^(strictmodes|permitrootlogin|passwordauthentication) \"")
+          .out,
+      "permitrootlogin without-password\npasswordauthentication no\nstrictmodes yes\n");
+  EXPECT_EQ(guest_->ssh("stat -c %a /root/.ssh /root/.ssh/authorized_keys").out, "700\n600\n");
+  // No image host key reached the VM: the fallback made its own at boot.
+  EXPECT_EQ(
+      guest_->ssh("systemctl is-active banger-hostkeys.service; ls /etc/ssh/ssh_host_ed25519_key")
+          .out,
+      "active\n/etc/ssh/ssh_host_ed25519_key\n");
+}
+
+TEST_F(GuestBoot, TheAgentAnswersHealthzAndListsSshdThroughVsock) {
+  Json health;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        const std::string body = guest_->agent("/healthz");
+        if (body.empty()) return false;
+        health = Json::parse(body);
+        return health["systemd"] == "running";
+      },
+      60s))
+      << health.dump();
+  EXPECT_EQ(health["status"], "ok");
+  EXPECT_EQ(health["boot_id"].get<std::string>() + "\n",
+            guest_->ssh("cat /proc/sys/kernel/random/boot_id").out);
+  EXPECT_GT(health["uptime_sec"].get<double>(), 0.0);
+  const Json ports = Json::parse(guest_->agent("/ports"));
+  std::vector<std::string> sshd;
+  for (const Json& port : ports["ports"])
+    if (port["port"] == 22)
+      sshd.push_back(port["proto"].get<std::string>() + " " + port["address"].get<std::string>() +
+                     " " + port["process"].get<std::string>());
+  EXPECT_EQ(sshd, (std::vector<std::string>{"tcp 0.0.0.0 sshd", "tcp :: sshd"})) << ports.dump();
+  for (const Json& port : ports["ports"]) {
+    if (port["port"] == 22) {
+      EXPECT_EQ(std::to_string(port["pid"].get<int>()) + "\n", guest_->ssh("pgrep -o -x sshd").out);
+    }
+  }
+}
+
+TEST_F(GuestBoot, WritesLandOnTheOverlayAndWorkDisksAndNeverOnTheBase) {
+  const std::string baseBefore = sha256sum(guest_->base);
+  ASSERT_EQ(guest_
+                ->ssh("echo changed > /etc/banger-marker && echo mine > /root/kept && "
+                      "rm /etc/motd && sync")
+                .status,
+            0);
+  ASSERT_EQ(guest_->sim->call("PUT", "/actions", R"({"action_type":"SendCtrlAltDel"})").status,
+            204);
+  ASSERT_EQ(guest_->sim->wait(60s), 0) << guest_->console();
+  EXPECT_EQ(sha256sum(guest_->base), baseBefore);
+  EXPECT_FALSE(Ext4Reader(guest_->base.string()).stat("/etc/banger-marker"));
+  Ext4Reader overlay(guest_->overlay.string());
+  EXPECT_EQ(overlay.read("/upper/etc/banger-marker"), "changed\n");
+  EXPECT_EQ(overlay.stat("/upper/etc/motd")->mode & 0170000, 0020000u)  // a whiteout
+      << "the deleted file is a character device 0/0 in the upper layer";
+  EXPECT_EQ(Ext4Reader(guest_->work.string()).read("/kept"), "mine\n");
+  // It boots again from the same disks, the changes still there.
+  guest_->restart();
+  ASSERT_TRUE(guest_->sshReady(120s)) << guest_->diagnostics();
+  EXPECT_EQ(guest_->ssh("cat /etc/banger-marker /root/kept").out, "changed\nmine\n");
+}
+
+// banger-init with a command line it cannot use: one console line, then the VM ends.
+class BrokenBoot : public GuestFixture {
+ protected:
+  static void SetUpTestSuite() { GuestFixture::SetUpSuite(); }
+  static void TearDownTestSuite() { GuestFixture::TearDownSuite(); }
+  void SetUp() override {
+    if (!skipReason().empty()) GTEST_SKIP() << skipReason();
+  }
+  // The one line banger-init printed, after the VM ended.
+  static std::string failureLine(const std::string& name, const std::string& bootArgs) {
+    std::unique_ptr<GuestVm> vm(bootBroken("full", name, bootArgs));
+    EXPECT_EQ(vm->sim->wait(60s), 0) << "the VM did not end: " << vm->diagnostics();
+    std::string lines;
+    std::istringstream console(vm->console());
+    for (std::string line; std::getline(console, line);)
+      if (line.starts_with("banger-init:")) lines += line.substr(0, line.find('\r')) + "\n";
+    return lines;
+  }
+};
+
+TEST_F(BrokenBoot, AMissingDiskParameterIsNamed) {
+  EXPECT_EQ(failureLine("no-work", "banger.base=/dev/vda banger.overlay=/dev/vdb"),
+            "banger-init: command line: banger.work= is missing: no disk for it\n");
+}
+
+TEST_F(BrokenBoot, ABadAddressIsNamed) {
+  EXPECT_EQ(failureLine("bad-ip",
+                        "banger.base=/dev/vda banger.overlay=/dev/vdb "
+                        "banger.work=/dev/vdc banger.ip=10.78.0.300/24"),
+            "banger-init: command line: banger.ip=10.78.0.300/24: 10.78.0.300 is not an IPv4 "
+            "address\n");
+}
+
+TEST_F(BrokenBoot, ADiskThatNeverAppearsIsNamedWithTheModulesThatDidNotLoad) {
+  const std::string line =
+      failureLine("no-disk", "banger.base=/dev/vda banger.overlay=/dev/vdb banger.work=/dev/vdd");
+  EXPECT_EQ(line.rfind("banger-init: devices: /dev/vdd (banger.work=) did not appear within 10 s "
+                       "(modules that did not load: ",
+                       0),
+            0u)
+      << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+}
+
+// An OCI image with systemd but no sshd: banger's first-boot unit runs and says what it
+// does (without NAT it cannot finish: apt-get has no network).
+class FirstBoot : public GuestFixture {
+ protected:
+  static void SetUpTestSuite() {
+    GuestFixture::SetUpSuite();
+    if (!skipReason().empty()) return;
+    guest_ = bootImage("nosshd", "bare-vm", "10.78.0.3");
+  }
+  static void TearDownTestSuite() {
+    delete guest_;
+    guest_ = nullptr;
+    GuestFixture::TearDownSuite();
+  }
+  void SetUp() override {
+    if (!skipReason().empty()) GTEST_SKIP() << skipReason();
+  }
+  static inline GuestVm* guest_ = nullptr;
+};
+
+TEST_F(FirstBoot, TheUnitStartsAndSaysItInstallsOpenSshWithApt) {
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return guest_->console().find(
+                   "banger-first-boot: installing openssh-server with apt-get "
+                   "(needs the network: a VM with NAT)") != std::string::npos;
+      },
+      120s))
+      << guest_->diagnostics();
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return guest_->console().find("banger-first-boot: failed: this VM has no sshd") !=
+               std::string::npos;
+      },
+      180s))
+      << guest_->diagnostics();
+  // The agent answers all the same, and reports the failed unit as systemd does.
+  Json health;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        const std::string body = guest_->agent("/healthz");
+        if (body.empty()) return false;
+        health = Json::parse(body);
+        return health["systemd"] == "degraded";
+      },
+      60s))
+      << health.dump();
+}
+
+// An image without systemd: banger-init hands the boot to banger-first-boot, which says
+// what it installs; without the network it cannot, and with no init to go on to the VM
+// ends (the kernel's panic=1 resets it).
+TEST_F(BrokenBoot, AnImageWithoutSystemdRunsFirstBootAsItsFirstProcess) {
+  std::unique_ptr<GuestVm> vm(
+      bootBroken("nosystemd", "no-systemd",
+                 "banger.base=/dev/vda banger.overlay=/dev/vdb banger.work=/dev/vdc"));
+  EXPECT_EQ(vm->sim->wait(120s), 0) << vm->diagnostics();
+  const std::string console = vm->console();
+  for (const char* line :
+       {"banger-init: the image has no systemd; running /usr/lib/banger/banger-first-boot first",
+        "banger-first-boot: installing openssh-server systemd-sysv with apt-get (needs the "
+        "network: "
+        "a VM with NAT)",
+        "banger-first-boot: failed: this VM has no sshd and no init system.",
+        "banger-first-boot: no init to start (/sbin/init); the VM stops"})
+    EXPECT_NE(console.find(line), std::string::npos) << line << "\n" << console;
+}
+
+}  // namespace
+}  // namespace banger::test
