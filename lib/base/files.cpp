@@ -1,11 +1,15 @@
 #include "banger/files.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "banger/errors.h"
+#include "banger/log.h"
 
 namespace banger {
 
@@ -39,6 +43,54 @@ std::string findExecutable(const std::string& program, const std::string& pathVa
     start = end + 1;
   }
   return {};
+}
+
+namespace {
+
+// False when something under `path` had to stay.
+bool removeBelow(const std::filesystem::path& path, dev_t device,
+                 std::vector<std::filesystem::path>& mountPoints) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT;
+  if (S_ISDIR(st.st_mode)) {
+    if (st.st_dev != device) {
+      mountPoints.push_back(path);
+      return false;
+    }
+    bool emptied = true;
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(path, error), end; !error && it != end;
+         it.increment(error))
+      emptied = removeBelow(it->path(), device, mountPoints) && emptied;
+    if (error) {
+      log::warning("cannot list " + path.string() + ": " + error.message());
+      return false;
+    }
+    if (!emptied) return false;
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return true;
+  } else if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
+    return true;
+  }
+  log::warning("cannot remove " + path.string() + ": " + std::strerror(errno));
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> removeTreeOnThisFilesystem(const std::filesystem::path& path) {
+  std::vector<std::filesystem::path> mountPoints;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return mountPoints;
+  if (S_ISDIR(st.st_mode)) {
+    // The device of the directory's parent: `path` itself may be a mount point.
+    struct stat parent {};
+    const dev_t device =
+        ::lstat(path.parent_path().c_str(), &parent) == 0 ? parent.st_dev : st.st_dev;
+    removeBelow(path, device, mountPoints);
+  } else {
+    ::unlink(path.c_str());
+  }
+  return mountPoints;
 }
 
 }  // namespace banger

@@ -137,7 +137,8 @@ ProcessResult execute(const Command& command, OutputChannel& outChannel, OutputC
   Pipe in, out, err;
   FileActions files;
   posix_spawn_file_actions_adddup2(&files.actions, in.fds[0], 0);
-  posix_spawn_file_actions_adddup2(&files.actions, out.fds[1], 1);
+  posix_spawn_file_actions_adddup2(&files.actions,
+                                   command.stdoutFd >= 0 ? command.stdoutFd : out.fds[1], 1);
   posix_spawn_file_actions_adddup2(&files.actions, err.fds[1], 2);
   if (!command.workingDirectory.empty())
     posix_spawn_file_actions_addchdir_np(&files.actions, command.workingDirectory.c_str());
@@ -145,6 +146,7 @@ ProcessResult execute(const Command& command, OutputChannel& outChannel, OutputC
   in.closeEnd(0);
   out.closeEnd(1);
   err.closeEnd(1);
+  if (command.stdoutFd >= 0) out.closeEnd(0);  // the caller reads stdout itself
   // Readable once the child has exited, even while a grandchild keeps the pipes open.
   const int exited = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 

@@ -225,6 +225,13 @@ std::unique_ptr<TarReader> TarReader::openMemory(const void* data, std::size_t s
   return reader;
 }
 
+std::unique_ptr<TarReader> TarReader::openFd(int fd, std::string label) {
+  std::unique_ptr<TarReader> reader(new TarReader(std::move(label)));
+  if (archive_read_open_fd(reader->archive_, fd, kReadBlockBytes) != ARCHIVE_OK)
+    reader->failStream("cannot read the stream");
+  return reader;
+}
+
 bool TarReader::next() {
   int rc = archive_read_next_header(archive_, &entry_);
   if (rc == ARCHIVE_EOF) return false;

@@ -3,6 +3,8 @@
 #include "banger/async_reply.h"
 #include "banger/errors.h"
 #include "banger/log.h"
+#include "catalog.h"
+#include "debian_image.h"
 #include "name_reservation.h"
 #include "oci/blob_cache.h"
 #include "oci/reference.h"
@@ -14,8 +16,8 @@ namespace {
 const std::vector<OptionKey> kPullKeys = {{"name", "s"}, {"kernel", "s"}, {"force", "b"}};
 const std::vector<OptionKey> kRegisterKeys = {
     {"name", "s"}, {"rootfs", "s"}, {"kernel", "s"}, {"kernel_path", "s"}, {"initrd", "s"}};
-// Catalog images are built from Debian's packages; that arrives with the guest side.
-const std::set<std::string> kCatalogImages = {"debian-bookworm"};
+// Catalog images are built here from Debian's packages (debian_image.h).
+const std::set<std::string> kCatalogImages = {kDefaultImage};
 
 ext4::BuildLimits limitsFrom(const Config& config) {
   ext4::BuildLimits limits;
@@ -100,11 +102,7 @@ void ImageManager::deleteImage(const std::string& name) {
 ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantMap& options) {
   return guard_("Image1.Manager.Pull", [&]() -> PathPair {
     const auto opts = Options::parse(options, kPullKeys);
-    if (kCatalogImages.count(ref))
-      fail(ErrorCode::NotSupported,
-           "building the catalog image " + ref +
-               " from Debian's packages is not supported yet; pull an OCI image instead, "
-               "e.g. docker.io/library/debian:bookworm");
+    if (kCatalogImages.count(ref)) return pullDebianImage(ref, opts);
     PullRequest request;
     request.ref = oci::parseReference(ref);
     request.name = opts.string("name").value_or(
@@ -135,6 +133,49 @@ ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantM
       throw;
     }
   });
+}
+
+ImageManager::PathPair ImageManager::pullDebianImage(const std::string& ref, const Options& opts) {
+  const Config config = loadConfig();
+  DebianImageRequest request{.name = opts.string("name").value_or(ref),
+                             .kernel = opts.string("kernel").value_or(kDefaultKernel),
+                             .force = opts.boolean("force").value_or(false),
+                             .suites = debianSuites(config),
+                             .limits = limitsFrom(config),
+                             .kernelPull = std::nullopt};
+  requireImageName(request.name);
+  requireKernelName(request.kernel);
+  const sdbus::ObjectPath target = ImageObject::pathFor(request.name);
+  reserveName(request.name, request.force, " (pass force to replace it)");
+  // Its kernel comes with it when it is missing and no other job is pulling it.
+  const auto kernelEntry = findCatalogEntry(config, request.kernel, "kernel");
+  const bool pullKernel =
+      kernelEntry && !kernels_.count(request.kernel) && !kernelsInProgress_.count(request.kernel);
+  if (pullKernel) {
+    request.kernelPull = KernelPullRequest{
+        .name = request.kernel, .force = false, .entry = *kernelEntry, .suites = request.suites};
+    kernelsInProgress_.insert(request.kernel);
+  }
+  try {
+    auto job =
+        jobs_.start("pull", target, callerUid(getObject()), [this, request](JobContext& context) {
+          NameReservation reservation{[this, name = request.name] { releaseNameLater(name); }};
+          NameReservation kernelReservation{[this, request] {
+            if (request.kernelPull) releaseKernelNameLater(request.kernel);
+          }};
+          KernelEnvironment env{store_, paths_.cacheDir, http_, processes_, guest_};
+          const ImageRecord record = runDebianImagePull(request, env, context);
+          later([this, name = record.name, kernel = request.kernel] {
+            refreshKernel(kernel);
+            refreshObject(name);
+          });
+        });
+    return {target, job};
+  } catch (...) {
+    inProgress_.erase(request.name);
+    if (pullKernel) kernelsInProgress_.erase(request.kernel);
+    throw;
+  }
 }
 
 void ImageManager::Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMap options) {

@@ -50,6 +50,8 @@ class ImageManager final
   sdbus::ObjectPath FindKernel(const std::string& name) override;
 
   Config loadConfig() const;
+  // Pull(kDefaultImage): mmdebstrap, and its kernel when missing (debian_image.h).
+  PathPair pullDebianImage(const std::string& ref, const Options& opts);
   // Makes the object for `name` match the store (appear, be replaced, or go). Loop thread.
   void refreshObject(const std::string& name);
   void deleteImage(const std::string& name);

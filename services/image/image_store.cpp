@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "banger/errors.h"
+#include "banger/files.h"
 #include "banger/log.h"
 
 namespace banger::image {
@@ -89,9 +90,10 @@ int lockStore(const std::filesystem::path& root) {
 }
 
 void removeTree(const std::filesystem::path& path) {
-  std::error_code error;
-  std::filesystem::remove_all(path, error);
-  if (error) log::warning("cannot remove " + path.string() + ": " + error.message());
+  for (const auto& mountPoint : removeTreeOnThisFilesystem(path))
+    log::warning("left " + mountPoint.string() +
+                 ": something is mounted there (an interrupted mmdebstrap?); unmount it and "
+                 "remove the directory");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "layered_volume.h"
 
+#include <algorithm>
+
 #include "banger/log.h"
 
 namespace banger::image {
@@ -32,14 +34,16 @@ ext4::BuildStats writeLayeredVolume(const std::string& target,
                           total);
           });
         }
-        builder.addLayer(*reader, layer.open);
+        builder.addLayer(*reader, layer.rereadable ? layer.open : ext4::LayerReopener{});
         before += layer.bytes;
         if (spec.progress) spec.progress(before, total);
       }
       builder.onProgress({});
       return builder.finish();
     } catch (const ext4::VolumeFull& full) {
-      if (attempt == kAttempts) throw;
+      const bool rereadable = std::all_of(newestFirst.begin(), newestFirst.end(),
+                                          [](const LayerInput& layer) { return layer.rereadable; });
+      if (attempt == kAttempts || !rereadable) throw;
       log::info(target + ": " + full.what() + "; trying again at twice the size");
       format.sizeBytes *= 2;
       format.bytesPerInode = std::max<std::uint32_t>(4096, format.bytesPerInode / 2);

@@ -1,7 +1,8 @@
 // An ext4 file written from a stack of tar layers by the one-pass writer, when the size
 // must be guessed before the content is seen (a layer's uncompressed size is not known
 // until it is read). A guess that proves too small (VolumeFull) is retried twice, each
-// time twice as large and with twice the inodes; any other failure is final.
+// time twice as large and with twice the inodes, when every layer can be read again; any
+// other failure is final.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,9 @@ namespace banger::image {
 struct LayerInput {
   std::function<std::unique_ptr<ext4::TarReader>()> open{};
   std::uint64_t bytes = 0;  // as stored (compressed), for progress
+  // False for a stream (a program's output): it is opened once, so neither a hidden hard
+  // link's bytes nor a larger second attempt can read it again.
+  bool rereadable = true;
 };
 
 struct LayeredVolume {

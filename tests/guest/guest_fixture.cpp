@@ -4,14 +4,13 @@
 #include <unistd.h>
 
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "boot_params.h"
 #include "debian_rootfs.h"
-#include "fake_module.h"
 #include "harness.h"
-#include "kernel/initrd.h"
 #include "sim_image.h"
 #include "tar_builder.h"
 #include "test_registry.h"
@@ -38,9 +37,10 @@ struct Shared {
   std::unique_ptr<TestRegistry> registry;
   std::unique_ptr<BusHarness> harness;
   std::map<std::string, PulledImage> images;
-  fs::path initrd, sshKey;
+  fs::path vmlinux, initrd, sshKey;
   std::string netns;
   int taps = 0;
+  std::vector<std::string> defaultImageStages;  // "stage: detail" of its pull, in order
 
   ~Shared() {
     if (!netns.empty()) shell("ip netns del " + netns);
@@ -64,32 +64,40 @@ BusHarness::Options sessionOnly() {
   return options;
 }
 
-// Pulls host/banger/guest:`tag` through the Image service as image `tag`.
-PulledImage pull(Shared& s, sdbus::IConnection& bus, const std::string& tag) {
-  auto manager = sdbus::createProxy(bus, "org.banger.Image", "/org/banger/Image");
-  sdbus::ObjectPath image, job;
-  manager->callMethod("Pull")
-      .onInterface("org.banger.Image1.Manager")
-      .withArguments(s.registry->host() + "/banger/guest:" + tag,
-                     std::map<std::string, sdbus::Variant>{{"name", sdbus::Variant(tag)}})
-      .storeResultsTo(image, job);
+// Waits for an Image job; throws with its error unless it succeeded.
+void waitJob(sdbus::IConnection& bus, const sdbus::ObjectPath& job, const std::string& what) {
   auto jobProxy = sdbus::createProxy(bus, "org.banger.Image", job);
   std::string state = "running";
-  const auto deadline = std::chrono::steady_clock::now() + 300s;
+  const auto deadline = std::chrono::steady_clock::now() + 900s;
   while (state == "running" && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(100ms);
     state = jobProxy->getProperty("State").onInterface("org.banger.Job1").get<std::string>();
   }
   if (state != "succeeded")
     throw std::runtime_error(
-        "pulling " + tag + ": " + state + ": " +
+        what + ": " + state + ": " +
         jobProxy->getProperty("ErrorMessage").onInterface("org.banger.Job1").get<std::string>());
-  auto object = sdbus::createProxy(bus, "org.banger.Image", image);
-  return {
-      object->getProperty("RootfsPath").onInterface("org.banger.Image1.Image").get<std::string>(),
-      object->getProperty("WorkSeedPath")
-          .onInterface("org.banger.Image1.Image")
-          .get<std::string>()};
+}
+
+std::string property(sdbus::IConnection& bus, const sdbus::ObjectPath& path,
+                     const std::string& interface, const std::string& name) {
+  return sdbus::createProxy(bus, "org.banger.Image", path)
+      ->getProperty(name)
+      .onInterface(interface)
+      .get<std::string>();
+}
+
+// Pulls `ref` through the Image service as image `name`.
+PulledImage pull(sdbus::IConnection& bus, const std::string& ref, const std::string& name) {
+  auto manager = sdbus::createProxy(bus, "org.banger.Image", "/org/banger/Image");
+  sdbus::ObjectPath image, job;
+  manager->callMethod("Pull")
+      .onInterface("org.banger.Image1.Manager")
+      .withArguments(ref, std::map<std::string, sdbus::Variant>{{"name", sdbus::Variant(name)}})
+      .storeResultsTo(image, job);
+  waitJob(bus, job, "pulling " + ref);
+  return {property(bus, image, "org.banger.Image1.Image", "RootfsPath"),
+          property(bus, image, "org.banger.Image1.Image", "WorkSeedPath")};
 }
 
 // dpkg's status file without the stanzas of `packages`.
@@ -114,34 +122,51 @@ void build(Shared& s) {
   if (!tar) return;
   s.registry = std::make_unique<TestRegistry>();
   s.harness = std::make_unique<BusHarness>(sessionOnly());
+  auto bus = s.harness->connectSession();
+  std::mutex stagesMutex;
+  auto stages = bus->addMatch("type='signal',interface='org.banger.Job1',member='StageChanged'",
+                              [&](sdbus::Message& message) {
+                                std::string stage, detail;
+                                message >> stage >> detail;
+                                std::lock_guard lock(stagesMutex);
+                                s.defaultImageStages.push_back(stage + ": " + detail);
+                              });
+  bus->enterEventLoopAsync();
+  // The default image, built by mmdebstrap from Debian's archive, and its kernel (pulled
+  // with it): the real boot set, whose initrd holds banger-init and the guest modules.
+  s.images["debian-bookworm"] = pull(*bus, "debian-bookworm", "debian-bookworm");
+  std::this_thread::sleep_for(200ms);  // the last signals
+  bus->leaveEventLoop();
+  stages.reset();
+  sdbus::ObjectPath kernel;
+  sdbus::createProxy(*bus, "org.banger.Image", "/org/banger/Image")
+      ->callMethod("FindKernel")
+      .onInterface("org.banger.Image1.Manager")
+      .withArguments(std::string("debian-cloud"))
+      .storeResultsTo(kernel);
+  s.vmlinux = property(*bus, kernel, "org.banger.Image1.Kernel", "VmlinuxPath");
+  s.initrd = property(*bus, kernel, "org.banger.Image1.Kernel", "InitrdPath");
+
+  // OCI images as most come: the tests' Debian rootfs without OpenSSH (sshd whited out,
+  // the package gone from dpkg's database), and without systemd.
   OciLayout layout(s.temp.path() / "layout");
   const LayerBlob debian{readFile(*tar), "application/vnd.oci.image.layer.v1.tar", ""};
-  // The same without OpenSSH, as most OCI images come: sshd whited out and the package
-  // gone from dpkg's database.
   TarBuilder noSshd;
   noSshd.file("usr/sbin/.wh.sshd", "");
   noSshd.file("var/lib/dpkg/status",
               withoutPackages(shell("tar -xOf '" + *tar + "' ./var/lib/dpkg/status").out,
                               {"openssh-server", "openssh-sftp-server"}));
-  TarBuilder noSystemd;  // and one without systemd, as most OCI images come
+  TarBuilder noSystemd;
   noSystemd.file("usr/lib/systemd/.wh.systemd", "");
-  layout.addImage({debian}, "full");
-  layout.addImage({debian, {noSystemd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
-                  "nosystemd");
   layout.addImage({debian, {noSshd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
                   "nosshd");
-  s.registry->push(layout, "full", "banger/guest");
-  s.registry->push(layout, "nosshd", "banger/guest");
-  s.registry->push(layout, "nosystemd", "banger/guest");
-  auto bus = s.harness->connectSession();
-  for (const char* tag : {"full", "nosshd", "nosystemd"}) s.images[tag] = pull(s, *bus, tag);
+  layout.addImage({debian, {noSystemd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
+                  "nosystemd");
+  for (const char* tag : {"nosshd", "nosystemd"}) {
+    s.registry->push(layout, tag, "banger/guest");
+    s.images[tag] = pull(*bus, s.registry->host() + "/banger/guest:" + tag, tag);
+  }
 
-  // banger's initrd: banger-init and one module, which cannot load in the simulator (no
-  // CAP_SYS_MODULE, another kernel) and must not matter since overlayfs is there.
-  s.initrd = s.temp.path() / "initrd.img";
-  writeFile(s.initrd,
-            image::buildInitrd(readFile(BANGER_BUILD_DIR "/agent/banger-init"),
-                               {{"overlay", fakeModule({"depends=", "name=overlay"})}}, 315532800));
   s.sshKey = s.temp.path() / "id_ed25519";
   must("ssh-keygen -q -t ed25519 -N '' -C guest-test -f '" + s.sshKey.string() + "'");
 
@@ -183,7 +208,7 @@ void boot(GuestVm& vm, const std::string& tap) {
                                answer.body);
   };
   put("/machine-config", {{"vcpu_count", 1}, {"mem_size_mib", 512}});
-  put("/boot-source", {{"kernel_image_path", fcfake::test::writeFakeKernel(vm.dir).string()},
+  put("/boot-source", {{"kernel_image_path", s.vmlinux.string()},
                        {"initrd_path", s.initrd.string()},
                        {"boot_args", vm.bootArgs}});
   put("/drives/base", {{"drive_id", "base"},
@@ -219,10 +244,6 @@ Shell shell(const std::string& command) {
   return outcome;
 }
 
-std::string sha256sum(const fs::path& file) {
-  return shell("sha256sum '" + file.string() + "'").out.substr(0, 64);
-}
-
 void GuestFixture::SetUpSuite() {
   if (shared()) return;
   shared() = std::make_unique<Shared>();
@@ -239,6 +260,10 @@ void GuestFixture::SetUpSuite() {
 }
 
 const std::string& GuestFixture::skipReason() { return shared()->skip; }
+
+const std::vector<std::string>& GuestFixture::defaultImageStages() {
+  return shared()->defaultImageStages;
+}
 
 GuestVm* GuestFixture::bootImage(const std::string& image, const std::string& name,
                                  const std::string& address,

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "stand_in.h"
 
@@ -20,7 +21,6 @@ struct Shell {
   std::string out;
 };
 Shell shell(const std::string& command);
-std::string sha256sum(const std::filesystem::path& file);
 
 struct GuestVm {
   std::string name, address;  // address empty: no network
@@ -46,8 +46,10 @@ class GuestFixture : public ::testing::Test {
   static void SetUpSuite();
   static void TearDownSuite() {}
   static const std::string& skipReason();
-  // A VM of image "full", "nosshd" or "nosystemd" on the bridge at `address` (10.78.0.0/24), the
-  // bridge its gateway, `nameservers` in its resolv.conf.
+  // What the default image's pull said it was doing ("stage: detail"), in order.
+  static const std::vector<std::string>& defaultImageStages();
+  // A VM of image "debian-bookworm", "nosshd" or "nosystemd" on the bridge at `address`
+  // (10.78.0.0/24), the bridge its gateway, `nameservers` in its resolv.conf.
   static GuestVm* bootImage(const std::string& image, const std::string& name,
                             const std::string& address,
                             const std::vector<std::string>& nameservers = {"10.78.0.1"});

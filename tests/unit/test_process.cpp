@@ -158,6 +158,31 @@ TEST(ProcessStream, AnEndlessLineArrivesInBoundedPieces) {
   EXPECT_EQ(total, 200000U);
 }
 
+// stdout to a pipe the caller reads while the program runs (mmdebstrap's tar); stderr
+// still arrives as lines.
+TEST(ProcessStream, StdoutCanGoToTheCallersPipe) {
+  SystemProcessRunner runner;
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  std::string received;
+  std::thread reader([&] {
+    char buffer[4096];
+    for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;)
+      received.append(buffer, static_cast<size_t>(n));
+  });
+  Lines lines;
+  Command command({"sh", "-c", "head -c 300000 /dev/zero | tr '\\0' y; echo done >&2"});
+  command.stdoutFd = fds[1];
+  const auto r = runner.stream(command, lines.sink());
+  close(fds[1]);
+  reader.join();
+  close(fds[0]);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(received, std::string(300000, 'y'));
+  EXPECT_TRUE(lines.out.empty());
+  EXPECT_EQ(lines.err, (std::vector<std::string>{"done"}));
+}
+
 // Cancel ends the whole process group: SIGTERM first, and SIGKILL for what ignores it.
 TEST(ProcessStream, CancelEndsTheProgramAndItsChildren) {
   SystemProcessRunner runner;

@@ -1,15 +1,23 @@
-// Reading small text files (configuration) the same way everywhere, and finding programs.
+// Reading small text files (configuration) the same way everywhere, finding programs, and
+// removing trees safely.
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace banger {
 
 // The file's text; nullopt when it does not exist. Throws banger::Error(Failed) when it
 // exists but cannot be read.
 std::optional<std::string> readTextFileIfExists(const std::filesystem::path& file);
+
+// Removes `path` and everything under it without crossing into another filesystem: a
+// directory something is mounted on (say a /proc or /dev an interrupted chroot tool left
+// mounted) is left in place with its parents, never emptied through the mount. Returns
+// the mount points it left; other failures are left too and logged.
+std::vector<std::filesystem::path> removeTreeOnThisFilesystem(const std::filesystem::path& path);
 
 // Looks `program` up like execvp does; empty when not found or not executable.
 std::string findExecutable(const std::string& program, const std::string& pathVariable);

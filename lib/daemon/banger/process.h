@@ -29,6 +29,10 @@ struct Command {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
   std::map<std::string, std::string> extraEnv;
   std::optional<std::string> stdinData;
+  // When set, the program's stdout is this descriptor (the write end of a pipe the caller
+  // reads as the program writes, e.g. mmdebstrap's tar) instead of being captured or
+  // streamed as lines. The caller keeps its own copy and closes it after the run.
+  int stdoutFd = -1;
   std::string workingDirectory;          // empty = inherit
   std::chrono::milliseconds timeout{0};  // 0 = none
   // How long SIGTERM has to end the process group before SIGKILL.

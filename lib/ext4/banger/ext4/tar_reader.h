@@ -19,6 +19,9 @@ class TarReader {
   static std::unique_ptr<TarReader> openFile(const std::string& path, std::string label);
   static std::unique_ptr<TarReader> openMemory(const void* data, std::size_t size,
                                                std::string label);
+  // Reads the stream on `fd` (a pipe: a program's output) as it arrives; `fd` stays the
+  // caller's. Such a stream cannot be read twice.
+  static std::unique_ptr<TarReader> openFd(int fd, std::string label);
   ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
