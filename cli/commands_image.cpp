@@ -80,8 +80,9 @@ int finishPull(Context& ctx, JobWatcher& watcher, const sdbus::ObjectPath& image
   const JobEnd end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0);
   if (end.state == "succeeded") {
     auto object = ImageObjectClient(ctx.buses.user(), names::kImageBus, image);
-    std::cout << "pulled " << object.Name() << " (" << humanBytes(object.RootfsBytes()) << ", "
-              << object.Digest() << ")\n";
+    const std::string digest = object.Digest();
+    std::cout << "pulled " << object.Name() << " (" << humanBytes(object.RootfsBytes())
+              << (digest.empty() ? "" : ", " + digest) << ")\n";
     return 0;
   }
   if (end.state == "canceled") {

@@ -18,6 +18,9 @@ packages=(
   bind9-dnsutils dnsperf dnsmasq-base
   # images: a real Debian rootfs, a local registry and the OCI tools the tests push with
   mmdebstrap skopeo umoci docker-registry e2fsprogs
+  # mmdebstrap's unshare mode (newuidmap) for users, fakechroot mode where user namespaces
+  # are off
+  uidmap fakechroot fakeroot
   # kernels: gpgv and the archive keyring verify Debian's packages; the tests check what
   # banger made with readelf, GNU cpio and kmod's modinfo, and sign a test archive with gpg
   gpgv debian-archive-keyring binutils cpio kmod gnupg lz4 zstd xz-utils
