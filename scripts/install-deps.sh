@@ -9,7 +9,7 @@ packages=(
   # libraries
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libsqlite3-dev libcurl4-openssl-dev
   libarchive-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libssl-dev
-  libnl-route-3-dev libnftables-dev libext2fs-dev
+  libnl-route-3-dev libnftables-dev libext2fs-dev liblzma-dev
   # tests
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   # run time and test peers: buses, polkit, systemd tools, networking

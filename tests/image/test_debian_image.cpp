@@ -66,7 +66,8 @@ TEST(DebianImageAsAUser, AnOrdinaryUserBuildsItInUnshareMode) {
   }
   if (std::system("grep -q '^banger-mm:' /etc/subuid && grep -q '^banger-mm:' /etc/subgid") != 0) {
     ASSERT_EQ(
-        std::system("usermod --add-subuids 300000-365535 --add-subgids 300000-365535 banger-mm"), 0);
+        std::system("usermod --add-subuids 300000-365535 --add-subgids 300000-365535 banger-mm"),
+        0);
   }
   const passwd* pw = getpwnam(user);
   ASSERT_NE(pw, nullptr);
@@ -78,8 +79,8 @@ TEST(DebianImageAsAUser, AnOrdinaryUserBuildsItInUnshareMode) {
   writeFile(home / "run.sh",
             "export BANGER_STATE_DIR=$HOME/state BANGER_CACHE_DIR=$HOME/cache "
             "BANGER_CONFIG_DIR=$HOME/config BANGER_RUNTIME_DIR=$HOME/run "
-            "BANGER_GUEST_DIR=" BANGER_BUILD_DIR "/agent\n"
-            BANGER_IMAGE_BIN " --idle-timeout 0 2> $HOME/image.log &\n"
+            "BANGER_GUEST_DIR=" BANGER_BUILD_DIR "/agent\n" BANGER_IMAGE_BIN
+            " --idle-timeout 0 2> $HOME/image.log &\n"
             "sleep 1\n" BANGER_CLI_BIN " image pull debian-bookworm --kernel-ref mine\n");
   Command command({"setpriv", "--reuid", std::to_string(pw->pw_uid), "--regid",
                    std::to_string(pw->pw_gid), "--init-groups", "env", "HOME=" + home.string(),
@@ -87,10 +88,12 @@ TEST(DebianImageAsAUser, AnOrdinaryUserBuildsItInUnshareMode) {
   command.timeout = std::chrono::minutes(10);
   const ProcessResult result = SystemProcessRunner().run(command);
   ASSERT_EQ(result.exitCode, 0) << result.out << result.err << readFile(home / "image.log");
-  EXPECT_NE(result.out.find("mmdebstrap: bookworm in unshare mode"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("mmdebstrap: bookworm in unshare mode"), std::string::npos)
+      << result.out;
   EXPECT_NE(result.out.find("pulled debian-bookworm"), std::string::npos) << result.out;
   std::filesystem::path rootfs;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(home / "state/image/images"))
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(home / "state/image/images"))
     if (entry.path().filename() == "rootfs.ext4") rootfs = entry.path();
   ASSERT_FALSE(rootfs.empty());
   Ext4Reader fs(rootfs.string());

@@ -112,5 +112,61 @@ TEST_F(ImageCli, CtrlCCancelsThePullAndNothingIsPublished) {
   EXPECT_EQ(imageNames(), std::vector<std::string>{});
 }
 
+// `banger kernel …` and `banger image catalog` without the network: a tiny static ELF
+// stands in for an imported kernel (all built in, so no initrd).
+TEST_F(ImageCli, KernelImportListShowRemoveAndTheCatalog) {
+  const auto dir = work_.path() / "kernel";
+  std::filesystem::create_directories(dir);
+  Command compile({"sh", "-c",
+                   "printf 'const char b[] = \"Linux version 6.6.1-cli (ci@example) #1\";"
+                   "int main(){return b[0];}' > k.c && cc -O0 -static -no-pie -o vmlinux k.c"});
+  compile.workingDirectory = dir.string();
+  ASSERT_EQ(SystemProcessRunner().run(compile).exitCode, 0);
+
+  auto r = banger({"kernel", "list"});
+  EXPECT_EQ(r.exitCode, 0);
+  EXPECT_NE(r.out.find("no kernels; `banger kernel pull debian-cloud`"), std::string::npos)
+      << r.out;
+  r = banger({"kernel", "import", "--name", "mine", "--vmlinux", (dir / "vmlinux").string()});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.out, "imported kernel mine (Linux 6.6.1-cli)\n");
+  r = banger({"kernel", "list"});
+  EXPECT_NE(r.out.find("mine                 6.6.1-cli"), std::string::npos) << r.out;
+  r = banger({"kernel", "show", "mine", "--json"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const auto shown = nlohmann::json::parse(r.out);
+  EXPECT_EQ(shown["version"], "6.6.1-cli");
+  EXPECT_EQ(shown["source"], "imported");
+  EXPECT_EQ(shown["initrd_path"], "");
+  EXPECT_EQ(shown["pvh_entry"], false);
+  EXPECT_EQ(shown["modules"], nlohmann::json::array());
+  EXPECT_EQ(readFile(shown["vmlinux_path"].get<std::string>()), readFile(dir / "vmlinux"));
+  r = banger({"kernel", "show", "mine"});
+  EXPECT_NE(r.out.find("(no PVH note: 64-bit Linux boot)"), std::string::npos) << r.out;
+
+  r = banger({"kernel", "import", "--name", "bad", "--vmlinux", (dir / "k.c").string()});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("k.c: not an ELF file"), std::string::npos) << r.err;
+  r = banger({"kernel", "pull", "nope"});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("banger image catalog"), std::string::npos) << r.err;
+
+  r = banger({"kernel", "rm", "mine"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.out, "deleted kernel mine\n");
+  r = banger({"kernel", "show", "mine"});
+  EXPECT_EQ(r.exitCode, 1);
+
+  r = banger({"image", "catalog"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("debian-bookworm      image"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("debian-cloud         kernel"), std::string::npos) << r.out;
+  r = banger({"image", "catalog", "--json"});
+  const auto catalog = nlohmann::json::parse(r.out);
+  ASSERT_EQ(catalog.size(), 2u);
+  EXPECT_EQ(catalog[1]["name"], "debian-cloud");
+  EXPECT_EQ(catalog[1]["kind"], "kernel");
+}
+
 }  // namespace
 }  // namespace banger::test

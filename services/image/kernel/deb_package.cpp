@@ -2,8 +2,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <lzma.h>
 
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "banger/errors.h"
 #include "banger/ext4/archive_error.h"
@@ -30,6 +33,64 @@ la_ssize_t readMember(archive*, void* context, const void** buffer) {
   if (status != ARCHIVE_OK) return -1;
   return static_cast<la_ssize_t>(size);
 }
+
+// data.tar.xz inflated on every core: dpkg-deb compresses in independent blocks, which
+// liblzma's threaded decoder takes in parallel (libarchive's own xz reader uses one core;
+// a kernel package's 91 MB of modules inflate in about half the time this way).
+class XzMember {
+ public:
+  explicit XzMember(archive* outer) : outer_(outer), out_(1 << 20) {
+    lzma_mt options{};
+    options.threads = std::max(1u, std::thread::hardware_concurrency());
+    options.memlimit_threading = 512ull << 20;
+    options.memlimit_stop = 2ull << 30;
+    options.flags = LZMA_CONCATENATED;
+    if (lzma_stream_decoder_mt(&stream_, &options) != LZMA_OK)
+      fail(ErrorCode::Failed, "liblzma: cannot start a decoder");
+  }
+  ~XzMember() { lzma_end(&stream_); }
+  XzMember(const XzMember&) = delete;
+  XzMember& operator=(const XzMember&) = delete;
+
+  static la_ssize_t read(archive*, void* context, const void** buffer) {
+    return static_cast<XzMember*>(context)->next(buffer);
+  }
+
+ private:
+  la_ssize_t next(const void** buffer) {
+    stream_.next_out = out_.data();
+    stream_.avail_out = out_.size();
+    while (stream_.avail_out == out_.size() && !ended_) {
+      lzma_action action = LZMA_RUN;
+      if (stream_.avail_in == 0 && !inputDone_) {
+        const void* block = nullptr;
+        std::size_t size = 0;
+        la_int64_t offset = 0;
+        const int status = archive_read_data_block(outer_, &block, &size, &offset);
+        if (status == ARCHIVE_EOF)
+          inputDone_ = true;
+        else if (status != ARCHIVE_OK)
+          return -1;
+        stream_.next_in = static_cast<const std::uint8_t*>(block);
+        stream_.avail_in = size;
+      }
+      if (inputDone_ && stream_.avail_in == 0) action = LZMA_FINISH;
+      const lzma_ret result = lzma_code(&stream_, action);
+      if (result == LZMA_STREAM_END)
+        ended_ = true;
+      else if (result != LZMA_OK)
+        return -1;
+    }
+    *buffer = out_.data();
+    return static_cast<la_ssize_t>(out_.size() - stream_.avail_out);
+  }
+
+  archive* outer_;
+  lzma_stream stream_ = LZMA_STREAM_INIT;
+  std::vector<std::uint8_t> out_;
+  bool inputDone_ = false;
+  bool ended_ = false;
+};
 
 class TarMember final : public DebEntry {
  public:
@@ -94,11 +155,14 @@ void forEachDebFile(const std::string& debPath, const std::function<void(DebEntr
     if (!sawBinary)
       fail(ErrorCode::InvalidArgument, debPath + ": not a Debian package (no debian-binary first)");
     MemberSource source{outer.get()};
+    std::unique_ptr<XzMember> xz;
+    if (name == "data.tar.xz") xz = std::make_unique<XzMember>(outer.get());
     Reader tar(archive_read_new());
     archive_read_support_filter_all(tar.get());
     archive_read_support_format_tar(tar.get());
-    if (archive_read_open(tar.get(), &source, nullptr, readMember, nullptr) != ARCHIVE_OK)
-      corrupt(tar.get(), "cannot read " + name);
+    const int opened = xz ? archive_read_open(tar.get(), xz.get(), nullptr, XzMember::read, nullptr)
+                          : archive_read_open(tar.get(), &source, nullptr, readMember, nullptr);
+    if (opened != ARCHIVE_OK) corrupt(tar.get(), "cannot read " + name);
     archive_entry* entry = nullptr;
     for (;;) {
       if (cancel && cancel->load()) fail(ErrorCode::Canceled, "canceled while reading " + debPath);

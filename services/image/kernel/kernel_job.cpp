@@ -161,7 +161,7 @@ KernelRecord pullDebianKernel(const KernelPullRequest& request, KernelEnvironmen
 
   job.stage("unpack", deb.filename().string());
   StagedImage staging(env.store);
-  const KernelParts parts = kernelFromDebianPackage(deb.string(), job.cancelFlag());
+  const KernelParts parts = kernelFromDebianPackage(deb.string(), staging.dir(), job.cancelFlag());
   job.stage("initrd", "banger-init and " + std::to_string(parts.modules.size()) + " modules");
   const Published what{request.name, "catalog",
                        package.package + " " + package.version + " (" + package.suite.name + ")",

@@ -1,6 +1,11 @@
 #include "kernel_parts.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -30,6 +35,44 @@ std::vector<KernelModule> inOrder(const std::vector<guest::ModuleInfo>& closure,
   return out;
 }
 
+// Modules nothing has named yet, set aside in a scratch file as they stream past: most
+// are never needed, and a dependency the package lists before its first user comes back
+// from here instead of from a second read of the whole package.
+class ModuleSpill {
+ public:
+  explicit ModuleSpill(std::filesystem::path path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0)
+      fail(ErrorCode::Failed, "cannot create " + path_.string() + ": " + std::strerror(errno));
+  }
+  ~ModuleSpill() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  ModuleSpill(const ModuleSpill&) = delete;
+  ModuleSpill& operator=(const ModuleSpill&) = delete;
+
+  void put(const std::string& name, const std::string& bytes) {
+    if (::pwrite(fd_, bytes.data(), bytes.size(), end_) != static_cast<ssize_t>(bytes.size()))
+      fail(ErrorCode::Failed, "cannot write " + path_.string() + ": " + std::strerror(errno));
+    where_[name] = {end_, bytes.size()};
+    end_ += static_cast<off_t>(bytes.size());
+  }
+  std::string take(const std::string& name) const {
+    const auto [offset, size] = where_.at(name);
+    std::string bytes(size, '\0');
+    if (::pread(fd_, bytes.data(), size, offset) != static_cast<ssize_t>(size))
+      fail(ErrorCode::Failed, "cannot read " + path_.string() + ": " + std::strerror(errno));
+    return bytes;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  off_t end_ = 0;
+  std::map<std::string, std::pair<off_t, std::size_t>> where_;
+};
+
 std::vector<guest::ModuleInfo> closureOf(const std::vector<std::string>& wanted,
                                          const std::vector<guest::ModuleInfo>& available,
                                          const std::string& where) {
@@ -46,14 +89,15 @@ std::vector<std::string> guestModuleNames() {
   return {std::begin(guest::kGuestModules), std::end(guest::kGuestModules)};
 }
 
-KernelParts kernelFromDebianPackage(const std::string& debPath, const std::atomic<bool>* cancel) {
+KernelParts kernelFromDebianPackage(const std::string& debPath,
+                                    const std::filesystem::path& scratch,
+                                    const std::atomic<bool>* cancel) {
   KernelParts parts;
   std::string bzImage, bzImagePath;
   std::vector<guest::ModuleInfo> available;
   std::map<std::string, std::string> bytes;  // kept modules, by name
-  std::set<std::string> wanted(std::begin(guest::kGuestModules), std::end(guest::kGuestModules));
-  std::set<std::string> named = wanted;  // wanted or depended on so far
-  std::map<std::string, std::string> pathOf;
+  std::set<std::string> named(std::begin(guest::kGuestModules), std::end(guest::kGuestModules));
+  ModuleSpill spill(scratch / "modules.spill");
   forEachDebFile(
       debPath,
       [&](DebEntry& entry) {
@@ -75,26 +119,17 @@ KernelParts kernelFromDebianPackage(const std::string& debPath, const std::atomi
           fail(ErrorCode::InvalidArgument, debPath + ": " + entry.path() + ": " + error.what());
         }
         for (const std::string& dependency : info.depends) named.insert(dependency);
-        pathOf[info.name] = entry.path();
-        if (named.count(info.name)) bytes[info.name] = std::move(ko);
+        if (named.count(info.name))
+          bytes[info.name] = std::move(ko);
+        else
+          spill.put(info.name, ko);
         available.push_back(std::move(info));
       },
       cancel);
   if (bzImage.empty()) fail(ErrorCode::InvalidArgument, debPath + " holds no boot/vmlinuz-*");
   const auto closure = closureOf(guestModuleNames(), available, debPath);
-
-  std::map<std::string, std::string> missing;  // path → module name
   for (const guest::ModuleInfo& module : closure)
-    if (!bytes.count(module.name)) missing[pathOf.at(module.name)] = module.name;
-  if (!missing.empty()) {  // a dependency the archive listed before its first user
-    forEachDebFile(
-        debPath,
-        [&](DebEntry& entry) {
-          if (const auto found = missing.find(entry.path()); found != missing.end())
-            bytes[found->second] = entry.read(kMaxModule);
-        },
-        cancel);
-  }
+    if (!bytes.count(module.name)) bytes[module.name] = spill.take(module.name);
   parts.modules = inOrder(closure, bytes);
   parts.vmlinux = vmlinuxFromBzImage(bzImage, parts.facts.compression);
   const std::string compression = parts.facts.compression;

@@ -23,9 +23,12 @@ std::vector<std::string> guestModuleNames();
 
 // From a Debian linux-image .deb: boot/vmlinuz-* unpacked to ELF, and the guest modules
 // with their dependencies from lib/modules/*/kernel (the package has no modules.dep, so
-// each .ko's own depends= decides). Reads the package once, or a second time only when a
-// dependency came before anything named it. InvalidArgument naming what is missing.
-KernelParts kernelFromDebianPackage(const std::string& debPath, const std::atomic<bool>* cancel);
+// each .ko's own depends= decides). Reads the package once; modules not yet known to be
+// needed wait in a file in `scratch`, removed before it returns. InvalidArgument naming
+// what is missing.
+KernelParts kernelFromDebianPackage(const std::string& debPath,
+                                    const std::filesystem::path& scratch,
+                                    const std::atomic<bool>* cancel);
 
 // From a modules directory a user imports (lib/modules/<version>, or any tree of .ko
 // files): the guest modules with their dependencies. A guest module that is absent is
