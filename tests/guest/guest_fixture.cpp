@@ -261,6 +261,10 @@ void GuestFixture::SetUpSuite() {
 
 const std::string& GuestFixture::skipReason() { return shared()->skip; }
 
+std::map<std::string, std::string> GuestFixture::clientEnvironment() {
+  return shared()->harness->clientEnvironment();
+}
+
 const std::vector<std::string>& GuestFixture::defaultImageStages() {
   return shared()->defaultImageStages;
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ class GuestFixture : public ::testing::Test {
   static void SetUpSuite();
   static void TearDownSuite() {}
   static const std::string& skipReason();
+  // The environment a client of the test's Image service runs with (its bus, its dirs).
+  static std::map<std::string, std::string> clientEnvironment();
   // What the default image's pull said it was doing ("stage: detail"), in order.
   static const std::vector<std::string>& defaultImageStages();
   // A VM of image "debian-bookworm", "nosshd" or "nosystemd" on the bridge at `address`

@@ -148,6 +148,37 @@ TEST(Config, ImageKeys) {
   EXPECT_NE(errorOf("image_max_entries = 5\n").find("image_max_entries"), std::string::npos);
   EXPECT_NE(errorOf("insecure_registries = \"x\"\n").find("insecure_registries"),
             std::string::npos);
-  EXPECT_NE(errorOf("insecure_registries = [\"http://x/\"]\n").find("entry 1"),
+  EXPECT_NE(errorOf("insecure_registries = [\"http://x/\"]\n").find("entry 1"), std::string::npos);
+}
+
+TEST(Config, WhereImagesAndKernelsComeFrom) {
+  const Config c = parseConfig(
+      "debian_mirror = \"http://mirror.lan/debian/\"\n"
+      "debian_security_mirror = \"https://mirror.lan/debian-security\"\n"
+      "[[catalog]]\nname = \"fc-6.1\"\nurl = \"https://example.org/k.tar.zst\"\n"
+      "sha256 = \"" +
+          std::string(64, 'a') + "\"\ndescription = \"CI kernel\"\n",
+      "config.toml", kHome);
+  EXPECT_EQ(c.debianMirror, "http://mirror.lan/debian");  // the trailing '/' goes
+  EXPECT_EQ(c.debianSecurityMirror, "https://mirror.lan/debian-security");
+  ASSERT_EQ(c.catalog.size(), 1u);
+  EXPECT_EQ(c.catalog[0].name, "fc-6.1");
+  EXPECT_EQ(c.catalog[0].kind, "kernel");
+  EXPECT_EQ(c.catalog[0].description, "CI kernel");
+  const std::string entry = "[[catalog]]\nname = \"k\"\nurl = \"https://e.org/k\"\n";
+  EXPECT_NE(errorOf("debian_mirror = \"ftp://x/debian\"\n")
+                .find("debian_mirror: 'ftp://x/debian' is not an http"),
             std::string::npos);
+  EXPECT_NE(errorOf(entry).find("catalog entry 1: missing 'sha256'"), std::string::npos);
+  EXPECT_NE(errorOf(entry + "sha256 = \"ABC\"\n").find("64 lower-case hex"), std::string::npos);
+  EXPECT_NE(errorOf(entry + "sha256 = \"" + std::string(64, 'a') + "\"\nkind = \"image\"\n")
+                .find("must be \"kernel\""),
+            std::string::npos);
+  EXPECT_NE(errorOf(entry + "sha256 = \"" + std::string(64, 'a') + "\"\ncolour = 1\n")
+                .find("catalog entry 1, key 'colour': unknown key"),
+            std::string::npos);
+  const std::string twice = entry + "sha256 = \"" + std::string(64, 'a') + "\"\n";
+  EXPECT_NE(errorOf(twice + twice).find("catalog entry 2: the name 'k' is given twice"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[catalog]]\nname = \"Bad Name\"\n").find("is not a name"), std::string::npos);
 }
