@@ -43,7 +43,8 @@ ImageManager::ImageManager(ServiceContext& context, UserPaths paths, ProcessRunn
             managerJobSignals(*this)) {
   registerAdaptor();
   // The store's lock is held: no other instance is downloading into the cache either.
-  oci::BlobCache(paths_.cacheDir / "oci").removePartials();
+  for (const char* cache : {"oci", "debian", "bundles"})
+    oci::BlobCache(paths_.cacheDir / cache).removePartials();
   for (const auto& record : store_.all()) refreshObject(record.name);
   for (const auto& record : store_.kernels()) refreshKernel(record.name);
 }

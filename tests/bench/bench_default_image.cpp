@@ -10,21 +10,17 @@
 #include <filesystem>
 
 #include "banger/process.h"
+#include "bench_support.h"
 #include "debian_image.h"
 #include "harness.h"
-#include "job_stages.h"
 
 using namespace banger;
 using namespace banger::test;
+using banger::bench::median;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[(values.size() - 1) / 2];
-}
 
 double timed(const std::vector<std::string>& argv) {
   const auto start = Clock::now();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "banger/process.h"
+#include "bench_support.h"
 #include "debian_rootfs.h"
 #include "harness.h"
 #include "oci/sha256.h"
@@ -21,6 +22,7 @@
 
 using namespace banger;
 using namespace banger::test;
+using banger::bench::median;
 
 namespace {
 
@@ -31,40 +33,12 @@ void run(const Command& command) {
   if (!result.ok()) throw std::runtime_error(command.argv[0] + " failed: " + result.err);
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 long statusKiB(pid_t pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line))
     if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
   return 0;
-}
-
-double bangerPull(sdbus::IConnection& bus, const std::string& reference) {
-  auto manager = sdbus::createProxy(bus, "org.banger.Image", "/org/banger/Image");
-  const auto start = Clock::now();
-  sdbus::ObjectPath image, job;
-  std::map<std::string, sdbus::Variant> options{{"name", sdbus::Variant(std::string("bench"))},
-                                                {"force", sdbus::Variant(true)}};
-  manager->callMethod("Pull")
-      .onInterface("org.banger.Image1.Manager")
-      .withArguments(reference, options)
-      .storeResultsTo(image, job);
-  auto proxy = sdbus::createProxy(bus, "org.banger.Image", job);
-  for (;;) {
-    const std::string state = proxy->getProperty("State").onInterface("org.banger.Job1");
-    if (state == "succeeded") break;
-    if (state != "running")
-      throw std::runtime_error(
-          "the pull " + state + ": " +
-          proxy->getProperty("ErrorMessage").onInterface("org.banger.Job1").get<std::string>());
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 }  // namespace
@@ -98,7 +72,11 @@ int main() {
   std::vector<double> banger, peer;
   for (int i = 0; i < runs; ++i) {
     std::filesystem::remove_all(cache);  // every run downloads, as the peer's does
-    banger.push_back(bangerPull(*bus, reference));
+    banger.push_back(bench::timeImageJob(*bus, "Pull", reference,
+                                         std::map<std::string, sdbus::Variant>{
+                                             {"name", sdbus::Variant(std::string("bench"))},
+                                             {"force", sdbus::Variant(true)}})
+                         .total);
   }
   const pid_t service = nameOwnerPid(*bus, "org.banger.Image");
   const long bangerRss = statusKiB(service, "VmHWM");

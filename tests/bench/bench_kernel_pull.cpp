@@ -9,20 +9,16 @@
 #include <filesystem>
 
 #include "banger/process.h"
+#include "bench_support.h"
 #include "harness.h"
-#include "job_stages.h"
 
 using namespace banger;
 using namespace banger::test;
+using banger::bench::median;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
 
 double timed(const std::string& script) {
   const auto start = Clock::now();

@@ -234,16 +234,6 @@ void boot(GuestVm& vm, const std::string& tap) {
 
 }  // namespace
 
-Shell shell(const std::string& command) {
-  Shell outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) outcome.out.append(buffer, n);
-  const int status = pclose(pipe);
-  outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
-
 void GuestFixture::SetUpSuite() {
   if (shared()) return;
   shared() = std::make_unique<Shared>();

@@ -13,15 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "harness.h"
 #include "stand_in.h"
 
 namespace banger::test {
-
-struct Shell {
-  int status = -1;
-  std::string out;
-};
-Shell shell(const std::string& command);
 
 struct GuestVm {
   std::string name, address;  // address empty: no network

@@ -25,6 +25,21 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
+// The agent's /healthz once systemd's state in it is `state` (within a minute), or
+// whatever it last said.
+Json healthOnce(const GuestVm& vm, const std::string& state) {
+  Json health;
+  waitFor(
+      [&] {
+        const std::string body = vm.agent("/healthz");
+        if (body.empty()) return false;
+        health = Json::parse(body);
+        return health["systemd"] == state;
+      },
+      60s);
+  return health;
+}
+
 class GuestBoot : public GuestFixture {
  protected:
   static void SetUpTestSuite() {
@@ -123,16 +138,8 @@ TEST_F(GuestBoot, SshdTakesTheWorkDisksKeyWithStrictModesOn) {
 }
 
 TEST_F(GuestBoot, TheAgentAnswersHealthzAndListsSshdThroughVsock) {
-  Json health;
-  ASSERT_TRUE(waitFor(
-      [&] {
-        const std::string body = guest_->agent("/healthz");
-        if (body.empty()) return false;
-        health = Json::parse(body);
-        return health["systemd"] == "running";
-      },
-      60s))
-      << health.dump();
+  const Json health = healthOnce(*guest_, "running");
+  ASSERT_EQ(health["systemd"], "running") << health.dump();
   EXPECT_EQ(health["status"], "ok");
   EXPECT_EQ(health["boot_id"].get<std::string>() + "\n",
             guest_->ssh("cat /proc/sys/kernel/random/boot_id").out);
@@ -279,16 +286,8 @@ TEST_F(FirstBoot, TheUnitStartsAndSaysItInstallsOpenSshWithApt) {
       180s))
       << guest_->diagnostics();
   // The agent answers all the same, and reports the failed unit as systemd does.
-  Json health;
-  ASSERT_TRUE(waitFor(
-      [&] {
-        const std::string body = guest_->agent("/healthz");
-        if (body.empty()) return false;
-        health = Json::parse(body);
-        return health["systemd"] == "degraded";
-      },
-      60s))
-      << health.dump();
+  const Json health = healthOnce(*guest_, "degraded");
+  EXPECT_EQ(health["systemd"], "degraded") << health.dump();
 }
 
 // An image without systemd: banger-init hands the boot to banger-first-boot, which says

@@ -5,6 +5,7 @@
 // nothing kept; import and bundles; Delete refused while an image names the kernel.
 // Independent tools check the results: readelf, GNU cpio, modinfo.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,15 +44,20 @@ std::string sha256sum(const fs::path& file) {
 }
 
 // A Debian mirror on loopback (tests/support/archive_mirror.py) relaying deb.debian.org,
-// serving files from `root` first, and flipping a byte of whatever ends with `tamper`.
+// serving files from `root` first, flipping a byte of whatever ends with `tamper`, and
+// holding .deb downloads after their first MiB while `hold` exists.
 struct Mirror {
-  Mirror(const fs::path& dir, const std::string& upstream, const std::string& tamper = "")
+  Mirror(const fs::path& dir, const std::string& upstream, const std::string& tamper = "",
+         const fs::path& hold = {})
       : port(freeLoopbackPort()), root(dir / "mirror-root") {
     fs::create_directories(root);
     std::vector<std::string> argv = {"python3",
                                      BANGER_SOURCE_DIR "/tests/support/archive_mirror.py",
-                                     std::to_string(port), root.string(), upstream};
-    if (!tamper.empty()) argv.push_back(tamper);
+                                     std::to_string(port),
+                                     root.string(),
+                                     upstream,
+                                     tamper.empty() ? "-" : tamper};
+    if (!hold.empty()) argv.push_back(hold.string());
     const fs::path log = dir / ("mirror-" + std::to_string(port) + ".log");
     pid = spawnBackground(argv, {}, log);
     if (!waitFor([&] { return readFile(log).find("ready") != std::string::npos; }, 10s))
@@ -259,6 +265,40 @@ TEST_F(Kernels, ATamperedPackageIndexOrReleaseIsRefusedAndNothingIsKept) {
     EXPECT_TRUE(kernelFiles().empty());
     EXPECT_TRUE(cachedDebs().empty());
   }
+}
+
+// The service killed while it downloads the kernel package: after it is started again
+// there is no kernel, no staging directory and no partial download, and a pull works.
+TEST_F(Kernels, AServiceKilledMidDownloadLeavesNothingAndTheNextPullWorks) {
+  const fs::path hold = work_.path() / "hold";
+  writeFile(hold, "");
+  Mirror mirror(work_.path(), "http://deb.debian.org", "", hold);
+  writeConfig("debian_mirror = \"" + mirror.url("/debian") + "\"\n" +
+              "debian_security_mirror = \"" + mirror.url("/debian-security") + "\"\n");
+  auto [kernel, job] = startKernelPull("debian-cloud");
+  auto jobProxy = sdbus::createProxy(*bus_, "org.banger.Image", job);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return jobProxy->getProperty("Stage").onInterface("org.banger.Job1").get<std::string>() ==
+                   "download" &&
+               jobProxy->getProperty("CompletedBytes")
+                       .onInterface("org.banger.Job1")
+                       .get<uint64_t>() >= (1u << 20);
+      },
+      120s));
+  ASSERT_FALSE(cachedDebs().empty()) << "the package's partial download is in the cache";
+  const pid_t service = nameOwnerPid(*bus_, "org.banger.Image");
+  ASSERT_GT(service, 0);
+  ::kill(service, SIGKILL);
+  fs::remove(hold);
+  EXPECT_TRUE(waitFor([&] { return !nameHasOwner(*bus_, "org.banger.Image"); }, 10s));
+  // The next call starts it again; it sweeps what the killed one left.
+  EXPECT_EQ(callError([&] { kernelProperties("debian-cloud"); }).getName(),
+            "org.banger.Error.NotFound");
+  EXPECT_TRUE(kernelFiles().empty());
+  for (const auto& blob : cachedDebs()) ADD_FAILURE() << "left in the cache: " << blob;
+  const JobOutcome again = pullKernel("debian-cloud");
+  EXPECT_EQ(again.state, "succeeded") << again.errorMessage;
 }
 
 TEST_F(Kernels, ABundleFromTheCatalogIsCheckedByItsSha256) {

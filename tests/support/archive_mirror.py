@@ -1,21 +1,25 @@
 #!/usr/bin/python3
 """A stand-in for a Debian mirror or a bundle host, on loopback.
 
-Usage: archive_mirror.py PORT ROOT UPSTREAM [TAMPER_SUFFIX]. Prints "ready" once it listens.
+Usage: archive_mirror.py PORT ROOT UPSTREAM [TAMPER_SUFFIX|- [HOLD_FILE]]. Prints "ready"
+once it listens.
 GET /<path>: the file ROOT/<path> when it exists; otherwise, when UPSTREAM (a URL such as
 http://deb.debian.org) is not "-", the same path fetched from there. A body whose path
 ends with TAMPER_SUFFIX (".deb", "InRelease", "Packages.xz") has one byte flipped in its
-middle, as a mirror or a proxy that corrupts or alters what it serves would.
+middle, as a mirror or a proxy that corrupts or alters what it serves would. While
+HOLD_FILE exists, a .deb's body stops after its first MiB (a download held mid-way).
 """
 import http.server
 import os
 import socketserver
 import sys
+import time
 import urllib.request
 
 ROOT = sys.argv[2]
 UPSTREAM = sys.argv[3]
-TAMPER = sys.argv[4] if len(sys.argv) > 4 else None
+TAMPER = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] != "-" else None
+HOLD = sys.argv[5] if len(sys.argv) > 5 else None
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -47,6 +51,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if HOLD and path.endswith(".deb") and len(body) > (1 << 20):
+            self.wfile.write(body[:1 << 20])
+            self.wfile.flush()
+            while os.path.exists(HOLD):
+                time.sleep(0.05)
+            body = body[1 << 20:]
         self.wfile.write(body)
 
 

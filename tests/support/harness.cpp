@@ -349,4 +349,15 @@ std::unique_ptr<sdbus::IConnection> BusHarness::connectSystem() const {
   return sdbus::createSessionBusConnectionWithAddress(systemAddress_);
 }
 
+Shell shell(const std::string& command) {
+  Shell outcome;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return outcome;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) outcome.out.append(buffer, n);
+  const int status = pclose(pipe);
+  outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
 }  // namespace banger::test

@@ -33,6 +33,13 @@ std::string replaceAll(std::string text, const std::string& from, const std::str
 // Polls `done` every 20 ms until it holds or `timeout` passes.
 bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
+// `command` through sh -c, stderr with stdout: its exit status (-1 for a signal) and output.
+struct Shell {
+  int status = -1;
+  std::string out;
+};
+Shell shell(const std::string& command);
+
 // Starts a program in the background with extra environment; returns its pid.
 pid_t spawnBackground(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env,

@@ -1,9 +1,11 @@
-// A job of the Image service timed stage by stage, as a benchmark sees it: the stages
-// from its StageChanged signals, each with the seconds from the call until it began.
+// What the benchmarks share: medians, and a job of the Image service timed stage by
+// stage as a client sees it (the stages from its StageChanged signals, each with the
+// seconds from the call until it began).
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -14,6 +16,11 @@
 #include <vector>
 
 namespace banger::bench {
+
+inline double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[(values.size() - 1) / 2];
+}
 
 struct StageTimes {
   std::vector<std::pair<std::string, double>> starts;  // stage, seconds from the call
