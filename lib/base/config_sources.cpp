@@ -11,8 +11,12 @@ std::string mirrorUrl(const toml::node& node, const std::string& source, const s
   while (url.ends_with('/')) url.pop_back();
   const bool scheme = url.starts_with("http://") || url.starts_with("https://");
   if (!scheme || url.size() < 10 || url.size() > 1024 ||
-      url.find_first_of(" \t\n\"'\\") != std::string::npos)
-    configError(source, key, "'" + url.substr(0, 80) + "' is not an http:// or https:// URL");
+      url.find_first_of(" \t\n\"'\\") != std::string::npos) {
+    // Built by appending: GCC 12's -Wrestrict misfires on "literal" + std::string&& at -O3.
+    std::string problem(1, '\'');
+    problem.append(url, 0, 80).append("' is not an http:// or https:// URL");
+    configError(source, key, problem);
+  }
   return url;
 }
 

@@ -55,8 +55,10 @@ struct PipeEnds {
 
 Command mmdebstrapCommand(const DebianImageRequest& request, const std::string& mode) {
   std::string include;
-  for (const char* package : kDebianImagePackages)
-    include += (include.empty() ? "" : ",") + std::string(package);
+  for (const char* package : kDebianImagePackages) {
+    if (!include.empty()) include += ',';
+    include += package;
+  }
   Command command({"mmdebstrap", "--variant=minbase", "--mode=" + mode, "--format=tar",
                    "--include=" + include, "--aptopt=Acquire::Retries \"3\"", kDebianSuite, "-"});
   for (const debian::Suite& suite : request.suites)
