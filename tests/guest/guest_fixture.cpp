@@ -208,9 +208,9 @@ void boot(GuestVm& vm, const std::string& tap) {
                                answer.body);
   };
   put("/machine-config", {{"vcpu_count", 1}, {"mem_size_mib", 512}});
-  put("/boot-source", {{"kernel_image_path", s.vmlinux.string()},
-                       {"initrd_path", s.initrd.string()},
-                       {"boot_args", vm.bootArgs}});
+  Json bootSource = {{"kernel_image_path", s.vmlinux.string()}, {"boot_args", vm.bootArgs}};
+  if (vm.initrd) bootSource["initrd_path"] = s.initrd.string();
+  put("/boot-source", bootSource);
   put("/drives/base", {{"drive_id", "base"},
                        {"path_on_host", vm.base.string()},
                        {"is_root_device", true},
@@ -287,10 +287,11 @@ GuestVm* GuestFixture::bootImage(const std::string& image, const std::string& na
 }
 
 GuestVm* GuestFixture::bootBroken(const std::string& image, const std::string& name,
-                                  const std::string& bangerArgs) {
+                                  const std::string& bangerArgs, bool initrd) {
   Shared& s = *shared();
   auto vm = std::make_unique<GuestVm>();
   vm->name = name;
+  vm->initrd = initrd;
   vm->dir = s.temp.path() / name;
   makeDisks(s, *vm, image);
   vm->bootArgs = "console=ttyS0 reboot=k panic=1 " + bangerArgs;

@@ -21,7 +21,8 @@ namespace banger::test {
 struct GuestVm {
   std::string name, address;  // address empty: no network
   std::string bootArgs;
-  std::string tap;  // its TAP in the test's namespace; empty: no network
+  std::string tap;     // its TAP in the test's namespace; empty: no network
+  bool initrd = true;  // false: the kernel boots the base disk's init= (no initrd)
   std::filesystem::path dir, base, overlay, work;
   std::unique_ptr<fcfake::test::StandIn> sim;
 
@@ -51,9 +52,10 @@ class GuestFixture : public ::testing::Test {
   static GuestVm* bootImage(const std::string& image, const std::string& name,
                             const std::string& address,
                             const std::vector<std::string>& nameservers = {"10.78.0.1"});
-  // A VM of `image` with no network and exactly `bangerArgs` as its banger.* words.
+  // A VM of `image` with no network and exactly `bangerArgs` after the console words;
+  // without `initrd`, the kernel boots the base disk (`init=` must name banger-init).
   static GuestVm* bootBroken(const std::string& image, const std::string& name,
-                             const std::string& bangerArgs);
+                             const std::string& bangerArgs, bool initrd = true);
 };
 
 }  // namespace banger::test

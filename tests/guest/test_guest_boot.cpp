@@ -290,6 +290,29 @@ TEST_F(FirstBoot, TheUnitStartsAndSaysItInstallsOpenSshWithApt) {
   EXPECT_EQ(health["systemd"], "degraded") << health.dump();
 }
 
+// A kernel with everything built in boots without an initrd: the kernel mounts the base
+// disk and runs the image's own copy of banger-init as init=, which does the same work.
+TEST_F(BrokenBoot, WithoutAnInitrdTheImagesBangerInitBootsIt) {
+  std::unique_ptr<GuestVm> vm(
+      bootBroken("debian-bookworm", "no-initrd",
+                 "init=/usr/lib/banger/banger-init banger.base=/dev/vda banger.overlay=/dev/vdb "
+                 "banger.work=/dev/vdc banger.hostname=no-initrd",
+                 false));
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return vm->console().find(
+                   "banger-init: / is the overlay of /dev/vdb over /dev/vda, /root "
+                   "is /dev/vdc; starting /sbin/init") != std::string::npos;
+      },
+      60s))
+      << vm->diagnostics();
+  const Json health = healthOnce(*vm, "running");
+  EXPECT_EQ(health["status"], "ok") << health.dump() << vm->diagnostics();
+  EXPECT_EQ(health["systemd"], "running") << health.dump();
+  ASSERT_EQ(vm->sim->call("PUT", "/actions", R"({"action_type":"SendCtrlAltDel"})").status, 204);
+  EXPECT_EQ(vm->sim->wait(60s), 0);
+}
+
 // An image without systemd: banger-init hands the boot to banger-first-boot, which says
 // what it installs; without the network it cannot, and with no init to go on to the VM
 // ends (the kernel's panic=1 resets it).
