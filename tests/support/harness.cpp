@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -225,7 +226,18 @@ void BusHarness::startBus(const std::string& kind, const std::string& services,
                                 "--config-file=" + config.string()};
   if (namespace_) argv = namespace_->exec(argv);
   pid = spawnBackground(argv, env_, dir_.path() / (kind + "-bus.log"));
-  if (!waitFor([&] { return std::filesystem::exists(socket); }, std::chrono::seconds(10))) {
+  // A connect that succeeds, not the socket file: bind() makes the file a moment before
+  // listen(), and a connect in between is refused (seen under load in CI).
+  const auto accepting = [&] {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un where{};
+    where.sun_family = AF_UNIX;
+    std::snprintf(where.sun_path, sizeof where.sun_path, "%s", socket.c_str());
+    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&where), sizeof where) == 0;
+    ::close(fd);
+    return connected;
+  };
+  if (!waitFor(accepting, std::chrono::seconds(10))) {
     throw std::runtime_error("the " + kind + " bus did not start; see " +
                              (dir_.path() / (kind + "-bus.log")).string());
   }
