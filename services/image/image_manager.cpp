@@ -53,6 +53,7 @@ ImageManager::~ImageManager() {
   *alive_ = false;
   images_.clear();
   kernels_.clear();
+  retired_.clear();
   unregisterAdaptor();
 }
 
@@ -96,8 +97,9 @@ void ImageManager::deleteImage(const std::string& name) {
   if (!record) fail(ErrorCode::NotFound, "no image named " + name);
   store_.removeFiles(record->id);
   log::info("deleted image " + name);
-  // The object may be the one whose Delete() is running: it goes after the reply.
-  later([this, name] { refreshObject(name); });
+  // Gone from FindImage at once; the object itself (maybe the one whose Delete() is
+  // running) goes after the reply.
+  retireLater(images_, name);
 }
 
 ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantMap& options) {

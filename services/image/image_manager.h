@@ -65,6 +65,17 @@ class ImageManager final
   void releaseNameLater(const std::string& name);  // any thread
   // Runs `fn` on the loop thread later, unless this manager is gone by then.
   void later(std::function<void()> fn);
+  // Takes `name`'s object out of `objects` now and destroys it later on the loop thread:
+  // the caller may be that object's own handler.
+  template <typename Object>
+  void retireLater(std::map<std::string, std::unique_ptr<Object>>& objects,
+                   const std::string& name) {
+    auto it = objects.find(name);
+    if (it == objects.end()) return;
+    retired_.push_back(std::shared_ptr<Object>(std::move(it->second)));
+    objects.erase(it);
+    later([this] { retired_.clear(); });
+  }
 
   sdbus::IConnection& connection_;
   EventLoop& loop_;
@@ -78,8 +89,9 @@ class ImageManager final
   JobManager jobs_;
   std::map<std::string, std::unique_ptr<ImageObject>> images_;
   std::map<std::string, std::unique_ptr<KernelObject>> kernels_;
-  std::set<std::string> inProgress_;         // names a pull or register is writing
-  std::set<std::string> kernelsInProgress_;  // kernel names a pull or import is writing
+  std::vector<std::shared_ptr<void>> retired_;  // deleted objects, destroyed after the reply
+  std::set<std::string> inProgress_;            // names a pull or register is writing
+  std::set<std::string> kernelsInProgress_;     // kernel names a pull or import is writing
   std::atomic<int> registering_{0};
   std::atomic<int> importing_{0};
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);

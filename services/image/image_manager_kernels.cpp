@@ -35,7 +35,7 @@ void ImageManager::deleteKernel(const std::string& name) {
   if (!record) fail(ErrorCode::NotFound, "no kernel named " + name);
   store_.removeKernelFiles(record->id);
   log::info("deleted kernel " + name);
-  later([this, name] { refreshKernel(name); });
+  retireLater(kernels_, name);  // gone from FindKernel at once, the object after the reply
 }
 
 void ImageManager::reserveKernelName(const std::string& name, bool replace) {
