@@ -1,5 +1,7 @@
 #include "banger/job.h"
 
+#include <malloc.h>
+
 #include "banger/errors.h"
 #include "banger/log.h"
 
@@ -142,6 +144,9 @@ sdbus::ObjectPath JobManager::start(const std::string& operation, const sdbus::O
       errorName = banger::errorName(ErrorCode::Failed);
       errorMessage = "unknown error";
     }
+    // A job's buffers (a kernel image, a package index) go back to the system: glibc keeps
+    // freed memory of worker arenas otherwise, and a daemon's footprint grows job by job.
+    ::malloc_trim(0);
     shared->onLoop([id = shared->id, state, errorName, errorMessage](JobManager& m) {
       m.finish(id, state, errorName, errorMessage);
     });

@@ -83,6 +83,8 @@ ImageRecord runDebianImagePull(const DebianImageRequest& request, KernelEnvironm
     job.stage("kernel", request.kernelPull->name + " is not here yet: pulling it first");
     runKernelPull(*request.kernelPull, env, job);
   }
+  // banger's layer first: a missing guest file fails now, not after mmdebstrap's work.
+  const std::string injected = injectionLayer(kReproducibleTime, env.guest);
   const std::string mode = mmdebstrapMode();
   job.stage("mmdebstrap", "bookworm in " + mode + " mode");
   StagedImage staging(env.store);
@@ -122,7 +124,6 @@ ImageRecord runDebianImagePull(const DebianImageRequest& request, KernelEnvironm
   std::exception_ptr writeError;
   ext4::BuildStats stats;
   try {
-    const std::string injected = injectionLayer(kReproducibleTime, env.guest);
     std::vector<LayerInput> layers;
     layers.push_back({[&] {
                         return ext4::TarReader::openMemory(injected.data(), injected.size(),

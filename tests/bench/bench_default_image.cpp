@@ -112,7 +112,8 @@ int main() {
       "write %.1f s vs tar -x + mkfs %.1f s\n",
       median(peerTotals) / ourMedian(""), ourMedian("write"),
       theirMedian(&PeerRun::extract) + theirMedian(&PeerRun::mkfs));
-  std::printf("  (banger-image pid %d; the peer's largest process %.0f MiB RSS)\n", service,
+  std::printf("  peak RSS: banger-image %.0f MiB, the peer's largest process %.0f MiB\n",
+              static_cast<double>(bench::statusKiB(service, "VmHWM")) / 1024,
               static_cast<double>(usage.ru_maxrss) / 1024);
   return 0;
 }

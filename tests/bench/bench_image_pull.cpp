@@ -23,6 +23,7 @@
 using namespace banger;
 using namespace banger::test;
 using banger::bench::median;
+using banger::bench::statusKiB;
 
 namespace {
 
@@ -31,14 +32,6 @@ using Clock = std::chrono::steady_clock;
 void run(const Command& command) {
   auto result = SystemProcessRunner().run(command);
   if (!result.ok()) throw std::runtime_error(command.argv[0] + " failed: " + result.err);
-}
-
-long statusKiB(pid_t pid, const std::string& field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  return 0;
 }
 
 }  // namespace

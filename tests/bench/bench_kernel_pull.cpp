@@ -123,5 +123,9 @@ int main() {
               theirMedian(&PeerRun::initrd));
   std::printf("  %-10s %8.3f %8.3f\n", "total", ourMedian(""), median(peerTotals));
   std::printf("  ratio (peer / banger): %.2fx\n", median(peerTotals) / ourMedian(""));
+  std::printf(
+      "  peak RSS of banger-image: %.0f MiB\n",
+      static_cast<double>(bench::statusKiB(nameOwnerPid(*bus, "org.banger.Image"), "VmHWM")) /
+          1024);
   return 0;
 }

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -16,6 +18,15 @@
 #include <vector>
 
 namespace banger::bench {
+
+// A field of /proc/<pid>/status in KiB ("VmHWM": the peak resident set).
+inline long statusKiB(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return 0;
+}
 
 inline double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());

@@ -42,8 +42,11 @@ struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 
-// An index as the archive compresses it (xz, gzip or none), inflated with libarchive.
-std::string inflateIndex(const std::string& bytes, const std::string& what) {
+// An index as the archive compresses it (xz, gzip or none), inflated with libarchive a
+// chunk at a time and handed over stanza by stanza: main's 45 MB of Packages never sit
+// in memory whole.
+void scanIndex(const std::string& bytes, const std::string& what,
+               const std::function<bool(std::string_view)>& onStanza) {
   std::unique_ptr<archive, ArchiveFree> reader(archive_read_new());
   archive_read_support_filter_all(reader.get());
   archive_read_support_format_raw(reader.get());
@@ -55,17 +58,24 @@ std::string inflateIndex(const std::string& bytes, const std::string& what) {
   };
   if (archive_read_open_memory(reader.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) corrupt();
   const int header = archive_read_next_header(reader.get(), &entry);
-  if (header == ARCHIVE_EOF) return "";
+  if (header == ARCHIVE_EOF) return;
   if (header != ARCHIVE_OK) corrupt();
-  std::string text;
+  std::string pending;
+  std::uint64_t total = 0;
   char buffer[1 << 16];
   for (;;) {
     const la_ssize_t got = archive_read_data(reader.get(), buffer, sizeof buffer);
-    if (got == 0) return text;
     if (got < 0) corrupt();
-    text.append(buffer, static_cast<std::size_t>(got));
-    if (text.size() > kMaxIndex) fail(ErrorCode::IntegrityError, what + " inflates past 256 MiB");
+    if (got == 0) break;
+    pending.append(buffer, static_cast<std::size_t>(got));
+    total += static_cast<std::uint64_t>(got);
+    if (total > kMaxIndex) fail(ErrorCode::IntegrityError, what + " inflates past 256 MiB");
+    const std::size_t complete = pending.rfind("\n\n");
+    if (complete == std::string::npos) continue;
+    forEachStanza(std::string_view(pending).substr(0, complete + 1), onStanza);
+    pending.erase(0, complete + 2);
   }
+  forEachStanza(pending, onStanza);
 }
 
 std::string packageLabel(const Suite& suite) { return suite.mirror + " " + suite.name; }
@@ -117,8 +127,9 @@ std::string Archive::verifiedRelease(const Suite& suite) {
   return result.out;
 }
 
-std::string Archive::index(const Suite& suite, const std::string& releaseText,
-                           const std::function<void(std::uint64_t)>& progress) {
+void Archive::index(const Suite& suite, const std::string& releaseText,
+                    const std::function<void(std::uint64_t)>& progress,
+                    const std::function<bool(std::string_view)>& onStanza) {
   const Release release = parseRelease(releaseText);
   const std::string base = options_.component + "/binary-" + options_.architecture + "/Packages";
   for (const char* suffix : {".xz", ".gz", ""}) {
@@ -143,7 +154,8 @@ std::string Archive::index(const Suite& suite, const std::string& releaseText,
       http::requireSuccess(request, response);
       if (bytes.size() != file.size || hash.digest() != "sha256:" + file.sha256)
         fail(ErrorCode::IntegrityError, url + " does not match the SHA256 of the signed Release");
-      return inflateIndex(bytes, url);
+      scanIndex(bytes, url, onStanza);
+      return;
     }
   }
   fail(ErrorCode::NotFound, packageLabel(suite) + " has no " + base + " index");
@@ -154,8 +166,7 @@ std::vector<PackageEntry> Archive::packages(const std::string& prefix,
   std::vector<PackageEntry> entries;
   for (const Suite& suite : options_.suites) {
     if (cancel_ && cancel_->load()) fail(ErrorCode::Canceled, "canceled");
-    const std::string text = index(suite, verifiedRelease(suite), progress);
-    forEachStanza(text, [&](std::string_view stanza) {
+    index(suite, verifiedRelease(suite), progress, [&](std::string_view stanza) {
       const std::size_t nameAt = stanza.find("Package: " + prefix);
       if (nameAt != 0 && (nameAt == std::string_view::npos || stanza[nameAt - 1] != '\n'))
         return true;

@@ -56,8 +56,10 @@ class Archive {
 
  private:
   std::string verifiedRelease(const Suite& suite);
-  std::string index(const Suite& suite, const std::string& release,
-                    const std::function<void(std::uint64_t)>& progress);
+  // Hands each stanza of the suite's Packages index to `onStanza`, once its hash matched.
+  void index(const Suite& suite, const std::string& release,
+             const std::function<void(std::uint64_t)>& progress,
+             const std::function<bool(std::string_view)>& onStanza);
 
   const http::Client& http_;
   ProcessRunner& processes_;
