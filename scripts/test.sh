@@ -20,7 +20,9 @@ destdir=$(mktemp -d)
 trap 'rm -rf "$destdir"' EXIT
 meson install -C "$product_build" --destdir "$destdir" --quiet
 for installed in usr/bin/banger usr/libexec/banger/banger-vm usr/libexec/banger/banger-net \
-  usr/share/dbus-1/system.d/org.banger.Net.conf usr/share/polkit-1/actions/org.banger.Net.policy; do
+  usr/share/dbus-1/system.d/org.banger.Net.conf usr/share/polkit-1/actions/org.banger.Net.policy \
+  usr/libexec/banger/guest/banger-init usr/libexec/banger/guest/banger-agent \
+  usr/libexec/banger/guest/banger-first-boot usr/libexec/banger/guest/banger-agent.service; do
   [ -e "$destdir/$installed" ] || { echo "test.sh: meson install did not install /$installed" >&2; exit 1; }
 done
 "$destdir/usr/bin/banger" --version
