@@ -79,15 +79,34 @@ void ImageManager::refreshObject(const std::string& name) {
                                     [this](const std::string& n) { deleteImage(n); });
 }
 
-void ImageManager::reserveName(const std::string& name, bool replace, const std::string& hint) {
-  if (!replace && images_.count(name))
-    fail(ErrorCode::AlreadyExists, "an image named " + name + " exists" + hint);
-  if (!inProgress_.insert(name).second)
-    fail(ErrorCode::Busy, "an image named " + name + " is being written right now");
+void ImageManager::releaseLater(std::set<std::string>& reserved, const std::string& name) {
+  later([&reserved, name] { reserved.erase(name); });
 }
 
-void ImageManager::releaseNameLater(const std::string& name) {
-  later([this, name] { inProgress_.erase(name); });
+void ImageManager::submitReserved(std::set<std::string>& reserved, const std::string& name,
+                                  const AsyncReply<sdbus::ObjectPath>& reply,
+                                  std::function<void()> work,
+                                  std::function<sdbus::ObjectPath()> publish) {
+  ++asyncCalls_;
+  try {
+    pool_.submit(
+        [this, &reserved, name, reply, work = std::move(work), publish = std::move(publish)] {
+          NameReservation reservation{[this, &reserved, name] {
+            --asyncCalls_;
+            releaseLater(reserved, name);
+          }};
+          try {
+            work();
+            later([reply, publish] { reply.succeed(publish()); });
+          } catch (...) {
+            reply.fail(std::current_exception());
+          }
+        });
+  } catch (...) {
+    --asyncCalls_;
+    reserved.erase(name);  // the work never started
+    throw;
+  }
 }
 
 void ImageManager::deleteImage(const std::string& name) {
@@ -119,13 +138,15 @@ ImageManager::PathPair ImageManager::Pull(const std::string& ref, const VariantM
     request.policy.insecureRegistries = config.insecureRegistries;
 
     const sdbus::ObjectPath target = ImageObject::pathFor(request.name);
-    reserveName(request.name, request.force, " (pass force to replace it)");
+    reserve(images_, inProgress_, "an image", request.name, request.force,
+            " (pass force to replace it)");
     try {
       auto job =
           jobs_.start("pull", target, callerUid(getObject()), [this, request](JobContext& context) {
             // Released before the job's Finished is announced, so a caller that saw it can
             // pull the same name again at once.
-            NameReservation reservation{[this, name = request.name] { releaseNameLater(name); }};
+            NameReservation reservation{
+                [this, name = request.name] { releaseLater(inProgress_, name); }};
             PullEnvironment env{store_, paths_.cacheDir / "oci", http_, guest_};
             const ImageRecord record = runPull(request, env, context);
             later([this, name = record.name] { refreshObject(name); });
@@ -149,7 +170,8 @@ ImageManager::PathPair ImageManager::pullDebianImage(const std::string& ref, con
   requireImageName(request.name);
   requireKernelName(request.kernel);
   const sdbus::ObjectPath target = ImageObject::pathFor(request.name);
-  reserveName(request.name, request.force, " (pass force to replace it)");
+  reserve(images_, inProgress_, "an image", request.name, request.force,
+          " (pass force to replace it)");
   // Its kernel comes with it when it is missing and no other job is pulling it.
   const auto kernelEntry = findCatalogEntry(config, request.kernel, "kernel");
   const bool pullKernel =
@@ -162,9 +184,10 @@ ImageManager::PathPair ImageManager::pullDebianImage(const std::string& ref, con
   try {
     auto job =
         jobs_.start("pull", target, callerUid(getObject()), [this, request](JobContext& context) {
-          NameReservation reservation{[this, name = request.name] { releaseNameLater(name); }};
+          NameReservation reservation{
+              [this, name = request.name] { releaseLater(inProgress_, name); }};
           NameReservation kernelReservation{[this, request] {
-            if (request.kernelPull) releaseKernelNameLater(request.kernel);
+            if (request.kernelPull) releaseLater(kernelsInProgress_, request.kernel);
           }};
           KernelEnvironment env{store_, paths_.cacheDir, http_, processes_, guest_};
           const ImageRecord record = runDebianImagePull(request, env, context);
@@ -196,29 +219,14 @@ void ImageManager::Register(sdbus::Result<sdbus::ObjectPath>&& result, VariantMa
       fail(ErrorCode::InvalidArgument, "options: give one of 'kernel' and 'kernel_path'");
     checkRegisterPaths(request);
     const ext4::BuildLimits limits = limitsFrom(loadConfig());
-    reserveName(request.name, false, "");
-    ++registering_;
-    try {
-      pool_.submit([this, request, limits, reply] {
-        NameReservation reservation{[this, name = request.name] {
-          --registering_;
-          releaseNameLater(name);
-        }};
-        try {
-          runRegister(request, store_, limits);
-          later([this, reply, name = request.name] {
-            refreshObject(name);
-            reply.succeed(ImageObject::pathFor(name));
-          });
-        } catch (...) {
-          reply.fail(std::current_exception());
-        }
-      });
-    } catch (...) {
-      --registering_;
-      inProgress_.erase(request.name);
-      throw;
-    }
+    reserve(images_, inProgress_, "an image", request.name, false, "");
+    submitReserved(
+        inProgress_, request.name, reply,
+        [this, request, limits] { runRegister(request, store_, limits); },
+        [this, name = request.name] {
+          refreshObject(name);
+          return ImageObject::pathFor(name);
+        });
   });
 }
 

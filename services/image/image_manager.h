@@ -8,8 +8,10 @@
 #include <memory>
 #include <set>
 
+#include "banger/async_reply.h"
 #include "banger/config.h"
 #include "banger/daemon.h"
+#include "banger/errors.h"
 #include "banger/http.h"
 #include "banger/job.h"
 #include "banger/names.h"
@@ -37,7 +39,7 @@ class ImageManager final
                GuestFiles guest);
   ~ImageManager() override;
 
-  bool busy() const override { return jobs_.count() > 0 || registering_ > 0 || importing_ > 0; }
+  bool busy() const override { return jobs_.count() > 0 || asyncCalls_ > 0; }
 
  private:
   using PathPair = std::tuple<sdbus::ObjectPath, sdbus::ObjectPath>;
@@ -57,12 +59,26 @@ class ImageManager final
   void deleteImage(const std::string& name);
   void refreshKernel(const std::string& name);
   void deleteKernel(const std::string& name);
-  void reserveKernelName(const std::string& name, bool replace);
-  void releaseKernelNameLater(const std::string& name);
-  // Loop thread: claims `name` for a pull or register. AlreadyExists (with `hint`) when an
-  // image has it and it is not to be replaced; Busy while another pull or register writes it.
-  void reserveName(const std::string& name, bool replace, const std::string& hint);
-  void releaseNameLater(const std::string& name);  // any thread
+  // Loop thread: claims `name` in `reserved` for work that writes it. AlreadyExists
+  // ("`what` named NAME exists" and `hint`) when `objects` has it and it is not to be
+  // replaced; Busy while other work writes it.
+  template <typename Object>
+  void reserve(const std::map<std::string, std::unique_ptr<Object>>& objects,
+               std::set<std::string>& reserved, const std::string& what, const std::string& name,
+               bool replace, const std::string& hint) {
+    if (!replace && objects.count(name))
+      fail(ErrorCode::AlreadyExists, what + " named " + name + " exists" + hint);
+    if (!reserved.insert(name).second)
+      fail(ErrorCode::Busy, what + " named " + name + " is being written right now");
+  }
+  void releaseLater(std::set<std::string>& reserved, const std::string& name);  // any thread
+  // Register's and ImportKernel's asynchronous reply: `work` runs on the pool for `name`,
+  // which the caller reserved in `reserved`, and the service is busy until it ends; then
+  // the name is released and, when the work succeeded, `publish` runs on the loop thread
+  // and its path is the reply.
+  void submitReserved(std::set<std::string>& reserved, const std::string& name,
+                      const AsyncReply<sdbus::ObjectPath>& reply, std::function<void()> work,
+                      std::function<sdbus::ObjectPath()> publish);
   // Runs `fn` on the loop thread later, unless this manager is gone by then.
   void later(std::function<void()> fn);
   // Takes `name`'s object out of `objects` now and destroys it later on the loop thread:
@@ -92,8 +108,7 @@ class ImageManager final
   std::vector<std::shared_ptr<void>> retired_;  // deleted objects, destroyed after the reply
   std::set<std::string> inProgress_;            // names a pull or register is writing
   std::set<std::string> kernelsInProgress_;     // kernel names a pull or import is writing
-  std::atomic<int> registering_{0};
-  std::atomic<int> importing_{0};
+  std::atomic<int> asyncCalls_{0};              // Register and ImportKernel calls at work
   std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 

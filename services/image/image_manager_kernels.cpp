@@ -38,17 +38,6 @@ void ImageManager::deleteKernel(const std::string& name) {
   retireLater(kernels_, name);  // gone from FindKernel at once, the object after the reply
 }
 
-void ImageManager::reserveKernelName(const std::string& name, bool replace) {
-  if (!replace && kernels_.count(name))
-    fail(ErrorCode::AlreadyExists, "a kernel named " + name + " exists (pass force to replace it)");
-  if (!kernelsInProgress_.insert(name).second)
-    fail(ErrorCode::Busy, "a kernel named " + name + " is being written right now");
-}
-
-void ImageManager::releaseKernelNameLater(const std::string& name) {
-  later([this, name] { kernelsInProgress_.erase(name); });
-}
-
 ImageManager::PathPair ImageManager::PullKernel(const std::string& name,
                                                 const VariantMap& options) {
   return guard_("Image1.Manager.PullKernel", [&]() -> PathPair {
@@ -64,12 +53,13 @@ ImageManager::PathPair ImageManager::PullKernel(const std::string& name,
                               .entry = *entry,
                               .suites = debianSuites(config)};
     const sdbus::ObjectPath target = KernelObject::pathFor(name);
-    reserveKernelName(name, request.force);
+    reserve(kernels_, kernelsInProgress_, "a kernel", name, request.force,
+            " (pass force to replace it)");
     try {
       auto job = jobs_.start(
           "pull-kernel", target, callerUid(getObject()), [this, request](JobContext& context) {
             NameReservation reservation{
-                [this, name = request.name] { releaseKernelNameLater(name); }};
+                [this, name = request.name] { releaseLater(kernelsInProgress_, name); }};
             KernelEnvironment env{store_, paths_.cacheDir, http_, processes_, guest_};
             const KernelRecord record = runKernelPull(request, env, context);
             later([this, name = record.name] { refreshKernel(name); });
@@ -96,30 +86,18 @@ void ImageManager::ImportKernel(sdbus::Result<sdbus::ObjectPath>&& result, Varia
                                            .modules = opts.string("modules").value_or("")};
                requireKernelName(request.name);
                checkImportPaths(request);
-               reserveKernelName(request.name, false);
-               ++importing_;
-               try {
-                 pool_.submit([this, request, reply] {
-                   NameReservation reservation{[this, name = request.name] {
-                     --importing_;
-                     releaseKernelNameLater(name);
-                   }};
-                   try {
+               reserve(kernels_, kernelsInProgress_, "a kernel", request.name, false,
+                       " (pass force to replace it)");
+               submitReserved(
+                   kernelsInProgress_, request.name, reply,
+                   [this, request] {
                      KernelEnvironment env{store_, paths_.cacheDir, http_, processes_, guest_};
                      runKernelImport(request, env);
-                     later([this, reply, name = request.name] {
-                       refreshKernel(name);
-                       reply.succeed(KernelObject::pathFor(name));
-                     });
-                   } catch (...) {
-                     reply.fail(std::current_exception());
-                   }
-                 });
-               } catch (...) {
-                 --importing_;
-                 kernelsInProgress_.erase(request.name);
-                 throw;
-               }
+                   },
+                   [this, name = request.name] {
+                     refreshKernel(name);
+                     return KernelObject::pathFor(name);
+                   });
              });
 }
 

@@ -179,17 +179,22 @@ std::optional<ImageRecord> ImageStore::publish(const ImageRecord& record, bool r
       .bind(7, record.initrd)
       .bind(8, static_cast<int64_t>(record.rootfsBytes))
       .bind(9, static_cast<int64_t>(record.createdAtUs));
+  moveIntoPlace(record.id, "images", s, transaction);
+  return old;
+}
+
+void ImageStore::moveIntoPlace(const std::string& id, const char* dir, Statement& insert,
+                               Transaction& transaction) {
   // The files move first: a record never names a directory that is not there.
-  std::filesystem::rename(stagingDir(record.id), root_ / "images" / record.id);
+  std::filesystem::rename(stagingDir(id), root_ / dir / id);
   try {
-    s.run();
+    insert.run();
     transaction.commit();
   } catch (...) {
     std::error_code ignored;
-    std::filesystem::rename(root_ / "images" / record.id, stagingDir(record.id), ignored);
+    std::filesystem::rename(root_ / dir / id, stagingDir(id), ignored);
     throw;
   }
-  return old;
 }
 
 std::optional<ImageRecord> ImageStore::remove(const std::string& name) {
@@ -204,6 +209,7 @@ std::optional<ImageRecord> ImageStore::remove(const std::string& name) {
 }
 
 void ImageStore::removeFiles(const std::string& id) { removeTree(root_ / "images" / id); }
+void ImageStore::removeKernelFiles(const std::string& id) { removeTree(root_ / "kernels" / id); }
 void ImageStore::discardStaging(const std::string& id) { removeTree(stagingDir(id)); }
 
 std::filesystem::path ImageStore::rootfsPath(const std::string& id) const {

@@ -44,8 +44,6 @@ class ImageStore {
   // Removes the record and returns it; Busy naming the images that use the kernel.
   std::optional<KernelRecord> removeKernel(const std::string& name);
   void removeKernelFiles(const std::string& id);
-  // The images whose kernel is `name`.
-  std::vector<std::string> imagesUsingKernel(const std::string& name);
 
   std::filesystem::path rootfsPath(const std::string& id) const;
   std::filesystem::path workSeedPath(const std::string& id) const;
@@ -63,6 +61,10 @@ class ImageStore {
   void discardStaging(const std::string& id);
   std::optional<ImageRecord> findLocked(const std::string& name);  // mutex_ held
   std::optional<KernelRecord> findKernelLocked(const std::string& name);
+  // Moves staging/<id> to <dir>/<id>, then runs `insert` and commits; on failure the
+  // directory goes back to staging (mutex_ held, inside `transaction`).
+  void moveIntoPlace(const std::string& id, const char* dir, Statement& insert,
+                     Transaction& transaction);
   void sweep();
   void sweepUnrecorded(const std::string& dir, const std::vector<std::string>& ids);
 

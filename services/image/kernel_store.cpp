@@ -1,7 +1,6 @@
 // ImageStore's kernels: the kernel table and kernels/<id>/, with the same order of
 // steps as images (files first, then the record; the record goes first on delete).
 #include "banger/errors.h"
-#include "banger/log.h"
 #include "image_store.h"
 
 namespace banger::image {
@@ -66,25 +65,8 @@ std::optional<KernelRecord> ImageStore::publishKernel(const KernelRecord& record
       .bind(7, int64_t{record.pvh})
       .bind(8, record.modules)
       .bind(9, static_cast<int64_t>(record.createdAtUs));
-  std::filesystem::rename(stagingDir(record.id), root_ / "kernels" / record.id);
-  try {
-    s.run();
-    transaction.commit();
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::rename(root_ / "kernels" / record.id, stagingDir(record.id), ignored);
-    throw;
-  }
+  moveIntoPlace(record.id, "kernels", s, transaction);
   return old;
-}
-
-std::vector<std::string> ImageStore::imagesUsingKernel(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  auto s = db_.prepare("SELECT name FROM image WHERE kernel = ? ORDER BY name");
-  s.bind(1, name);
-  std::vector<std::string> names;
-  while (s.step()) names.push_back(s.columnText(0));
-  return names;
 }
 
 std::optional<KernelRecord> ImageStore::removeKernel(const std::string& name) {
@@ -102,12 +84,6 @@ std::optional<KernelRecord> ImageStore::removeKernel(const std::string& name) {
   db_.prepare("DELETE FROM kernel WHERE name = ?").bind(1, name).run();
   transaction.commit();
   return old;
-}
-
-void ImageStore::removeKernelFiles(const std::string& id) {
-  std::error_code error;
-  std::filesystem::remove_all(root_ / "kernels" / id, error);
-  if (error) log::warning("cannot remove kernel files " + id + ": " + error.message());
 }
 
 std::filesystem::path ImageStore::vmlinuxPath(const std::string& id) const {
