@@ -1,15 +1,11 @@
 #include "archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <chrono>
 #include <ctime>
-#include <memory>
 
 #include "banger/errors.h"
-#include "banger/ext4/archive_error.h"
 #include "deb822.h"
+#include "inflate.h"
 #include "oci/sha256.h"
 
 namespace banger::image::debian {
@@ -38,43 +34,19 @@ http::Request get(const std::string& url, std::uint64_t maxBytes) {
   return request;
 }
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
-// An index as the archive compresses it (xz, gzip or none), inflated with libarchive a
-// chunk at a time and handed over stanza by stanza: main's 45 MB of Packages never sit
-// in memory whole.
+// The suite's index handed over stanza by stanza as it inflates: main's 45 MB of
+// Packages never sit in memory whole.
 void scanIndex(const std::string& bytes, const std::string& what,
                const std::function<bool(std::string_view)>& onStanza) {
-  std::unique_ptr<archive, ArchiveFree> reader(archive_read_new());
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_raw(reader.get());
-  archive_read_support_format_empty(reader.get());
-  archive_entry* entry = nullptr;
-  const auto corrupt = [&] {
-    fail(ErrorCode::IntegrityError,
-         what + " does not inflate: " + ext4::archiveError(reader.get()));
-  };
-  if (archive_read_open_memory(reader.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) corrupt();
-  const int header = archive_read_next_header(reader.get(), &entry);
-  if (header == ARCHIVE_EOF) return;
-  if (header != ARCHIVE_OK) corrupt();
   std::string pending;
-  std::uint64_t total = 0;
-  char buffer[1 << 16];
-  for (;;) {
-    const la_ssize_t got = archive_read_data(reader.get(), buffer, sizeof buffer);
-    if (got < 0) corrupt();
-    if (got == 0) break;
-    pending.append(buffer, static_cast<std::size_t>(got));
-    total += static_cast<std::uint64_t>(got);
-    if (total > kMaxIndex) fail(ErrorCode::IntegrityError, what + " inflates past 256 MiB");
-    const std::size_t complete = pending.rfind("\n\n");
-    if (complete == std::string::npos) continue;
-    forEachStanza(std::string_view(pending).substr(0, complete + 1), onStanza);
-    pending.erase(0, complete + 2);
-  }
+  inflate(bytes, kMaxIndex, "256 MiB", ErrorCode::IntegrityError, what,
+          [&](std::string_view chunk) {
+            pending.append(chunk);
+            const std::size_t complete = pending.rfind("\n\n");
+            if (complete == std::string::npos) return;
+            forEachStanza(std::string_view(pending).substr(0, complete + 1), onStanza);
+            pending.erase(0, complete + 2);
+          });
   forEachStanza(pending, onStanza);
 }
 

@@ -1,15 +1,12 @@
 #include "vmlinux.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <elf.h>
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
 
 #include "banger/errors.h"
-#include "banger/ext4/archive_error.h"
+#include "inflate.h"
 
 namespace banger::image {
 namespace {
@@ -47,33 +44,6 @@ std::string compressionOf(std::string_view payload) {
   return "";
 }
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
-// `compressed` inflated with libarchive's filters, refusing anything past `limit` bytes.
-std::string inflate(std::string_view compressed, std::uint64_t limit, const std::string& format) {
-  std::unique_ptr<archive, ArchiveFree> reader(archive_read_new());
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_raw(reader.get());
-  archive_entry* entry = nullptr;
-  if (archive_read_open_memory(reader.get(), compressed.data(), compressed.size()) != ARCHIVE_OK ||
-      archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK)
-    refuse("the " + format + " payload cannot be read: " + ext4::archiveError(reader.get()));
-  std::string out;
-  out.reserve(limit);  // the size the build recorded: no doubling copies of 50 MB
-  char buffer[1 << 16];
-  for (;;) {
-    const la_ssize_t got = archive_read_data(reader.get(), buffer, sizeof buffer);
-    if (got == 0) break;
-    if (got < 0)
-      refuse("the " + format + " payload is corrupt: " + ext4::archiveError(reader.get()));
-    out.append(buffer, static_cast<std::size_t>(got));
-    if (out.size() > limit) refuse("the " + format + " payload inflates past its recorded size");
-  }
-  return out;
-}
-
 }  // namespace
 
 bool isBzImage(std::string_view bytes) {
@@ -104,7 +74,10 @@ std::string vmlinuxFromBzImage(std::string_view bzImage, std::string& compressio
   if (size > kMaxVmlinuxBytes)
     refuse("the payload records " + std::to_string(size) + " bytes inflated, more than any kernel");
   if (compression != "gzip") payload.remove_suffix(4);
-  std::string elf = inflate(payload, size, compression);
+  std::string elf;
+  elf.reserve(size);  // the size the build recorded: no doubling copies of 50 MB
+  inflate(payload, size, "its recorded size", ErrorCode::InvalidArgument,
+          "the " + compression + " payload", [&](std::string_view chunk) { elf.append(chunk); });
   if (elf.size() != size)
     refuse("the " + compression + " payload inflated to " + std::to_string(elf.size()) +
            " bytes, not the " + std::to_string(size) + " it records");
