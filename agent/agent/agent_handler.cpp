@@ -8,24 +8,17 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "proc_sockets.h"
+#include "whole_file.h"
 
 extern char** environ;
 
 namespace banger::guest {
 
 namespace {
-
-std::string readWhole(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 const char* reasonPhrase(int status) {
   switch (status) {
@@ -74,10 +67,10 @@ HttpAnswer AgentHandler::answer(const HttpRequest& request) const {
 }
 
 std::string AgentHandler::health() const {
-  std::string bootId = readWhole(procRoot_ / "sys/kernel/random/boot_id");
+  std::string bootId = readWholeFile(procRoot_ / "sys/kernel/random/boot_id");
   while (!bootId.empty() && (bootId.back() == '\n' || bootId.back() == ' ')) bootId.pop_back();
   double uptime = 0;
-  std::istringstream(readWhole(procRoot_ / "uptime")) >> uptime;
+  std::istringstream(readWholeFile(procRoot_ / "uptime")) >> uptime;
   const nlohmann::json body = {
       {"status", "ok"}, {"boot_id", bootId}, {"uptime_sec", uptime}, {"systemd", systemdState_()}};
   return body.dump() + "\n";

@@ -1,12 +1,11 @@
 #include "proc_sockets.h"
+#include "whole_file.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <system_error>
 #include <tuple>
 #include <utility>
@@ -19,13 +18,6 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kTcpListen = "0A";
 constexpr std::string_view kUdpUnconnected = "07";  // TCP_CLOSE: bound, no peer
-
-std::string readWhole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 bool hexWord(std::string_view text, std::uint32_t& out) {
   if (text.size() != 8) return false;
@@ -86,7 +78,7 @@ std::map<std::uint64_t, std::pair<int, std::string>> socketHolders(const fs::pat
       if (inodeError != std::errc() || q != target.data() + target.size() - 1) continue;
       auto& holder = holders[inode];
       if (holder.first != 0 && holder.first <= pid) continue;
-      std::string comm = readWhole(it->path() / "comm");
+      std::string comm = readWholeFile(it->path() / "comm");
       if (!comm.empty() && comm.back() == '\n') comm.pop_back();
       holder = {pid, comm};
     }
@@ -127,7 +119,8 @@ std::vector<ListeningSocket> listeningSockets(const fs::path& procRoot) {
   for (const auto& [table, tcp, ipv6] :
        {std::tuple{"tcp", true, false}, std::tuple{"tcp6", true, true},
         std::tuple{"udp", false, false}, std::tuple{"udp6", false, true}}) {
-    for (const ProcNetEntry& entry : parseProcNet(readWhole(procRoot / "net" / table), tcp, ipv6))
+    for (const ProcNetEntry& entry :
+         parseProcNet(readWholeFile(procRoot / "net" / table), tcp, ipv6))
       sockets.push_back({.proto = tcp ? "tcp" : "udp",
                          .address = entry.address,
                          .port = entry.port,

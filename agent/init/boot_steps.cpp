@@ -13,14 +13,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "interface_setup.h"
 #include "module_info.h"
+#include "whole_file.h"
 
 namespace banger::guest {
 
@@ -49,13 +48,6 @@ void mountOrFail(const std::string& step, const std::string& source, const std::
   if (::mount(source.c_str(), target.c_str(), type.empty() ? nullptr : type.c_str(), flags,
               data.empty() ? nullptr : data.c_str()) != 0)
     throw BootStepError(step, what + ": " + errorText(errno));
-}
-
-std::string readWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 void writeWhole(const std::string& step, const std::string& path, const std::string& text) {
@@ -138,7 +130,7 @@ std::vector<std::string> loadModules(const std::string& directory) {
   std::vector<std::string> paths;
   for (const std::string& file : files) {
     try {
-      modules.push_back(readModuleInfo(readWhole(file), moduleNameOf(file)));
+      modules.push_back(readModuleInfo(readWholeFile(file), moduleNameOf(file)));
       paths.push_back(file);
     } catch (const ModuleInfoError& error) {
       failures.push_back(file + ": " + error.what());
@@ -180,7 +172,7 @@ void waitForDevices(const BootParams& params, const std::vector<std::string>& mo
 
 std::string assembleRoot(const BootParams& params, const std::string& staging,
                          const std::vector<std::string>& moduleFailures) {
-  if (readWhole("/proc/filesystems").find("\toverlay\n") == std::string::npos)
+  if (readWholeFile("/proc/filesystems").find("\toverlay\n") == std::string::npos)
     throw BootStepError("root",
                         "the overlay filesystem is not available" + failuresNote(moduleFailures));
   makeDirectory("root", staging);

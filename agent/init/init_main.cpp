@@ -6,20 +6,12 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "boot_params.h"
 #include "boot_steps.h"
+#include "whole_file.h"
 
 namespace {
-
-std::string commandLine() {
-  std::ifstream in("/proc/cmdline");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string summary(const banger::guest::BootParams& params) {
   std::string line = "/ is the overlay of " + params.overlayDevice + " over " + params.baseDevice +
@@ -48,7 +40,7 @@ int main(int, char**, char** environment) {
     mountApiFilesystems();
     BootParams params;
     try {
-      params = parseBootParams(commandLine());
+      params = parseBootParams(readWholeFile("/proc/cmdline"));
     } catch (const BootParamError& error) {
       throw BootStepError("command line", error.what());
     }
