@@ -21,8 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string exchange(int fd, const std::string& bytes, std::size_t atLeast) {
-  EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+std::string receive(int fd, std::size_t atLeast) {
   std::string out;
   char buffer[4096];
   while (out.size() < atLeast) {
@@ -31,6 +30,11 @@ std::string exchange(int fd, const std::string& bytes, std::size_t atLeast) {
     out.append(buffer, static_cast<std::size_t>(n));
   }
   return out;
+}
+
+std::string exchange(int fd, const std::string& bytes, std::size_t atLeast) {
+  EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  return receive(fd, atLeast);
 }
 
 std::string readAll(const fs::path& file) { return banger::test::readFile(file); }
@@ -140,7 +144,7 @@ TEST_F(FakeProcess, AClientThatNeverReadsItsAnswersStallsOnlyItself) {
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(fake->call("GET", "/").status, 200);
   // And the flooder, reading at last, gets answers in order.
-  const std::string first = exchange(flooder, "", 20);
+  const std::string first = receive(flooder, 20);
   EXPECT_EQ(first.rfind("HTTP/1.1 200 \r\n", 0), 0u) << first;
   close(flooder);
   EXPECT_EQ(fake->call("GET", "/").status, 200);
@@ -158,7 +162,8 @@ TEST_F(FakeProcess, TheEleventhConnectionGetsMicroHttpsServerFullAndIsClosed) {
     EXPECT_EQ(exchange(fd, "GET / HTTP/1.1\r\n\r\n", 12).substr(0, 12), "HTTP/1.1 200");
   const int eleventh = connectUnix(fake->apiSock(), 5s);
   ASSERT_GE(eleventh, 0);
-  EXPECT_EQ(exchange(eleventh, "", 1000),
+  // Nothing is sent: the server answers and closes on accept, so a send could meet EPIPE.
+  EXPECT_EQ(receive(eleventh, 1000),
             "HTTP/1.1 503\r\nServer: Firecracker API\r\nConnection: close\r\nContent-Length: "
             "40\r\n\r\n{ \"error\": \"Too many open connections\" }");
   close(eleventh);
