@@ -68,10 +68,7 @@ int main() {
     return 0;
   }
   TempDir work;
-  BusHarness::Options options;
-  options.systemBus = false;
-  options.polkit = false;
-  BusHarness harness(options);
+  BusHarness harness(BusHarness::Options::sessionOnly());
   auto bus = harness.connectSession();
   const int runs = 2;
   std::vector<bench::StageTimes> ours;

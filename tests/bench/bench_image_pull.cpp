@@ -55,10 +55,7 @@ int main() {
   const std::string reference = registry.host() + "/bench/debian:v1";
   const int runs = 5;
 
-  BusHarness::Options options;
-  options.systemBus = false;
-  options.polkit = false;
-  BusHarness harness(options);
+  BusHarness harness(BusHarness::Options::sessionOnly());
   auto bus = harness.connectSession();
   const std::filesystem::path cache =
       std::filesystem::path(harness.clientEnvironment().at("BANGER_CACHE_DIR")) / "oci";

@@ -83,10 +83,7 @@ int main() {
     return 0;
   }
   TempDir work;
-  BusHarness::Options options;
-  options.systemBus = false;
-  options.polkit = false;
-  BusHarness harness(options);
+  BusHarness harness(BusHarness::Options::sessionOnly());
   auto bus = harness.connectSession();
   const std::filesystem::path cache = harness.clientEnvironment().at("BANGER_CACHE_DIR");
   const int runs = 3;

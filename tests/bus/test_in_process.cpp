@@ -114,15 +114,8 @@ struct Server {
   std::thread thread;
 };
 
-BusHarness::Options sessionOnly() {
-  BusHarness::Options o;
-  o.systemBus = false;
-  o.polkit = false;
-  return o;
-}
-
 TEST(CallGuard, EveryExceptionBecomesANamedErrorAndTheServiceKeepsServing) {
-  BusHarness harness(sessionOnly());
+  BusHarness harness(BusHarness::Options::sessionOnly());
   Server server(harness);
   FaultyDns dns(*server.connection, server.guard);
   server.connection->requestName("org.banger.Dns");
@@ -166,7 +159,7 @@ TEST(CallGuard, EveryExceptionBecomesANamedErrorAndTheServiceKeepsServing) {
 class Jobs : public ::testing::Test {
  protected:
   void SetUp() override {
-    harness = std::make_unique<BusHarness>(sessionOnly());
+    harness = std::make_unique<BusHarness>(BusHarness::Options::sessionOnly());
     server = std::make_unique<Server>(*harness);
     JobTiming timing;
     timing.linger = std::chrono::milliseconds(700);

@@ -57,13 +57,6 @@ void must(const std::string& command) {
   if (result.status != 0) throw std::runtime_error("failed: " + command + "\n" + result.out);
 }
 
-BusHarness::Options sessionOnly() {
-  BusHarness::Options options;
-  options.systemBus = false;
-  options.polkit = false;
-  return options;
-}
-
 // Waits for an Image job; throws with its error unless it succeeded.
 void waitJob(sdbus::IConnection& bus, const sdbus::ObjectPath& job, const std::string& what) {
   auto jobProxy = sdbus::createProxy(bus, "org.banger.Image", job);
@@ -121,7 +114,7 @@ void build(Shared& s) {
   const std::optional<std::string> tar = debianRootfsTar(s.skip);
   if (!tar) return;
   s.registry = std::make_unique<TestRegistry>();
-  s.harness = std::make_unique<BusHarness>(sessionOnly());
+  s.harness = std::make_unique<BusHarness>(BusHarness::Options::sessionOnly());
   auto bus = s.harness->connectSession();
   std::mutex stagesMutex;
   auto stages = bus->addMatch("type='signal',interface='org.banger.Job1',member='StageChanged'",

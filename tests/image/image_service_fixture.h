@@ -67,7 +67,9 @@ struct JobOutcome {
 class ImageServiceTest : public ::testing::Test {
  protected:
   ImageServiceTest()
-      : harness_(sessionOnly()), bus_(harness_.connectSession()), layout_(work_.path() / "layout") {
+      : harness_(BusHarness::Options::sessionOnly()),
+        bus_(harness_.connectSession()),
+        layout_(work_.path() / "layout") {
     manager_ = sdbus::createProxy(*bus_, "org.banger.Image", "/org/banger/Image");
     // Stages can pass faster than any poll: they are collected from StageChanged.
     stageSlot_ = bus_->addMatch("type='signal',interface='org.banger.Job1',member='StageChanged'",
@@ -80,13 +82,6 @@ class ImageServiceTest : public ::testing::Test {
     bus_->enterEventLoopAsync();
   }
   ~ImageServiceTest() override { bus_->leaveEventLoop(); }
-
-  static BusHarness::Options sessionOnly() {
-    BusHarness::Options o;
-    o.systemBus = false;
-    o.polkit = false;
-    return o;
-  }
 
   std::filesystem::path stateDir() const {
     return harness_.clientEnvironment().at("BANGER_STATE_DIR");

@@ -61,6 +61,13 @@ class BusHarness {
     // Runs the buses, and so every activated daemon, in a network namespace made for
     // this harness (root only), so banger-net never touches the real host's network.
     bool isolateNetwork = false;
+    // A session bus alone: no system bus, no polkitd (the Image service's tests).
+    static Options sessionOnly() {
+      Options options;
+      options.systemBus = false;
+      options.polkit = false;
+      return options;
+    }
   };
   explicit BusHarness(Options options);
   ~BusHarness();
