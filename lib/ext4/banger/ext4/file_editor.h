@@ -1,0 +1,52 @@
+// Changes files inside an existing ext4 image with libext2fs, without a mount: how the Vm
+// service puts authorized_keys and file_sync entries into a VM's work disk at every
+// start (DESIGN §5). Paths are absolute inside the image; nothing is followed through a
+// symlink, so an entry in the image cannot send a write elsewhere.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+struct struct_ext2_filsys;
+
+namespace banger::ext4 {
+
+struct Ownership {
+  std::uint32_t mode = 0644;  // permission bits
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
+class FileEditor {
+ public:
+  // Opens `image` read-write. InvalidArgument when it is not an ext2/3/4 image.
+  explicit FileEditor(const std::string& image);
+  ~FileEditor();
+  FileEditor(const FileEditor&) = delete;
+  FileEditor& operator=(const FileEditor&) = delete;
+
+  // mkdir -p; the last directory gets `owner` (existing ones too), parents made on the way
+  // get 0755 root. A non-directory in the way is InvalidArgument naming it.
+  void directory(const std::string& path, const Ownership& owner);
+  // Creates or replaces a regular file (a directory in the way is InvalidArgument).
+  // The parent must exist. VolumeFull-like errors are Failed naming the image and path.
+  void file(const std::string& path, std::string_view content, const Ownership& owner);
+  // Creates or replaces a symlink.
+  void symlink(const std::string& path, const std::string& target, const Ownership& owner);
+  // Writes everything out and closes; the destructor closes without raising.
+  void close();
+
+ private:
+  unsigned lookupParent(const std::string& path, std::string& name);
+  void removeExisting(unsigned dir, const std::string& name, const std::string& path,
+                      bool keepDirectories);
+  unsigned newInode(unsigned dir, const std::string& name, std::uint32_t type,
+                    const Ownership& owner, int direntType);
+  void check(long code, const std::string& what) const;
+
+  std::string image_;
+  struct_ext2_filsys* fs_ = nullptr;
+};
+
+}  // namespace banger::ext4
