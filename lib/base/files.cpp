@@ -1,5 +1,6 @@
 #include "banger/files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,30 @@ std::vector<std::filesystem::path> removeTreeOnThisFilesystem(const std::filesys
     ::unlink(path.c_str());
   }
   return mountPoints;
+}
+
+void writeFileAtomically(const std::filesystem::path& file, std::string_view content,
+                         unsigned mode) {
+  const std::filesystem::path temporary =
+      file.parent_path() / ("." + file.filename().string() + ".tmp-" + std::to_string(getpid()));
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    fail(ErrorCode::Failed, "cannot write " + file.string() + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd, mode) == 0;
+  for (size_t done = 0; ok && done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  const int err = errno;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || ::rename(temporary.c_str(), file.c_str()) != 0) {
+    const int why = ok ? errno : err;
+    ::unlink(temporary.c_str());
+    fail(ErrorCode::Failed, "cannot write " + file.string() + ": " + std::strerror(why));
+  }
 }
 
 }  // namespace banger

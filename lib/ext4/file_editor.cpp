@@ -87,15 +87,12 @@ unsigned FileEditor::lookupParent(const std::string& path, std::string& name) {
   return dir;
 }
 
-void FileEditor::removeExisting(unsigned dir, const std::string& name, const std::string& path,
-                                bool keepDirectories) {
+void FileEditor::removeExisting(unsigned dir, const std::string& name, const std::string& path) {
   ext2_ino_t ino = 0;
   if (ext2fs_lookup(fs_, dir, name.c_str(), static_cast<int>(name.size()), nullptr, &ino)) return;
   ext2_inode_large inode = readInode(fs_, ino);
-  if (LINUX_S_ISDIR(inode.i_mode)) {
-    if (keepDirectories) return;
+  if (LINUX_S_ISDIR(inode.i_mode))
     fail(ErrorCode::InvalidArgument, path + " is a directory in " + image_);
-  }
   check(ext2fs_unlink(fs_, dir, name.c_str(), ino, 0), "unlink " + path);
   if (inode.i_links_count > 1) {
     --inode.i_links_count;
@@ -142,7 +139,7 @@ unsigned FileEditor::newInode(unsigned dir, const std::string& name, std::uint32
   return ino;
 }
 
-void FileEditor::directory(const std::string& path, const Ownership& owner) {
+unsigned FileEditor::makeDirectories(const std::string& path) {
   const std::vector<std::string> parts = components(path);
   ext2_ino_t dir = EXT2_ROOT_INO;
   std::string walked;
@@ -172,6 +169,11 @@ void FileEditor::directory(const std::string& path, const Ownership& owner) {
     }
     dir = next;
   }
+  return dir;
+}
+
+void FileEditor::directory(const std::string& path, const Ownership& owner) {
+  const ext2_ino_t dir = makeDirectories(path);
   ext2_inode_large inode = readInode(fs_, dir);
   inode.i_mode = static_cast<__u16>(LINUX_S_IFDIR | (owner.mode & 07777));
   inode.i_uid = static_cast<__u16>(owner.uid);
@@ -185,7 +187,7 @@ void FileEditor::directory(const std::string& path, const Ownership& owner) {
 void FileEditor::file(const std::string& path, std::string_view content, const Ownership& owner) {
   std::string name;
   const ext2_ino_t dir = lookupParent(path, name);
-  removeExisting(dir, name, path, false);
+  removeExisting(dir, name, path);
   const ext2_ino_t ino = newInode(dir, name, LINUX_S_IFREG, owner, EXT2_FT_REG_FILE);
   ext2_inode_large inode = readInode(fs_, ino);
   if (ext2fs_has_feature_extents(fs_->super)) {
@@ -218,7 +220,7 @@ void FileEditor::symlink(const std::string& path, const std::string& target,
                          const Ownership& owner) {
   std::string name;
   const ext2_ino_t dir = lookupParent(path, name);
-  removeExisting(dir, name, path, false);
+  removeExisting(dir, name, path);
   errcode_t rc = ext2fs_symlink(fs_, dir, 0, name.c_str(), target.c_str());
   if (rc == EXT2_ET_DIR_NO_SPACE) {
     check(ext2fs_expand_dir(fs_, dir), "grow the directory of " + path);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace banger {
@@ -12,6 +13,12 @@ namespace banger {
 // The file's text; nullopt when it does not exist. Throws banger::Error(Failed) when it
 // exists but cannot be read.
 std::optional<std::string> readTextFileIfExists(const std::filesystem::path& file);
+
+// Writes `content` to a temporary name beside `file` with `mode`, fsyncs and renames it
+// over `file` (DESIGN §4): a reader sees the old file or the new one, never half of it.
+// Throws banger::Error(Failed) naming the file.
+void writeFileAtomically(const std::filesystem::path& file, std::string_view content,
+                         unsigned mode);
 
 // Removes `path` and everything under it without crossing into another filesystem: a
 // directory something is mounted on (say a /proc or /dev an interrupted chroot tool left

@@ -26,8 +26,10 @@ class FileEditor {
   FileEditor(const FileEditor&) = delete;
   FileEditor& operator=(const FileEditor&) = delete;
 
-  // mkdir -p; the last directory gets `owner` (existing ones too), parents made on the way
-  // get 0755 root. A non-directory in the way is InvalidArgument naming it.
+  // mkdir -p: directories made on the way are 0755 root's, existing ones are left as they
+  // are. A non-directory in the way is InvalidArgument naming it. Returns the inode.
+  unsigned makeDirectories(const std::string& path);
+  // makeDirectories, then the last directory gets `owner`, whether it was there or not.
   void directory(const std::string& path, const Ownership& owner);
   // Creates or replaces a regular file (a directory in the way is InvalidArgument).
   // The parent must exist. VolumeFull-like errors are Failed naming the image and path.
@@ -39,8 +41,7 @@ class FileEditor {
 
  private:
   unsigned lookupParent(const std::string& path, std::string& name);
-  void removeExisting(unsigned dir, const std::string& name, const std::string& path,
-                      bool keepDirectories);
+  void removeExisting(unsigned dir, const std::string& name, const std::string& path);
   unsigned newInode(unsigned dir, const std::string& name, std::uint32_t type,
                     const Ownership& owner, int direntType);
   void check(long code, const std::string& what) const;
