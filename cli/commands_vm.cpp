@@ -4,6 +4,7 @@
 
 #include "banger/size.h"
 #include "banger/vm_name.h"
+#include "job_watch.h"
 #include "vm_commands.h"
 
 namespace banger::cli {
@@ -52,15 +53,31 @@ struct CreateOptions {
   bool noStart = false;
 };
 
-// Resolves and prints the spec line, then asks the Vm service to create the machine.
-sdbus::ObjectPath createMachine(Context& ctx, VmSpec overrides) {
+// Follows a Vm job to its end; prints why it failed. True when it succeeded.
+bool followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what) {
+  const JobEnd end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0);
+  if (end.state == "succeeded") return true;
+  std::cerr << "banger: " << what << ": "
+            << (end.errorMessage.empty() ? end.state : end.errorMessage) << "\n";
+  return false;
+}
+
+// Resolves and prints the spec line, asks the Vm service to create the machine and
+// follows the job; the machine's path, or nothing when it failed.
+std::optional<sdbus::ObjectPath> createMachine(Context& ctx, VmSpec overrides) {
   auto vm = ctx.buses.vm();
   auto [resolved, provenance] = vm.ResolveSpec(overrides.toVariants());
   const VmSpec spec = VmSpec::fromVariants(resolved, "the Vm service's spec");
   std::cout << "spec: " << spec.vcpus.value_or(0) << " vcpu · " << spec.memoryMib.value_or(0)
             << " MiB · " << formatSize(spec.diskBytes.value_or(0)) << " disk\n";
+  JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
   auto [machine, job] = vm.CreateVm(resolved);
-  std::cout << "created " << std::string(machine) << " (job " << std::string(job) << ")\n";
+  MachineClient m(ctx.buses.user(), names::kVmBus, machine);
+  const std::string name = m.Name();
+  if (!followJob(watcher, job, "creating " + name)) return std::nullopt;
+  const std::string address = m.Address();
+  std::cout << name << " is " << m.State() << (address.empty() ? "" : " at " + address)
+            << "; banger vm ssh " << name << "\n";
   return machine;
 }
 
@@ -71,9 +88,11 @@ int run(Context& ctx, const RunOptions& o) {
   VmSpec overrides = o.spec.overrides();
   overrides.start = true;
   const auto machine = createMachine(ctx, overrides);
+  if (!machine) return 1;
   if (o.rm) {
-    MachineClient m(ctx.buses.user(), names::kVmBus, machine);
-    printJob(m.Delete({}));
+    MachineClient m(ctx.buses.user(), names::kVmBus, *machine);
+    JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
+    if (!followJob(watcher, m.Delete({}), "deleting " + m.Name())) return 1;
   }
   return 0;
 }
@@ -100,29 +119,50 @@ void addVmLifecycleCommands(CLI::App* vm, Context& ctx) {
   onRun(create, ctx, [&ctx, createOptions] {
     VmSpec overrides = createOptions->spec.overrides();
     overrides.start = !createOptions->noStart;
-    createMachine(ctx, overrides);
-    return 0;
+    return createMachine(ctx, overrides) ? 0 : 1;
   });
 
-  using MachineVerb = std::function<void(MachineClient&)>;
-  const std::vector<std::tuple<const char*, const char*, MachineVerb>> verbs = {
-      {"start", "Start VMs", [](MachineClient& m) { printJob(m.Start()); }},
-      {"stop", "Stop VMs (Ctrl-Alt-Del, then SIGKILL after a timeout)",
-       [](MachineClient& m) { printJob(m.Stop({})); }},
-      {"restart", "Restart VMs", [](MachineClient& m) { printJob(m.Restart()); }},
-      {"kill", "Kill VMs' Firecracker processes", [](MachineClient& m) { m.Kill("SIGKILL"); }},
-      {"delete", "Delete VMs and their disks", [](MachineClient& m) { printJob(m.Delete({})); }},
+  // Each verb starts every machine's job first, so they run side by side in the service,
+  // then follows them in order; `kill` has no job.
+  using MachineVerb = std::function<std::optional<sdbus::ObjectPath>(MachineClient&)>;
+  const std::vector<std::tuple<const char*, const char*, const char*, MachineVerb>> verbs = {
+      {"start", "Start VMs", "started", [](MachineClient& m) { return m.Start(); }},
+      {"stop", "Stop VMs (Ctrl-Alt-Del, then SIGKILL after a timeout)", "stopped",
+       [](MachineClient& m) { return m.Stop({}); }},
+      {"restart", "Restart VMs", "restarted", [](MachineClient& m) { return m.Restart(); }},
+      {"kill", "Kill VMs' Firecracker processes", "killed",
+       [](MachineClient& m) -> std::optional<sdbus::ObjectPath> {
+         m.Kill("SIGKILL");
+         return std::nullopt;
+       }},
+      {"delete", "Delete VMs and their disks", "deleted",
+       [](MachineClient& m) { return m.Delete({}); }},
   };
-  for (const auto& [verb, help, call] : verbs) {
+  for (const auto& [verb, help, done, call] : verbs) {
     auto* sub = vm->add_subcommand(verb, help);
     auto names = std::make_shared<std::vector<std::string>>();
     sub->add_option("NAME", *names, "VM names")->required();
-    onRun(sub, ctx, [&ctx, call = call, names] {
+    onRun(sub, ctx, [&ctx, verb = std::string(verb), done = std::string(done), call = call, names] {
+      JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
+      std::vector<std::pair<std::string, std::optional<sdbus::ObjectPath>>> started;
+      int status = 0;
       for (const auto& n : *names) {
-        auto machine = ctx.buses.machine(n);
-        call(machine);
+        try {
+          auto machine = ctx.buses.machine(n);
+          started.emplace_back(n, call(machine));
+        } catch (const sdbus::Error& error) {
+          std::cerr << "banger: " << verb << " " << n << ": " << error.getMessage() << "\n";
+          status = 1;
+        }
       }
-      return 0;
+      for (const auto& [n, job] : started) {
+        if (job && !followJob(watcher, *job, verb + " " + n)) {
+          status = 1;
+          continue;
+        }
+        std::cout << n << " " << done << "\n";
+      }
+      return status;
     });
   }
 

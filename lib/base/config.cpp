@@ -148,6 +148,8 @@ Config parseConfig(std::string_view text, const std::string& source,
       config.sshKeyPath = checkHostPath(tomlString(node, source, name), source, name, home);
     } else if (name == "firecracker_bin") {
       config.firecrackerBin = checkHostPath(tomlString(node, source, name), source, name, home);
+    } else if (name == "ssh_wait_sec") {
+      config.sshWaitSec = static_cast<uint32_t>(tomlInt(node, source, name, 1, 3600));
     } else if (name == "log_level") {
       log::Level level;
       config.logLevel = tomlString(node, source, name);

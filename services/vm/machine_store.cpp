@@ -95,7 +95,8 @@ MachineRecord recordFrom(Statement& s) {
 MachineStore::MachineStore(const std::filesystem::path& file) : db_(file, kMigrations) {}
 
 void MachineStore::insert(const MachineRecord& record) {
-  if (find(record.name)) fail(ErrorCode::AlreadyExists, "machine " + record.name + " exists");
+  std::lock_guard lock(mutex_);
+  if (findLocked(record.name)) fail(ErrorCode::AlreadyExists, "machine " + record.name + " exists");
   auto s = db_.prepare(std::string("INSERT INTO machine (") + kColumns +
                        ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   bindRecord(s, record);
@@ -103,8 +104,10 @@ void MachineStore::insert(const MachineRecord& record) {
 }
 
 void MachineStore::update(const MachineRecord& record) {
+  std::lock_guard lock(mutex_);
   Transaction transaction(db_);
-  if (!find(record.name)) fail(ErrorCode::NotFound, "machine " + record.name + " has no record");
+  if (!findLocked(record.name))
+    fail(ErrorCode::NotFound, "machine " + record.name + " has no record");
   auto s = db_.prepare(std::string("REPLACE INTO machine (") + kColumns +
                        ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   bindRecord(s, record);
@@ -113,12 +116,18 @@ void MachineStore::update(const MachineRecord& record) {
 }
 
 void MachineStore::remove(const std::string& name) {
+  std::lock_guard lock(mutex_);
   auto s = db_.prepare("DELETE FROM machine WHERE name = ?");
   s.bind(1, name);
   s.run();
 }
 
 std::optional<MachineRecord> MachineStore::find(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  return findLocked(name);
+}
+
+std::optional<MachineRecord> MachineStore::findLocked(const std::string& name) {
   auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM machine WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
@@ -126,6 +135,7 @@ std::optional<MachineRecord> MachineStore::find(const std::string& name) {
 }
 
 std::vector<MachineRecord> MachineStore::all() {
+  std::lock_guard lock(mutex_);
   auto s = db_.prepare(std::string("SELECT ") + kColumns + " FROM machine ORDER BY name");
   std::vector<MachineRecord> out;
   while (s.step()) out.push_back(recordFrom(s));
@@ -133,6 +143,7 @@ std::vector<MachineRecord> MachineStore::all() {
 }
 
 uint32_t MachineStore::freeCid() {
+  std::lock_guard lock(mutex_);
   // CIDs 0-2 are the hypervisor's, the local loopback and the host's.
   auto s = db_.prepare(
       "SELECT min(c) FROM (SELECT 3 AS c UNION SELECT cid + 1 FROM machine) "

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ class MachineStore {
   uint32_t freeCid();
 
  private:
+  std::optional<MachineRecord> findLocked(const std::string& name);
+  // Jobs on several workers and the loop thread share the one connection.
+  std::mutex mutex_;
   Database db_;
 };
 

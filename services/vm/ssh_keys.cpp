@@ -114,14 +114,17 @@ void writeSshFiles(const SshFiles& files, const std::vector<KnownMachine>& machi
   std::string known = "# Written by banger: the host key of each of your VMs.\n";
   std::string config =
       "# Written by banger; include it from ~/.ssh/config with `banger ssh-config --install`.\n";
+  // The settings below hold for NAME.vm and for the bare NAME of each machine.
+  std::string patterns = "*.vm";
   for (const KnownMachine& machine : machines) {
     if (machine.address.empty()) continue;
+    patterns += " " + machine.name;
     config += "\nHost " + machine.name + " " + machine.name + ".vm\n  HostName " + machine.address +
               "\n  HostKeyAlias " + machine.name + ".vm\n";
     if (!machine.hostPublicKey.empty())
       known += machine.name + ".vm " + machine.hostPublicKey + "\n";
   }
-  config += "\nHost *.vm\n  User root\n  IdentityFile " + files.identity.string() +
+  config += "\nHost " + patterns + "\n  User root\n  IdentityFile " + files.identity.string() +
             "\n  IdentitiesOnly yes\n  UserKnownHostsFile " + files.knownHosts.string() +
             "\n  StrictHostKeyChecking yes\n  CheckHostIP no\n  LogLevel ERROR\n";
   std::error_code ec;

@@ -1,36 +1,212 @@
 #include "vm_manager.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "banger/async_reply.h"
 #include "banger/errors.h"
-#include "banger/options.h"
+#include "banger/log.h"
+#include "banger/vm_name.h"
 #include "banger/vm_spec.h"
 #include "banger_build_config.h"
 #include "spec.h"
 
 namespace banger::vm {
 namespace {
-constexpr const char* kLifecycle = "the VM lifecycle (machines, disks, Firecracker)";
+
+uint64_t nowUs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 }  // namespace
 
-VmManager::VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<HostProbe> host)
+VmManager::VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<HostProbe> host,
+                     Peers peers)
     : AdaptorInterfaces(context.connection, kRootPath),
+      context_(context),
       guard_(context.guard),
       paths_(std::move(paths)),
       host_(std::move(host)),
       jobs_(context.connection, context.loop, context.pool, context.guard, kRootPath,
-            managerJobSignals(*this)) {
+            managerJobSignals(*this)),
+      lifecycle_(paths_, std::move(peers), [this, alive = alive_](const MachineRecord& record) {
+        context_.loop.post([this, alive, record] {
+          if (*alive) published(record);
+        });
+      }) {
   registerAdaptor();
+  reconcile();
 }
 
-VmManager::~VmManager() { unregisterAdaptor(); }
+VmManager::~VmManager() {
+  *alive_ = false;
+  for (const auto& [pid, fd] : watched_) {
+    context_.loop.removeFd(fd);
+    ::close(fd);
+  }
+  machines_.clear();
+  unregisterAdaptor();
+}
 
 Config VmManager::loadConfig() const {
   return banger::loadConfig(paths_.configFile(), paths_.home);
 }
 
+MachineObject& VmManager::machine(const std::string& name) {
+  auto it = machines_.find(name);
+  if (it == machines_.end()) fail(ErrorCode::NotFound, "no machine named " + name);
+  return *it->second;
+}
+
+void VmManager::published(const MachineRecord& record) {
+  auto it = machines_.find(record.name);
+  if (it == machines_.end()) return;
+  it->second->update(record);
+  watchProcess(record);
+}
+
+void VmManager::watchProcess(const MachineRecord& record) {
+  if (record.pid <= 0 || watched_.count(record.pid)) return;
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
+  if (fd < 0) return;  // already gone; the job that started it will notice
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  const pid_t pid = record.pid;
+  watched_[pid] = fd;
+  context_.loop.addFd(fd, POLLIN, [this, pid, fd, name = record.name](short) {
+    int status = 0;
+    int exitCode = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    context_.loop.removeFd(fd);
+    ::close(fd);
+    watched_.erase(pid);
+    processEnded(name, pid, exitCode);
+  });
+}
+
+void VmManager::processEnded(const std::string& name, pid_t pid, int exitCode) {
+  auto it = machines_.find(name);
+  // A job that ends the process (stop, delete, a failed start) records the outcome itself.
+  if (it == machines_.end() || activeOperations_.count(name) || it->second->record().pid != pid)
+    return;
+  log::info("machine " + name + ": Firecracker (pid " + std::to_string(pid) + ") ended with " +
+            std::to_string(exitCode));
+  try {
+    it->second->update(lifecycle_.processEnded(it->second->record(), exitCode));
+  } catch (const std::exception& error) {
+    log::error("recording the end of " + name + " failed: " + error.what());
+  }
+}
+
+void VmManager::reconcile() {
+  for (MachineRecord record : lifecycle_.store().all()) {
+    const MachineRecord before = record;
+    if (lifecycle_.stillRunning(record)) {
+      record.state = MachineState::Running;
+    } else {
+      if (record.state == MachineState::Created || record.state == MachineState::Starting) {
+        record.state = MachineState::Error;
+        record.lastError =
+            "interrupted while it was being made or started; start it again or "
+            "delete it";
+      } else if (record.state != MachineState::Error) {
+        record.state = MachineState::Stopped;
+      }
+      lifecycle_.cleanUpAfterProcess(record);
+    }
+    if (!(record == before)) lifecycle_.store().update(record);
+    machines_[record.name] =
+        std::make_unique<MachineObject>(context_.connection, record, guard_, *this);
+    watchProcess(record);
+  }
+  // Leases no record holds (a crash between AcquireLease and the record) go back. This
+  // runs before the service takes its name, so no create can be half-way through.
+  try {
+    lifecycle_.releaseOrphanLeases();
+  } catch (const std::exception& error) {
+    log::warning(std::string("reconciling leases with org.banger.Net failed: ") + error.what());
+  }
+}
+
+sdbus::ObjectPath VmManager::runJob(const std::string& operation, const std::string& name,
+                                    uint32_t caller,
+                                    std::function<void(const MachineRecord&, JobContext&)> work) {
+  MachineObject& object = machine(name);
+  if (auto busy = activeOperations_.find(name); busy != activeOperations_.end())
+    fail(ErrorCode::Busy, "machine " + name + " is busy: " + busy->second + " is under way");
+  const MachineRecord record = object.record();
+  activeOperations_[name] = operation;
+  try {
+    return jobs_.start(operation, object.getObjectPath(), caller,
+                       [this, name, record, work, alive = alive_](JobContext& job) {
+                         const auto done = [&] {
+                           context_.loop.post([this, name, alive] {
+                             if (*alive) activeOperations_.erase(name);
+                           });
+                         };
+                         try {
+                           work(record, job);
+                         } catch (...) {
+                           done();
+                           throw;
+                         }
+                         done();
+                       });
+  } catch (...) {
+    activeOperations_.erase(name);
+    throw;
+  }
+}
+
 std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> VmManager::CreateVm(const VariantMap& spec) {
-  return guard_("Vm1.Manager.CreateVm", [&]() -> std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> {
-    VmSpec::fromVariants(spec, "spec");
-    notSupportedYet("CreateVm", kLifecycle);
+  return guard_("Vm1.Manager.CreateVm", [&] {
+    const VmSpec flags = VmSpec::fromVariants(spec, "spec");
+    const Config config = loadConfig();
+    const ResolvedSpec resolved = resolveSpec(flags, config, host_->facts());
+    std::vector<std::string> taken;
+    for (const auto& [name, object] : machines_) taken.push_back(name);
+    const std::string name = flags.name.value_or(generateMachineName(taken));
+    requireVmName(name);
+    if (machines_.count(name))
+      fail(ErrorCode::AlreadyExists, "a machine named " + name +
+                                         " exists; pick another name or "
+                                         "delete it first");
+    MachineRecord record;
+    record.name = name;
+    record.id = newMachineId();
+    record.state = MachineState::Created;
+    record.image = *resolved.spec.image;
+    // The image's own kernel unless one was asked for (flag or config).
+    if (resolved.provenance.at(spec_keys::kKernel) != "builtin")
+      record.kernel = *resolved.spec.kernel;
+    record.vcpus = *resolved.spec.vcpus;
+    record.memoryMib = *resolved.spec.memoryMib;
+    record.diskBytes = *resolved.spec.diskBytes;
+    record.nat = *resolved.spec.nat;
+    record.cid = lifecycle_.store().freeCid();
+    record.createdAtUs = nowUs();
+    lifecycle_.store().insert(record);
+    machines_[name] = std::make_unique<MachineObject>(context_.connection, record, guard_, *this);
+    const bool startIt = *resolved.spec.start;
+    try {
+      const sdbus::ObjectPath job = runJob("create", name, callerUid(getObject()),
+                                           [this, startIt](const MachineRecord& r, JobContext& j) {
+                                             lifecycle_.create(r, startIt, j);
+                                           });
+      return std::make_tuple(MachineObject::pathFor(name), job);
+    } catch (...) {
+      machines_.erase(name);
+      lifecycle_.store().remove(name);
+      throw;
+    }
   });
 }
 
@@ -38,27 +214,37 @@ std::tuple<VariantMap, std::map<std::string, std::string>> VmManager::ResolveSpe
     const VariantMap& overrides) {
   return guard_("Vm1.Manager.ResolveSpec", [&] {
     const VmSpec flags = VmSpec::fromVariants(overrides, "overrides");
-    auto [spec, provenance] = resolveSpec(flags, loadConfig(), host_->facts());
-    return std::make_tuple(spec.toVariants(), provenance);
+    auto [resolved, provenance] = resolveSpec(flags, loadConfig(), host_->facts());
+    return std::make_tuple(resolved.toVariants(), provenance);
   });
 }
 
-sdbus::ObjectPath VmManager::FindMachine(const std::string& /*name*/) {
-  return guard_("Vm1.Manager.FindMachine",
-                [&]() -> sdbus::ObjectPath { notSupportedYet("FindMachine", kLifecycle); });
+sdbus::ObjectPath VmManager::FindMachine(const std::string& name) {
+  return guard_("Vm1.Manager.FindMachine", [&] { return machine(name).getObjectPath(); });
 }
 
 std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> VmManager::ListMachines() {
-  return guard_("Vm1.Manager.ListMachines",
-                [&]() -> std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> {
-                  notSupportedYet("ListMachines", kLifecycle);
-                });
+  return guard_("Vm1.Manager.ListMachines", [&] {
+    std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> out;
+    for (const auto& [name, object] : machines_)
+      out.emplace_back(name, std::string(machineStateName(object->record().state)),
+                       object->getObjectPath());
+    return out;
+  });
 }
 
 std::vector<std::string> VmManager::Prune(const VariantMap& options) {
-  return guard_("Vm1.Manager.Prune", [&]() -> std::vector<std::string> {
+  return guard_("Vm1.Manager.Prune", [&] {
     Options::parse(options, {}, "options");
-    notSupportedYet("Prune", kLifecycle);
+    std::vector<std::string> removed;
+    const uint32_t caller = callerUid(getObject());
+    for (const auto& [name, object] : machines_) {
+      const MachineState state = object->record().state;
+      if (mayBeRunning(state) || activeOperations_.count(name)) continue;
+      remove(name, caller);
+      removed.push_back(name);
+    }
+    return removed;
   });
 }
 
@@ -69,6 +255,114 @@ std::string VmManager::Version() {
 std::string VmManager::DefaultImage() {
   return guard_("Vm1.Manager.DefaultImage",
                 [&] { return loadConfig().defaultImage.value_or(kBuiltinImage); });
+}
+
+sdbus::ObjectPath VmManager::start(const std::string& name, uint32_t caller) {
+  requireStartable(name, machine(name).record().state);
+  return runJob("start", name, caller,
+                [this](const MachineRecord& r, JobContext& job) { lifecycle_.start(r, job); });
+}
+
+sdbus::ObjectPath VmManager::stop(const std::string& name, std::chrono::seconds timeout, bool force,
+                                  uint32_t caller) {
+  machine(name);
+  return runJob("stop", name, caller,
+                [this, timeout, force](const MachineRecord& r, JobContext& job) {
+                  lifecycle_.stop(r, timeout, force, job);
+                });
+}
+
+sdbus::ObjectPath VmManager::restart(const std::string& name, uint32_t caller) {
+  machine(name);
+  return runJob("restart", name, caller, [this](const MachineRecord& r, JobContext& job) {
+    lifecycle_.stop(r, std::chrono::seconds(20), false, job);
+    auto stopped = lifecycle_.store().find(r.name);
+    if (!stopped) fail(ErrorCode::NotFound, "machine " + r.name + " vanished while it stopped");
+    lifecycle_.start(*stopped, job);
+  });
+}
+
+void VmManager::kill(const std::string& name, int signal) {
+  const MachineRecord& record = machine(name).record();
+  if (record.pid <= 0 || !mayBeRunning(record.state))
+    fail(ErrorCode::Busy, "machine " + name + " is " + std::string(machineStateName(record.state)) +
+                              "; there is no Firecracker process to signal");
+  if (::kill(record.pid, signal) != 0)
+    fail(ErrorCode::Failed, "signalling Firecracker (pid " + std::to_string(record.pid) + ") of " +
+                                name + " failed: " + std::strerror(errno));
+}
+
+sdbus::ObjectPath VmManager::remove(const std::string& name, uint32_t caller) {
+  machine(name);
+  return runJob("delete", name, caller, [this](const MachineRecord& r, JobContext& job) {
+    lifecycle_.destroy(r, job);
+    context_.loop.post([this, name = r.name, alive = alive_] {
+      if (*alive) machines_.erase(name);
+    });
+  });
+}
+
+void VmManager::set(sdbus::Result<>&& result, const std::string& name, const VariantMap& settings) {
+  guardAsync(
+      guard_, context_.loop, "Vm1.Machine.Set", std::move(result), [&](const AsyncReply<>& reply) {
+        const Options parsed = Options::parse(settings,
+                                              {{spec_keys::kVcpus, "u"},
+                                               {spec_keys::kMemoryMib, "u"},
+                                               {spec_keys::kDiskBytes, "t"},
+                                               {spec_keys::kNat, "b"}},
+                                              "settings");
+        MachineRecord record = machine(name).record();
+        const bool resizes = parsed.has(spec_keys::kVcpus) || parsed.has(spec_keys::kMemoryMib) ||
+                             parsed.has(spec_keys::kDiskBytes);
+        if (resizes) requireResizable(name, record.state);
+        if (activeOperations_.count(name))
+          fail(ErrorCode::Busy,
+               "machine " + name + " is busy: " + activeOperations_.at(name) + " is under way");
+        VmSpec sizes;
+        sizes.vcpus = parsed.uint32(spec_keys::kVcpus);
+        sizes.memoryMib = parsed.uint32(spec_keys::kMemoryMib);
+        sizes.diskBytes = parsed.uint64(spec_keys::kDiskBytes);
+        VmSpec::fromVariants(sizes.toVariants(), "settings");  // the spec's bounds
+        if (sizes.diskBytes && *sizes.diskBytes != record.diskBytes)
+          notSupportedYet("changing disk_bytes", "resizing a stopped VM's work disk");
+        if (sizes.vcpus) record.vcpus = *sizes.vcpus;
+        if (sizes.memoryMib) record.memoryMib = *sizes.memoryMib;
+        const std::optional<bool> nat = parsed.boolean(spec_keys::kNat);
+        if (!nat || *nat == record.nat || !record.lease) {
+          if (nat) record.nat = *nat;
+          lifecycle_.store().update(record);
+          machine(name).update(record);
+          reply.succeed();
+          return;
+        }
+        context_.pool.submit([this, reply, record, nat = *nat, alive = alive_]() mutable {
+          try {
+            lifecycle_.setNat(record, nat);
+            reply.succeed();
+          } catch (...) {
+            reply.fail(std::current_exception());
+          }
+        });
+      });
+}
+
+sdbus::UnixFd VmManager::console(const std::string& name) {
+  const MachineRecord& record = machine(name).record();
+  const std::string path = lifecycle_.pathsOf(record).console().string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    fail(ErrorCode::NotFound, "machine " + name + " has no console log yet (it has not booted)");
+  return sdbus::UnixFd(fd, sdbus::adopt_fd);
+}
+
+std::tuple<std::string, std::string, uint16_t, std::string, std::string> VmManager::sshTarget(
+    const std::string& name) {
+  const MachineRecord& record = machine(name).record();
+  if (!record.lease)
+    fail(ErrorCode::Busy, "machine " + name + " has no address yet; start it first");
+  const SshFiles files = lifecycle_.sshFiles(loadConfig());
+  return {"root", record.lease->address, uint16_t{22}, files.identity.string(),
+          files.knownHosts.string()};
 }
 
 }  // namespace banger::vm

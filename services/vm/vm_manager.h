@@ -1,6 +1,9 @@
-// /org/banger/Vm: org.banger.Vm1.Manager + ObjectManager.
+// /org/banger/Vm: org.banger.Vm1.Manager + ObjectManager. The bus face of the service: it
+// validates, keeps one Machine object per record, starts jobs and replies; what happens
+// to a machine is Lifecycle's. Everything here runs on the loop thread.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "banger/daemon.h"
@@ -8,6 +11,8 @@
 #include "banger/names.h"
 #include "banger/options.h"
 #include "banger/paths.h"
+#include "lifecycle.h"
+#include "machine_object.h"
 #include "org.banger.Vm1.Manager_adaptor.h"
 #include "vm_defaults.h"
 
@@ -19,12 +24,13 @@ inline constexpr const char* kRootPath = names::kVmPath;
 class VmManager final
     : public sdbus::AdaptorInterfaces<org::banger::Vm1::Manager_adaptor,
                                       sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor>,
-      public Service {
+      public Service,
+      public MachineActions {
  public:
-  VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<HostProbe> host);
+  VmManager(ServiceContext& context, UserPaths paths, std::unique_ptr<HostProbe> host, Peers peers);
   ~VmManager() override;
 
-  bool busy() const override { return jobs_.count() > 0; }
+  bool busy() const override { return jobs_.count() > 0 || !activeOperations_.empty(); }
 
  private:
   std::tuple<sdbus::ObjectPath, sdbus::ObjectPath> CreateVm(const VariantMap& spec) override;
@@ -36,12 +42,40 @@ class VmManager final
   std::string Version() override;
   std::string DefaultImage() override;
 
-  Config loadConfig() const;
+  // MachineActions, for the Machine objects.
+  sdbus::ObjectPath start(const std::string& name, uint32_t caller) override;
+  sdbus::ObjectPath stop(const std::string& name, std::chrono::seconds timeout, bool force,
+                         uint32_t caller) override;
+  sdbus::ObjectPath restart(const std::string& name, uint32_t caller) override;
+  void kill(const std::string& name, int signal) override;
+  sdbus::ObjectPath remove(const std::string& name, uint32_t caller) override;
+  void set(sdbus::Result<>&& result, const std::string& name, const VariantMap& settings) override;
+  sdbus::UnixFd console(const std::string& name) override;
+  std::tuple<std::string, std::string, uint16_t, std::string, std::string> sshTarget(
+      const std::string& name) override;
 
+  Config loadConfig() const;
+  MachineObject& machine(const std::string& name);
+  // Runs `work` as a job on the machine, one job per machine at a time (Busy otherwise).
+  sdbus::ObjectPath runJob(const std::string& operation, const std::string& name, uint32_t caller,
+                           std::function<void(const MachineRecord&, JobContext&)> work);
+  void published(const MachineRecord& record);
+  void watchProcess(const MachineRecord& record);
+  void processEnded(const std::string& name, pid_t pid, int exitCode);
+  void reconcile();
+
+  // False once the manager is gone: work posted by jobs checks it. Declared first, since
+  // lifecycle_'s callback captures it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  ServiceContext& context_;
   CallGuard& guard_;
   UserPaths paths_;
   std::unique_ptr<HostProbe> host_;
   JobManager jobs_;
+  Lifecycle lifecycle_;
+  std::map<std::string, std::unique_ptr<MachineObject>> machines_;
+  std::map<std::string, std::string> activeOperations_;  // machine → its job's operation
+  std::map<pid_t, int> watched_;                         // Firecracker pid → its pidfd
 };
 
 }  // namespace banger::vm

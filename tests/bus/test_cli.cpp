@@ -58,12 +58,13 @@ TEST_F(Cli, UsageErrorsExitTwo) {
 }
 
 TEST_F(Cli, CreatePrintsTheSpecLineFirstThenTheServiceError) {
-  const auto r = banger({"vm", "create", "--vcpu", "2", "--memory", "2048", "--disk-size", "16G"});
-  EXPECT_EQ(r.exitCode, 1);
+  const auto r = banger({"vm", "create", "--name", "nowhere", "--image", "no-such-image", "--vcpu",
+                         "2", "--memory", "2048", "--disk-size", "16G"});
+  EXPECT_EQ(r.exitCode, 1) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("spec: 2 vcpu · 2048 MiB · 16G disk\n", 0), 0U) << r.out;
-  EXPECT_NE(r.err.find("CreateVm is not supported by this version of banger yet"),
-            std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("banger: creating nowhere: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("banger image catalog"), std::string::npos) << r.err;
+  EXPECT_EQ(banger({"vm", "delete", "nowhere"}).exitCode, 0);
 }
 
 TEST_F(Cli, RunKeepsTheRepositoryAndTheCommandApart) {

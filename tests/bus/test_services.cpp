@@ -206,18 +206,6 @@ TEST_F(Services, OversizedCallsAreRefusedAndTheServiceKeepsServing) {
   EXPECT_FALSE(version.empty());
 }
 
-TEST_F(Services, LaterBehaviourAnswersNotSupportedSayingSo) {
-  auto bus = harness_->connectSession();
-  auto vm = sdbus::createProxy(*bus, "org.banger.Vm", "/org/banger/Vm");
-  auto e = callError([&] {
-    vm->callMethod("CreateVm")
-        .onInterface("org.banger.Vm1.Manager")
-        .withArguments(std::map<std::string, sdbus::Variant>{});
-  });
-  EXPECT_EQ(e.getName(), "org.banger.Error.NotSupported");
-  EXPECT_NE(e.getMessage().find("CreateVm is not supported by this version"), std::string::npos);
-}
-
 // A session that ends takes its bus with it: the daemons on it exit cleanly, without an
 // error in the journal.
 TEST(BusGoesAway, DaemonsExitCleanlyWhenTheirBusCloses) {

@@ -248,6 +248,11 @@ std::map<std::string, std::string> GuestFixture::clientEnvironment() {
   return shared()->harness->clientEnvironment();
 }
 
+GuestFixture::BootFiles GuestFixture::defaultBootFiles() {
+  const Shared& s = *shared();
+  return {s.images.at("debian-bookworm").rootfs.string(), s.vmlinux.string(), s.initrd.string()};
+}
+
 const std::vector<std::string>& GuestFixture::defaultImageStages() {
   return shared()->defaultImageStages;
 }

@@ -45,6 +45,11 @@ class GuestFixture : public ::testing::Test {
   static const std::string& skipReason();
   // The environment a client of the test's Image service runs with (its bus, its dirs).
   static std::map<std::string, std::string> clientEnvironment();
+  // The default image's files and its kernel's, for tests that register them elsewhere.
+  struct BootFiles {
+    std::string rootfs, vmlinux, initrd;
+  };
+  static BootFiles defaultBootFiles();
   // What the default image's pull said it was doing ("stage: detail"), in order.
   static const std::vector<std::string>& defaultImageStages();
   // A VM of image "debian-bookworm", "nosshd" or "nosystemd" on the bridge at `address`

@@ -337,7 +337,9 @@ NetworkNamespace::~NetworkNamespace() {
 }
 
 std::vector<std::string> NetworkNamespace::exec(std::vector<std::string> argv) const {
-  argv.insert(argv.begin(), {"ip", "netns", "exec", name_});
+  // nsenter, not `ip netns exec`: the latter remounts /sys in a mount namespace of its own,
+  // which hides the cgroup hierarchy firecracker-sim's systemd-nspawn needs.
+  argv.insert(argv.begin(), {"nsenter", "--net=/run/netns/" + name_});
   return argv;
 }
 

@@ -115,7 +115,7 @@ class NetworkNamespace {
   NetworkNamespace(const NetworkNamespace&) = delete;
   NetworkNamespace& operator=(const NetworkNamespace&) = delete;
   const std::string& name() const { return name_; }
-  // Runs a command inside the namespace (ip netns exec).
+  // Runs a command inside the namespace (nsenter --net, keeping the mount namespace).
   std::vector<std::string> exec(std::vector<std::string> argv) const;
 
  private:

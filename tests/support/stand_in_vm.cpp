@@ -53,7 +53,7 @@ class StandInMachine final : public PublishedObject<org::banger::Vm1::Machine_ad
   sdbus::ObjectPath Restart() override { no(); }
   void Kill(const std::string&) override { no(); }
   sdbus::ObjectPath Delete(const VariantMap&) override { no(); }
-  void Set(const VariantMap&) override { no(); }
+  void Set(sdbus::Result<>&&, VariantMap) override { no(); }
   sdbus::UnixFd OpenConsole() override { no(); }
   VariantMap Stats() override { no(); }
   std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t, std::string>>

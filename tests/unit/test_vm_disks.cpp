@@ -72,6 +72,11 @@ TEST(SshKeys, KnownHostsAndConfigNameEachMachineByAliasAndAddress) {
   EXPECT_NE(parsed.out.find("hostname 172.16.0.5"), std::string::npos) << parsed.out;
   EXPECT_NE(parsed.out.find("user root"), std::string::npos);
   EXPECT_NE(parsed.out.find("hostkeyalias alpha.vm"), std::string::npos);
+  // The bare name gets the same pinned known_hosts, not ~/.ssh's.
+  const test::Shell bare = test::shell("ssh -G -F '" + files.config.string() + "' alpha");
+  EXPECT_NE(bare.out.find("userknownhostsfile " + files.knownHosts.string()), std::string::npos)
+      << bare.out;
+  EXPECT_NE(bare.out.find("stricthostkeychecking true"), std::string::npos) << bare.out;
 }
 
 class VmDisks : public ::testing::Test {

@@ -20,7 +20,7 @@ struct VmDefaultsConfig {
 struct FileSyncEntry {
   std::string host;              // absolute, "~/" expanded
   std::string guest;             // as written: "~/..." or "/root/..."
-  std::optional<uint32_t> mode;  // permission bits; absent = keep the host file's mode
+  std::optional<uint32_t> mode;  // a file's permission bits in the guest; absent = 0600
 };
 
 // A [[catalog]] entry: a kernel others publish as a bundle (docs/images.md).
@@ -37,6 +37,8 @@ struct Config {
   std::optional<std::string> defaultKernel;
   std::optional<std::string> sshKeyPath;
   std::optional<std::string> firecrackerBin;
+  // How long a starting VM has to answer on SSH before it is left in `error` (default 90).
+  std::optional<uint32_t> sshWaitSec;
   std::optional<std::string> logLevel;
   VmDefaultsConfig vmDefaults;
   std::vector<FileSyncEntry> fileSync;
@@ -51,7 +53,6 @@ struct Config {
   std::optional<std::string> debianSecurityMirror;
   std::vector<CatalogBundle> catalog;
 };
-
 
 // Parses config text. `source` names the file in messages; `home` expands "~/" in host
 // paths. Throws banger::Error(InvalidArgument) naming the offending key or entry.

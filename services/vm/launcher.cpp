@@ -1,0 +1,95 @@
+#include "launcher.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <thread>
+
+#include "banger/errors.h"
+
+namespace banger::vm {
+
+bool socketAnswers(const std::string& path) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof(address.sun_path)) return false;
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+pid_t socketOwner(const std::string& path) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof(address.sun_path)) return 0;
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  pid_t owner = 0;
+  ucred credentials{};
+  socklen_t length = sizeof credentials;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0)
+    owner = credentials.pid;
+  ::close(fd);
+  return owner;
+}
+
+bool processAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // our child, now reaped
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+std::string tailOf(const std::string& file, size_t lines) {
+  std::ifstream in(file);
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    last.push_back(line);
+    if (last.size() > lines) last.pop_front();
+  }
+  std::string out;
+  for (const std::string& line : last) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+pid_t DetachedLauncher::launch(const LaunchRequest& request) {
+  DetachedCommand command;
+  command.argv = request.argv;
+  command.logFile = request.logFile;
+  const pid_t pid = runner_.startDetached(command);
+  // The socket file appears at bind(), a moment before listen(): wait for a connection
+  // that succeeds, not for the file.
+  const auto deadline = std::chrono::steady_clock::now() + request.socketTimeout;
+  while (!socketAnswers(request.apiSocket)) {
+    if (!processAlive(pid)) {
+      const std::string log = tailOf(request.logFile, 5);
+      fail(ErrorCode::Failed,
+           request.argv[0] + " ended before its API socket " + request.apiSocket + " answered" +
+               (log.empty() ? "" : ": " + log) + " (log: " + request.logFile + ")");
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      processAlive(pid);
+      fail(ErrorCode::Timeout, request.argv[0] + "'s API socket " + request.apiSocket +
+                                   " did not answer within " +
+                                   std::to_string(request.socketTimeout.count()) +
+                                   " ms (log: " + request.logFile + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return pid;
+}
+
+}  // namespace banger::vm

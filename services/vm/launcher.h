@@ -1,0 +1,52 @@
+// Starting Firecracker so that it outlives the Vm service (DESIGN §1): in a transient
+// systemd unit of the user's manager when there is one, else detached (own session, no
+// inherited descriptors) and tracked by pid and API socket. Either way launch() returns
+// once the API socket accepts a connection, or throws with the end of Firecracker's log.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "banger/process.h"
+
+namespace banger::vm {
+
+struct LaunchRequest {
+  std::string unitName;  // banger-vm-<name>.service
+  std::vector<std::string> argv;
+  std::string logFile;  // Firecracker's stdout and stderr
+  std::string apiSocket;
+  std::chrono::milliseconds socketTimeout{5000};
+};
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  virtual pid_t launch(const LaunchRequest& request) = 0;
+};
+
+class DetachedLauncher final : public Launcher {
+ public:
+  explicit DetachedLauncher(ProcessRunner& runner) : runner_(runner) {}
+  pid_t launch(const LaunchRequest& request) override;
+
+ private:
+  ProcessRunner& runner_;
+};
+
+// Whether a Unix stream socket at `path` accepts a connection now.
+bool socketAnswers(const std::string& path);
+
+// The pid of the process listening on the Unix socket at `path` (SO_PEERCRED), or 0.
+pid_t socketOwner(const std::string& path);
+
+// Whether `pid` is alive (a zombie child of ours is reaped and counts as gone).
+bool processAlive(pid_t pid);
+
+// The last `lines` lines of a log file, for error messages.
+std::string tailOf(const std::string& file, size_t lines);
+
+}  // namespace banger::vm

@@ -1,0 +1,406 @@
+#include "lifecycle.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <thread>
+
+#include "banger/errors.h"
+#include "banger/files.h"
+#include "banger/log.h"
+#include "boot_params.h"
+#include "disks.h"
+#include "readiness.h"
+
+namespace banger::vm {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+uint64_t nowUs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string firecrackerBinary(const Config& config) {
+  if (config.firecrackerBin) {
+    if (::access(config.firecrackerBin->c_str(), X_OK) != 0)
+      banger::fail(ErrorCode::Unavailable, "firecracker_bin " + *config.firecrackerBin +
+                                               " in config.toml is not an executable file");
+    return *config.firecrackerBin;
+  }
+  const char* path = std::getenv("PATH");
+  const std::string found = findExecutable("firecracker", path ? path : "/usr/bin:/bin");
+  if (found.empty())
+    banger::fail(ErrorCode::Unavailable,
+                 "Firecracker is not on PATH; install it (banger doctor says how) or set "
+                 "firecracker_bin in ~/.config/banger/config.toml");
+  return found;
+}
+
+// Firecracker's own words when it cannot use KVM (vstate/kvm.rs) get banger's fix.
+[[noreturn]] void explainBootFailure(const Error& error) {
+  const std::string message = error.what();
+  if (message.find("Error creating KVM object") != std::string::npos ||
+      message.find("/dev/kvm") != std::string::npos)
+    banger::fail(ErrorCode::Unavailable,
+                 "Firecracker cannot use /dev/kvm: add yourself to the kvm group (sudo adduser "
+                 "$USER kvm) and log in again (" +
+                     message + ")");
+  throw error;
+}
+
+}  // namespace
+
+std::string hostBootId() {
+  std::string id = readTextFileIfExists("/proc/sys/kernel/random/boot_id").value_or("");
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
+std::string bootArgs(const MachineRecord& record) {
+  guest::BootParams params;
+  params.baseDevice = "/dev/vda";
+  params.overlayDevice = "/dev/vdb";
+  params.workDevice = "/dev/vdc";
+  params.hostname = record.name;
+  if (record.lease) {
+    guest::GuestNetwork network{};
+    network.address = *Ipv4::parse(record.lease->address);
+    network.prefix = record.lease->prefixLen;
+    network.gateway = Ipv4::parse(record.lease->gateway);
+    for (const std::string& server : record.lease->nameservers)
+      if (auto address = Ipv4::parse(server); address && network.nameservers.size() < 3)
+        network.nameservers.push_back(*address);
+    params.network = network;
+  }
+  return "console=ttyS0 reboot=k panic=1 " + guest::renderBootParams(params);
+}
+
+Lifecycle::Lifecycle(UserPaths paths, Peers peers, Publish publish)
+    : paths_(std::move(paths)),
+      peers_(std::move(peers)),
+      publish_(std::move(publish)),
+      store_((fs::create_directories(paths_.stateDir / "vm"), paths_.stateDir / "vm" / "vm.db")) {}
+
+Config Lifecycle::loadConfig() const {
+  return banger::loadConfig(paths_.configFile(), paths_.home);
+}
+
+MachinePaths Lifecycle::pathsOf(const MachineRecord& record) const {
+  return {paths_.stateDir / "vm" / "machines" / record.id, paths_.runtimeDir / "vm" / record.id};
+}
+
+SshFiles Lifecycle::sshFiles(const Config& config) const {
+  const fs::path identity =
+      config.sshKeyPath ? fs::path(*config.sshKeyPath) : paths_.configDir / "ssh" / "id_ed25519";
+  return {identity, paths_.configDir / "ssh" / "known_hosts", paths_.configDir / "ssh_config"};
+}
+
+void Lifecycle::commit(MachineRecord& record) {
+  store_.update(record);
+  publish_(record);
+}
+
+void Lifecycle::fail(MachineRecord& record, const std::string& message) {
+  record.state = MachineState::Error;
+  record.lastError = message;
+  try {
+    commit(record);
+  } catch (const std::exception& error) {
+    log::error("recording the failure of " + record.name + " failed: " + error.what());
+  }
+}
+
+void Lifecycle::refreshSshFiles(const Config& config) {
+  std::lock_guard lock(sshFilesMutex_);
+  std::vector<KnownMachine> machines;
+  for (const MachineRecord& record : store_.all()) {
+    const std::string pub =
+        readTextFileIfExists(disksIn(pathsOf(record).dir).overlay.string() + ".hostkey.pub")
+            .value_or("");
+    machines.push_back(
+        {record.name, record.lease ? record.lease->address : "", pub.substr(0, pub.find('\n'))});
+  }
+  writeSshFiles(sshFiles(config), machines);
+}
+
+void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
+  try {
+    const Config config = loadConfig();
+    job.stage("resolve", record.name);
+    const MachinePaths where = pathsOf(record);
+    fs::create_directories(where.dir);
+
+    job.stage("image", record.image);
+    const BootSet set = peers_.image->resolve(
+        record.image, record.kernel,
+        [&](const PullProgress& progress) {
+          job.stage("image", progress.detail);
+          job.progress(progress.completed, progress.total);
+        },
+        job.cancelFlag());
+    record.image = set.image;
+    record.kernel = set.kernel;
+    commit(record);
+    job.throwIfCanceled();
+
+    job.stage("network", record.nat ? "lease with NAT" : "lease");
+    record.lease = peers_.net->acquire(record.id, record.nat);
+    commit(record);
+    refreshSshFiles(config);
+    job.throwIfCanceled();
+
+    job.stage("disks",
+              "overlay and work disks of " + std::to_string(record.diskBytes >> 20) + " MiB");
+    const std::string userKey = ensureUserKey(sshFiles(config).identity);
+    const KeyPair hostKey = generateKeyPair(record.hostname());
+    const DiskSet disks = disksIn(where.dir);
+    createOverlayDisk(disks.overlay, record.diskBytes, hostKey);
+    writeFileAtomically(disks.overlay.string() + ".hostkey.pub", hostKey.publicKey + "\n", 0644);
+    createWorkDisk(disks.work, record.diskBytes, set.workSeed);
+    provisionWorkDisk(disks.work, userKey, config.fileSync,
+                      [&](const std::string& warning) { job.stage("disks", warning); });
+    refreshSshFiles(config);
+    job.throwIfCanceled();
+
+    record.state = MachineState::Stopped;
+    if (!start) {
+      commit(record);
+      return;
+    }
+    boot(record, config, job);
+    waitReady(record, config, job);
+  } catch (const Error& error) {
+    if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
+    fail(record, error.what());
+    throw;
+  } catch (const std::exception& error) {
+    if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
+    fail(record, error.what());
+    throw;
+  }
+}
+
+void Lifecycle::start(MachineRecord record, JobContext& job) {
+  try {
+    const Config config = loadConfig();
+    job.stage("resolve", record.name);
+    if (!record.lease) {
+      job.stage("network", "lease");
+      record.lease = peers_.net->acquire(record.id, record.nat);
+      commit(record);
+      refreshSshFiles(config);
+    }
+    job.stage("disks", "file_sync");
+    provisionWorkDisk(disksIn(pathsOf(record).dir).work, ensureUserKey(sshFiles(config).identity),
+                      config.fileSync,
+                      [&](const std::string& warning) { job.stage("disks", warning); });
+    boot(record, config, job);
+    waitReady(record, config, job);
+  } catch (const std::exception& error) {
+    if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
+    fail(record, error.what());
+    throw;
+  }
+}
+
+void Lifecycle::boot(MachineRecord& record, const Config& config, JobContext& job) {
+  job.stage("boot", "firecracker");
+  const BootSet set = peers_.image->resolve(record.image, record.kernel, {}, job.cancelFlag());
+  const MachinePaths where = pathsOf(record);
+  const DiskSet disks = disksIn(where.dir);
+  fs::create_directories(where.runtimeDir);
+  fs::permissions(where.runtimeDir, fs::perms::owner_all);
+  // Firecracker binds both sockets and refuses paths that exist (NOTES §1, §4).
+  for (const fs::path& stale : {where.apiSocket(), where.vsockSocket()}) fs::remove(stale);
+
+  LaunchRequest launch;
+  launch.unitName = "banger-vm-" + record.name + ".service";
+  launch.argv = {firecrackerBinary(config), "--api-sock", where.apiSocket().string(), "--id",
+                 record.id};
+  launch.logFile = where.firecrackerLog().string();
+  launch.apiSocket = where.apiSocket().string();
+  record.state = MachineState::Starting;
+  record.lastError.clear();
+  record.hostBootId = hostBootId();
+  record.guestBootId.clear();
+  record.pid = peers_.launcher->launch(launch);
+  record.startedAtUs = nowUs();
+  commit(record);
+
+  FirecrackerConfig fc;
+  fc.vcpus = record.vcpus;
+  fc.memoryMib = record.memoryMib;
+  fc.kernel = set.vmlinux;
+  fc.initrd = set.initrd;
+  fc.bootArgs = bootArgs(record);
+  fc.drives = {{"base", set.rootfs, true, true},
+               {"overlay", disks.overlay.string(), false, false},
+               {"work", disks.work.string(), false, false}};
+  if (record.lease) fc.nic = FirecrackerNic{record.lease->tap, record.lease->mac};
+  fc.vsockCid = record.cid;
+  fc.vsockPath = where.vsockSocket().string();
+  fc.consolePath = where.console().string();
+  fc.logPath = "";  // stdout and stderr already go to firecracker.log
+  // A fresh console log per boot, so `vm logs` shows this boot.
+  writeFileAtomically(where.console(), "", 0600);
+  try {
+    peers_.firecracker->boot(where.apiSocket().string(), fc);
+  } catch (const Error& error) {
+    explainBootFailure(error);
+  }
+}
+
+void Lifecycle::waitReady(MachineRecord& record, const Config& config, JobContext& job) {
+  const auto waitFor = std::chrono::seconds(config.sshWaitSec.value_or(90));
+  const auto deadline = Clock::now() + waitFor;
+  const MachinePaths where = pathsOf(record);
+  const std::string timeoutMessage = "ssh did not come up within " +
+                                     std::to_string(waitFor.count()) + " s; see `banger vm logs " +
+                                     record.name + "`";
+  job.stage("agent", "waiting for banger-agent over vsock");
+  for (;;) {
+    job.throwIfCanceled();
+    if (!processAlive(record.pid))
+      banger::fail(ErrorCode::Failed, "Firecracker ended during boot; see `banger vm logs " +
+                                          record.name +
+                                          "`: " + tailOf(where.console().string(), 3));
+    try {
+      record.guestBootId = peers_.agent->health(where.vsockSocket().string()).bootId;
+      break;
+    } catch (const Error&) {
+      if (Clock::now() > deadline) banger::fail(ErrorCode::Timeout, timeoutMessage);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  commit(record);
+  job.stage("ssh", "waiting for sshd on " + record.lease->address + ":22");
+  while (!sshAnswers(record.lease->address, 22, std::chrono::milliseconds(1000))) {
+    job.throwIfCanceled();
+    if (Clock::now() > deadline) banger::fail(ErrorCode::Timeout, timeoutMessage);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  record.state = MachineState::Running;
+  commit(record);
+}
+
+void Lifecycle::endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force) {
+  const MachinePaths where = pathsOf(record);
+  if (record.pid > 0 && processAlive(record.pid)) {
+    if (!force) {
+      try {
+        peers_.firecracker->sendCtrlAltDel(where.apiSocket().string());
+      } catch (const Error& error) {
+        log::warning("SendCtrlAltDel to " + record.name + " failed: " + error.what());
+      }
+      const auto deadline = Clock::now() + timeout;
+      while (processAlive(record.pid) && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (processAlive(record.pid)) ::kill(record.pid, SIGKILL);
+    const auto reaped = Clock::now() + std::chrono::seconds(5);
+    while (processAlive(record.pid) && Clock::now() < reaped)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::error_code ignored;
+  fs::remove(where.apiSocket(), ignored);
+  fs::remove(where.vsockSocket(), ignored);
+  record.pid = 0;
+}
+
+void Lifecycle::stop(MachineRecord record, std::chrono::seconds timeout, bool force,
+                     JobContext& job) {
+  job.stage("stop", force ? "SIGKILL" : "SendCtrlAltDel");
+  record.state = MachineState::Stopping;
+  commit(record);
+  endProcess(record, timeout, force);
+  record.state = MachineState::Stopped;
+  commit(record);
+}
+
+void Lifecycle::destroy(MachineRecord record, JobContext& job) {
+  job.stage("stop", "SIGKILL");
+  endProcess(record, std::chrono::seconds(0), true);
+  if (record.lease) {
+    job.stage("network", "release");
+    peers_.net->release(record.id);
+    record.lease.reset();
+    commit(record);
+  }
+  job.stage("disks", "remove");
+  const MachinePaths where = pathsOf(record);
+  removeTreeOnThisFilesystem(where.dir);
+  removeTreeOnThisFilesystem(where.runtimeDir);
+  store_.remove(record.name);
+  refreshSshFiles(loadConfig());
+}
+
+MachineRecord Lifecycle::processEnded(MachineRecord record, int exitCode) {
+  std::error_code ignored;
+  fs::remove(pathsOf(record).apiSocket(), ignored);
+  fs::remove(pathsOf(record).vsockSocket(), ignored);
+  record.pid = 0;
+  if (exitCode == 0 || record.state == MachineState::Stopping) {
+    record.state = MachineState::Stopped;
+  } else {
+    record.state = MachineState::Error;
+    record.lastError = "Firecracker exited with status " + std::to_string(exitCode) +
+                       "; see `banger vm logs " + record.name + "`";
+  }
+  store_.update(record);
+  return record;
+}
+
+void Lifecycle::cleanUpAfterProcess(MachineRecord& record) {
+  const MachinePaths where = pathsOf(record);
+  if (const pid_t orphan = socketOwner(where.apiSocket().string()); orphan > 0) {
+    log::warning("machine " + record.name + ": killing Firecracker pid " + std::to_string(orphan) +
+                 " that holds its API socket but is not recorded");
+    ::kill(orphan, SIGKILL);
+  }
+  std::error_code ignored;
+  fs::remove(where.apiSocket(), ignored);
+  fs::remove(where.vsockSocket(), ignored);
+  const DiskSet disks = disksIn(where.dir);
+  fs::remove(disks.overlay.string() + ".partial", ignored);
+  fs::remove(disks.work.string() + ".partial", ignored);
+  record.pid = 0;
+}
+
+void Lifecycle::releaseOrphanLeases() {
+  const std::vector<MachineRecord> records = store_.all();
+  if (records.empty()) return;  // no machine ever got as far as Net: nothing to ask it
+  std::set<std::string> recorded;
+  for (const MachineRecord& record : records)
+    if (record.lease) recorded.insert(record.id);
+  for (const std::string& id : peers_.net->leasedMachineIds()) {
+    if (recorded.count(id)) continue;
+    log::info("releasing the lease of " + id + ", which no machine holds any more");
+    peers_.net->release(id);
+  }
+}
+
+void Lifecycle::setNat(MachineRecord record, bool enabled) {
+  peers_.net->setNat(record.id, enabled);
+  record.nat = enabled;
+  commit(record);
+}
+
+bool Lifecycle::stillRunning(const MachineRecord& record) {
+  if (record.pid <= 0 || record.hostBootId != hostBootId() || !processAlive(record.pid))
+    return false;
+  const auto instance = peers_.firecracker->describe(pathsOf(record).apiSocket().string());
+  return instance && instance->id == record.id;
+}
+
+}  // namespace banger::vm

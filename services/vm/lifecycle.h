@@ -1,0 +1,101 @@
+// What happens to a machine, bus-free (docs/vm.md): create, boot, wait for the guest,
+// stop, delete. Runs on worker threads; every record change goes to the store first and
+// then to `publish`, which the bus face turns into PropertiesChanged on the loop thread.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent_client.h"
+#include "banger/config.h"
+#include "banger/job.h"
+#include "banger/paths.h"
+#include "firecracker_client.h"
+#include "image_client.h"
+#include "launcher.h"
+#include "machine_store.h"
+#include "net_client.h"
+#include "ssh_keys.h"
+
+namespace banger::vm {
+
+// Everything outside the service the lifecycle reaches, each behind its interface.
+struct Peers {
+  std::unique_ptr<NetClient> net;
+  std::unique_ptr<ImageClient> image;
+  std::unique_ptr<FirecrackerApi> firecracker;
+  std::unique_ptr<Launcher> launcher;
+  std::unique_ptr<AgentClient> agent;
+};
+
+// Where a machine's files live.
+struct MachinePaths {
+  std::filesystem::path dir;         // $STATE/vm/machines/<id>: disks, console, log
+  std::filesystem::path runtimeDir;  // $RUNTIME/vm/<id>: the API and vsock sockets
+  std::filesystem::path apiSocket() const { return runtimeDir / "api.sock"; }
+  std::filesystem::path vsockSocket() const { return runtimeDir / "vsock.sock"; }
+  std::filesystem::path console() const { return dir / "console.log"; }
+  std::filesystem::path firecrackerLog() const { return dir / "firecracker.log"; }
+};
+
+class Lifecycle {
+ public:
+  using Publish = std::function<void(const MachineRecord&)>;
+
+  Lifecycle(UserPaths paths, Peers peers, Publish publish);
+
+  MachinePaths pathsOf(const MachineRecord& record) const;
+  MachineStore& store() { return store_; }
+  SshFiles sshFiles(const Config& config) const;
+
+  // The create job's work after the record exists: resolve, image, network, disks, then
+  // (when asked) boot, agent, ssh. Failures leave the machine in `error` with LastError.
+  void create(MachineRecord record, bool start, JobContext& job);
+  void start(MachineRecord record, JobContext& job);
+  // SendCtrlAltDel, `timeout` to go, then SIGKILL; force: SIGKILL at once.
+  void stop(MachineRecord record, std::chrono::seconds timeout, bool force, JobContext& job);
+  // Stop (forced), release the lease, remove the disks, the record: in that order.
+  void destroy(MachineRecord record, JobContext& job);
+  // The Firecracker process ended on its own (guest power-off, crash).
+  MachineRecord processEnded(MachineRecord record, int exitCode);
+
+  // After a Firecracker is known to be gone or not ours any more: its sockets removed, an
+  // orphan still listening on the API socket (started but never recorded) killed, half-made
+  // disks removed, pid cleared. The caller stores the record.
+  void cleanUpAfterProcess(MachineRecord& record);
+  // Releases this user's Net leases that no record holds (also those of a machine whose
+  // record never got the lease: it acquires a new one when it starts).
+  void releaseOrphanLeases();
+  void setNat(MachineRecord record, bool enabled);
+
+  // Whether the machine's Firecracker still runs: pid alive and its API socket answers
+  // with its id.
+  bool stillRunning(const MachineRecord& record);
+
+ private:
+  void commit(MachineRecord& record);
+  void fail(MachineRecord& record, const std::string& message);
+  void boot(MachineRecord& record, const Config& config, JobContext& job);
+  void waitReady(MachineRecord& record, const Config& config, JobContext& job);
+  void endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force);
+  void refreshSshFiles(const Config& config);
+  Config loadConfig() const;
+
+  UserPaths paths_;
+  Peers peers_;
+  Publish publish_;
+  MachineStore store_;
+  std::mutex sshFilesMutex_;
+};
+
+// The boot args banger-init reads (docs/guest.md), with the console on ttyS0.
+std::string bootArgs(const MachineRecord& record);
+
+// This host's boot id (/proc/sys/kernel/random/boot_id).
+std::string hostBootId();
+
+}  // namespace banger::vm

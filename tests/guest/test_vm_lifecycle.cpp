@@ -1,0 +1,350 @@
+// The Vm service end to end, as a user meets it: org.banger.Vm activated on the test's
+// session bus, Net on its system bus (in a network namespace of the test's own), the
+// default image and kernel registered with Image, and firecracker-sim as firecracker_bin,
+// so the real guest boots and the service really reaches its agent and sshd.
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "guest_fixture.h"
+#include "harness.h"
+
+namespace banger::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using VariantMap = std::map<std::string, sdbus::Variant>;
+
+constexpr const char* kVm = "org.banger.Vm";
+constexpr const char* kMachine = "org.banger.Vm1.Machine";
+
+class VmLifecycle : public GuestFixture {
+ protected:
+  static void SetUpTestSuite() {
+    GuestFixture::SetUpSuite();
+    if (!skipReason().empty()) return;
+    BusHarness::Options options;
+    options.isolateNetwork = true;
+    harness_ = new BusHarness(options);
+    const fs::path config = harness_->root() / "config";
+    fs::create_directories(config);
+    writeFile(config / "config.toml", std::string("firecracker_bin = \"") + FIRECRACKER_SIM_BIN +
+                                          "\"\nssh_wait_sec = 120\n");
+    const BootFiles files = defaultBootFiles();
+    auto bus = harness_->connectSession();
+    auto image = sdbus::createProxy(*bus, "org.banger.Image", "/org/banger/Image");
+    sdbus::ObjectPath path;
+    image->callMethod("ImportKernel")
+        .onInterface("org.banger.Image1.Manager")
+        .withTimeout(120s)
+        .withArguments(VariantMap{{"name", sdbus::Variant(std::string("debian-cloud"))},
+                                  {"vmlinux", sdbus::Variant(files.vmlinux)},
+                                  {"initrd", sdbus::Variant(files.initrd)}})
+        .storeResultsTo(path);
+    image->callMethod("Register")
+        .onInterface("org.banger.Image1.Manager")
+        .withTimeout(300s)
+        .withArguments(VariantMap{{"name", sdbus::Variant(std::string("debian-bookworm"))},
+                                  {"rootfs", sdbus::Variant(files.rootfs)},
+                                  {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
+        .storeResultsTo(path);
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skipReason().empty()) GTEST_SKIP() << skipReason();
+    bus_ = harness_->connectSession();
+    manager_ = sdbus::createProxy(*bus_, kVm, "/org/banger/Vm");
+  }
+
+  void TearDown() override {
+    // The daemons' own words (they log to the session bus's log) say why a test failed.
+    if (HasFailure() && harness_)
+      std::cerr
+          << "--- the services' log ---\n"
+          << shell("tail -n 60 '" + (harness_->root() / "session-bus.log").string() + "'").out;
+  }
+
+  // Waits for a Vm job to end; its state, with the error message after a ": ".
+  std::string waitJob(const sdbus::ObjectPath& job) {
+    auto proxy = sdbus::createProxy(*bus_, kVm, job);
+    std::string state = "running";
+    const auto deadline = std::chrono::steady_clock::now() + 300s;
+    while (state == "running" && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(100ms);
+      state = proxy->getProperty("State").onInterface("org.banger.Job1").get<std::string>();
+    }
+    if (state == "succeeded") return state;
+    return state + ": " +
+           proxy->getProperty("ErrorMessage").onInterface("org.banger.Job1").get<std::string>();
+  }
+  template <class T>
+  T machineProperty(const sdbus::ObjectPath& machine, const std::string& name) {
+    return sdbus::createProxy(*bus_, kVm, machine)
+        ->getProperty(name)
+        .onInterface(kMachine)
+        .get<T>();
+  }
+  sdbus::ObjectPath call(const sdbus::ObjectPath& machine, const std::string& method,
+                         std::optional<VariantMap> options = VariantMap{}) {
+    sdbus::ObjectPath job;
+    auto proxy = sdbus::createProxy(*bus_, kVm, machine);
+    if (options)
+      proxy->callMethod(method)
+          .onInterface(kMachine)
+          .withTimeout(60s)
+          .withArguments(*options)
+          .storeResultsTo(job);
+    else
+      proxy->callMethod(method).onInterface(kMachine).withTimeout(60s).storeResultsTo(job);
+    return job;
+  }
+  // `command` over SSH in the daemons' namespace, with banger's own ssh_config only.
+  Shell ssh(const std::string& host, const std::string& command) {
+    const fs::path config = harness_->root() / "config" / "ssh_config";
+    return shell("nsenter --net=/run/netns/" + harness_->netns() + " ssh -F '" + config.string() +
+                 "' -o BatchMode=yes -o ConnectTimeout=5 " + host + " '" + command + "' 2>&1");
+  }
+  std::vector<std::string> leasedIds() {
+    auto system = harness_->connectSystem();
+    std::vector<sdbus::Struct<uint32_t, std::string, std::string, std::string, bool>> leases;
+    sdbus::createProxy(*system, "org.banger.Net", "/org/banger/Net")
+        ->callMethod("ListLeases")
+        .onInterface("org.banger.Net1.Manager")
+        .storeResultsTo(leases);
+    std::vector<std::string> ids;
+    for (const auto& lease : leases) ids.push_back(std::get<1>(lease));
+    return ids;
+  }
+  std::string consoleOf(const std::string& id) {
+    return readFile(harness_->root() / "state" / "vm" / "machines" / id / "console.log");
+  }
+
+  static inline BusHarness* harness_ = nullptr;
+  std::unique_ptr<sdbus::IConnection> bus_;
+  std::unique_ptr<sdbus::IProxy> manager_;
+};
+
+TEST_F(VmLifecycle, CreateReachesRunningSshWorksWithThePinnedKeyAndDeleteLeavesNothing) {
+  std::mutex mutex;
+  std::vector<std::string> states;
+  std::vector<std::string> objectSignals;
+  auto watcher = harness_->connectSession();
+  auto stateMatch = watcher->addMatch(
+      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.Properties',"
+      "member='PropertiesChanged',path='/org/banger/Vm/machine/alpha'",
+      [&](sdbus::Message& message) {
+        std::string interface;
+        VariantMap changed;
+        message >> interface >> changed;
+        if (auto it = changed.find("State"); it != changed.end()) {
+          std::lock_guard lock(mutex);
+          states.push_back(it->second.get<std::string>());
+        }
+      });
+  auto objectMatch = watcher->addMatch(
+      "type='signal',sender='org.banger.Vm',interface='org.freedesktop.DBus.ObjectManager'",
+      [&](sdbus::Message& message) {
+        sdbus::ObjectPath path;
+        message >> path;
+        if (path == "/org/banger/Vm/machine/alpha") {
+          std::lock_guard lock(mutex);
+          objectSignals.push_back(message.getMemberName());
+        }
+      });
+  watcher->enterEventLoopAsync();
+
+  sdbus::ObjectPath machine, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("alpha"))},
+                                {"memory_mib", sdbus::Variant(uint32_t{512})},
+                                {"disk_bytes", sdbus::Variant(uint64_t{2} << 30)}})
+      .storeResultsTo(machine, job);
+  EXPECT_EQ(std::string(machine), "/org/banger/Vm/machine/alpha");
+  const std::string id = machineProperty<std::string>(machine, "Id");
+  ASSERT_EQ(waitJob(job), "succeeded") << consoleOf(id);
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "running");
+  const std::string address = machineProperty<std::string>(machine, "Address");
+  EXPECT_FALSE(address.empty());
+  EXPECT_EQ(machineProperty<std::string>(machine, "Hostname"), "alpha.vm");
+  EXPECT_GT(machineProperty<uint32_t>(machine, "Pid"), 0u);
+  EXPECT_EQ(machineProperty<uint64_t>(machine, "DiskBytes"), uint64_t{2} << 30);
+
+  // No prompt, no TOFU: the host key was pinned before the VM first booted.
+  const Shell id0 = ssh("alpha.vm", "id -u; hostname; sshd -T 2>/dev/null | grep -i strictmodes");
+  EXPECT_EQ(id0.status, 0) << id0.out << consoleOf(id);
+  EXPECT_NE(id0.out.find("0\nalpha\nstrictmodes yes"), std::string::npos) << id0.out;
+
+  // Stop and start again: same address, the same pinned key still matches.
+  ASSERT_EQ(waitJob(call(machine, "Stop", VariantMap{})), "succeeded");
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "stopped");
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "Pid"), 0u);
+  ASSERT_EQ(waitJob(call(machine, "Start", std::nullopt)), "succeeded") << consoleOf(id);
+  EXPECT_EQ(machineProperty<std::string>(machine, "Address"), address);
+  EXPECT_EQ(ssh("alpha", "echo again").out, "again\n");
+
+  ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+  EXPECT_TRUE(waitFor(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !objectSignals.empty() && objectSignals.back() == "InterfacesRemoved";
+      },
+      5s));
+  watcher->leaveEventLoop();
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(objectSignals.front(), "InterfacesAdded");
+    // Each state in order, as a desktop integration following the signals sees them.
+    std::vector<std::string> expected = {"starting", "running",  "stopping",
+                                         "stopped",  "starting", "running"};
+    std::vector<std::string> seen;
+    for (const std::string& s : states)
+      if (seen.empty() || seen.back() != s) seen.push_back(s);
+    seen.resize(std::min(seen.size(), expected.size()));
+    EXPECT_EQ(seen, expected);
+  }
+  EXPECT_THROW(manager_->callMethod("FindMachine")
+                   .onInterface("org.banger.Vm1.Manager")
+                   .withArguments(std::string("alpha"))
+                   .storeResultsTo(machine),
+               sdbus::Error);
+  EXPECT_FALSE(fs::exists(harness_->root() / "state" / "vm" / "machines" / id));
+  const auto leases = leasedIds();
+  EXPECT_EQ(std::count(leases.begin(), leases.end(), id), 0);
+}
+
+TEST_F(VmLifecycle, ARunningVmSurvivesAKillOfTheServiceAndIsReadopted) {
+  sdbus::ObjectPath machine, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("beta"))},
+                                {"memory_mib", sdbus::Variant(uint32_t{512})}})
+      .storeResultsTo(machine, job);
+  ASSERT_EQ(waitJob(job), "succeeded");
+  const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
+  const pid_t service = nameOwnerPid(*bus_, "org.banger.Vm");
+  ASSERT_EQ(::kill(service, SIGKILL), 0);
+  ASSERT_TRUE(waitFor([&] { return !nameHasOwner(*bus_, "org.banger.Vm"); }, 10s));
+  // The next call activates the service again; it finds its Firecracker still running.
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "running");
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "Pid"), pid);
+  EXPECT_NE(nameOwnerPid(*bus_, "org.banger.Vm"), service);
+  EXPECT_EQ(ssh("beta", "echo still here").out, "still here\n");
+  ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+  EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0);  // no orphan Firecracker
+}
+
+TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrProcess) {
+  for (const std::string stage : {"network", "disks", "boot", "agent"}) {
+    SCOPED_TRACE(stage);
+    const std::string name = "crash-" + stage;
+    std::mutex mutex;
+    bool reached = false;
+    auto watcher = harness_->connectSession();
+    auto match = watcher->addMatch(
+        "type='signal',sender='org.banger.Vm',interface='org.banger.Job1',member='StageChanged'",
+        [&](sdbus::Message& message) {
+          std::string seen, detail;
+          message >> seen >> detail;
+          std::lock_guard lock(mutex);
+          if (seen == stage) reached = true;
+        });
+    watcher->enterEventLoopAsync();
+    sdbus::ObjectPath machine, job;
+    manager_->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(VariantMap{{"name", sdbus::Variant(name)},
+                                  {"memory_mib", sdbus::Variant(uint32_t{512})}})
+        .storeResultsTo(machine, job);
+    const std::string id = machineProperty<std::string>(machine, "Id");
+    ASSERT_TRUE(waitFor(
+        [&] {
+          std::lock_guard lock(mutex);
+          return reached;
+        },
+        120s));
+    const pid_t service = nameOwnerPid(*bus_, "org.banger.Vm");
+    ASSERT_EQ(::kill(service, SIGKILL), 0);
+    watcher->leaveEventLoop();
+    ASSERT_TRUE(waitFor([&] { return !nameHasOwner(*bus_, "org.banger.Vm"); }, 10s));
+    // Activated again: the machine is either still coming up under its Firecracker (and
+    // was re-adopted) or marked failed; nothing of it runs unrecorded.
+    const std::string state = machineProperty<std::string>(machine, "State");
+    EXPECT_TRUE(state == "error" || state == "running") << state;
+    const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
+    if (state == "error") {
+      EXPECT_EQ(pid, 0u);
+      EXPECT_EQ(shell("pgrep -f '[f]irecracker-sim.*" + id + "'").status, 1) << "an orphan runs";
+    }
+    // Net's leases agree with the records: the machine's lease is there only if it has an
+    // address, and nobody else's lingers.
+    EXPECT_TRUE(waitFor(
+        [&] {
+          const auto ids = leasedIds();
+          const bool has = std::count(ids.begin(), ids.end(), id) == 1;
+          return has == !machineProperty<std::string>(machine, "Address").empty();
+        },
+        10s));
+    ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+    const auto ids = leasedIds();
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), id), 0);
+    EXPECT_FALSE(fs::exists(harness_->root() / "state" / "vm" / "machines" / id));
+  }
+}
+
+TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
+  const auto refuse = [&](VariantMap spec) {
+    return callError([&] {
+      sdbus::ObjectPath machine, job;
+      manager_->callMethod("CreateVm")
+          .onInterface("org.banger.Vm1.Manager")
+          .withArguments(spec)
+          .storeResultsTo(machine, job);
+    });
+  };
+  sdbus::Error badName = refuse({{"name", sdbus::Variant(std::string("Not_A_Label"))}});
+  EXPECT_EQ(badName.getName(), "org.banger.Error.InvalidArgument");
+  sdbus::Error badType = refuse({{"vcpus", sdbus::Variant(std::string("two"))}});
+  EXPECT_EQ(badType.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(badType.getMessage().find("vcpus"), std::string::npos) << badType.getMessage();
+  sdbus::Error unknown = refuse({{"colour", sdbus::Variant(std::string("red"))}});
+  EXPECT_NE(unknown.getMessage().find("colour"), std::string::npos) << unknown.getMessage();
+  std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> machines;
+  manager_->callMethod("ListMachines")
+      .onInterface("org.banger.Vm1.Manager")
+      .storeResultsTo(machines);
+  EXPECT_TRUE(machines.empty());
+}
+
+TEST_F(VmLifecycle, AnImageThatExistsNowhereIsNotFoundNamingTheCatalog) {
+  sdbus::ObjectPath machine, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("nowhere"))},
+                                {"image", sdbus::Variant(std::string("no-such-image"))}})
+      .storeResultsTo(machine, job);
+  const std::string outcome = waitJob(job);
+  EXPECT_NE(outcome.find("banger image catalog"), std::string::npos) << outcome;
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
+  EXPECT_NE(machineProperty<std::string>(machine, "LastError").find("no-such-image"),
+            std::string::npos);
+  // What a later release brings says so by name.
+  const sdbus::Error later = callError(
+      [&] { sdbus::createProxy(*bus_, kVm, machine)->callMethod("Stats").onInterface(kMachine); });
+  EXPECT_EQ(later.getName(), "org.banger.Error.NotSupported");
+  EXPECT_NE(later.getMessage().find("Stats is not supported by this version"), std::string::npos)
+      << later.getMessage();
+  ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+}
+
+}  // namespace
+}  // namespace banger::test
