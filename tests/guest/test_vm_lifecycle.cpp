@@ -301,6 +301,52 @@ TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrP
   }
 }
 
+// The same life through the CLI, run in the daemons' network namespace as a user's shell
+// would be on a real host; banger-dns answers the name while the machine runs.
+TEST_F(VmLifecycle, TheCliCreatesSshesIntoStopsAndDeletesAndDnsFollows) {
+  const auto banger = [&](const std::string& args) {
+    std::string env;
+    for (const auto& [key, value] : harness_->clientEnvironment()) env += key + "='" + value + "' ";
+    return shell("nsenter --net=/run/netns/" + harness_->netns() + " env " + env + BANGER_CLI_BIN +
+                 " " + args + " 2>&1");
+  };
+  const auto dig = [&](const std::string& name) {
+    return shell("nsenter --net=/run/netns/" + harness_->netns() + " dig @127.0.0.1 -p " +
+                 std::to_string(harness_->dnsPort()) + " +time=2 +tries=1 " + name + " A");
+  };
+  Shell r = banger("vm create --name cli-box --memory 512");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("spec: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("cli-box is running at "), std::string::npos) << r.out;
+  r = banger("vm list");
+  EXPECT_NE(r.out.find("cli-box\trunning"), std::string::npos) << r.out;
+  r = banger("vm ssh cli-box -- id");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("uid=0(root)", 0), 0u) << r.out;
+  EXPECT_EQ(banger("vm ssh cli-box -- exit 7").status, 7);
+  EXPECT_NE(banger("vm logs cli-box").out.find("banger-init: / is the overlay"), std::string::npos);
+
+  // banger-dns (activated by this first call) follows the machine through the Vm
+  // service's signals.
+  auto dns = sdbus::createProxy(*bus_, "org.banger.Dns", "/org/banger/Dns");
+  std::vector<sdbus::Struct<std::string, std::string>> records;
+  dns->callMethod("ListRecords").onInterface("org.banger.Dns1.Manager").storeResultsTo(records);
+  EXPECT_TRUE(waitFor(
+      [&] { return dig("cli-box.vm").out.find("status: NOERROR") != std::string::npos; }, 10s))
+      << dig("cli-box.vm").out;
+
+  r = banger("vm stop cli-box");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("cli-box stopped"), std::string::npos) << r.out;
+  EXPECT_TRUE(waitFor(
+      [&] { return dig("cli-box.vm").out.find("status: NXDOMAIN") != std::string::npos; }, 10s))
+      << dig("cli-box.vm").out;
+  r = banger("vm delete cli-box");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("cli-box deleted"), std::string::npos) << r.out;
+  EXPECT_EQ(banger("vm show cli-box").status, 1);
+}
+
 TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
   const auto refuse = [&](VariantMap spec) {
     return callError([&] {
