@@ -153,9 +153,10 @@ class SignedMirror : public ::testing::Test {
   }
   // Writes and clearsigns dists/bookworm/InRelease for `suite`, listing the index.
   void sign(const std::string& suite, const std::string& date, const std::string& validUntil,
-            const std::string& home = "") {
+            const std::string& home = "", bool byHash = false) {
     const std::string release = "Suite: oldstable\nCodename: " + suite + "\nDate: " + date +
-                                "\nValid-Until: " + validUntil + "\nSHA256:\n " +
+                                "\nValid-Until: " + validUntil +
+                                (byHash ? "\nAcquire-By-Hash: yes" : "") + "\nSHA256:\n " +
                                 oci::sha256Digest(index_).substr(7) + " " +
                                 std::to_string(index_.size()) + " main/binary-amd64/Packages\n";
     test::writeFile(dir_.path() / "Release", release);
@@ -223,6 +224,19 @@ TEST_F(SignedMirror, AnIndexThatDiffersFromItsSignedHashIsRefused) {
   test::writeFile(dists() / "main/binary-amd64/Packages",
                   std::string(index_).replace(index_.find("6.1.192-3"), 9, "9.9.999-9"));
   EXPECT_NE(refusal().find("does not match the SHA256 of the signed Release"), std::string::npos);
+}
+
+// A mirror mid-update serves a newer Packages under its plain name than its InRelease
+// lists; by-hash names never change, so an archive that offers them is read through them.
+TEST_F(SignedMirror, AnArchiveWithAcquireByHashIsReadByHashSoAMirrorMidUpdateDoesNotMatter) {
+  const std::string signedIndex = index_;
+  fs::create_directories(dists() / "main/binary-amd64/by-hash/SHA256");
+  test::writeFile(
+      dists() / "main/binary-amd64/by-hash/SHA256" / oci::sha256Digest(signedIndex).substr(7),
+      signedIndex);
+  sign("bookworm", "Tue, 01 Dec 2026 00:00:00 UTC", "Tue, 08 Dec 2099 00:00:00 UTC", "", true);
+  test::writeFile(dists() / "main/binary-amd64/Packages", signedIndex + "\nPackage: newer\n");
+  EXPECT_EQ(read("linux-image-").size(), 3u);
 }
 
 TEST_F(SignedMirror, AReleaseSignedByAnotherKeyOrNotAtAllIsRefused) {

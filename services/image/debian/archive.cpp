@@ -109,7 +109,11 @@ void Archive::index(const Suite& suite, const std::string& releaseText,
       if (file.path != base + suffix) continue;
       if (file.size > kMaxIndex)
         fail(ErrorCode::IntegrityError, packageLabel(suite) + ": " + file.path + " is too large");
-      const std::string url = suite.mirror + "/dists/" + suite.name + "/" + file.path;
+      const std::size_t slash = file.path.rfind('/');
+      const std::string path = release.acquireByHash && slash != std::string::npos
+                                   ? file.path.substr(0, slash) + "/by-hash/SHA256/" + file.sha256
+                                   : file.path;
+      const std::string url = suite.mirror + "/dists/" + suite.name + "/" + path;
       const http::Request request = get(url, file.size);
       std::string bytes;
       oci::Sha256 hash;

@@ -136,6 +136,7 @@ Release parseRelease(std::string_view text) {
       if (!validUntil) malformed("has a malformed Valid-Until: " + until->substr(0, 64));
       release.validUntil = *validUntil;
     }
+    release.acquireByHash = field(stanza, "Acquire-By-Hash").value_or("") == "yes";
     const auto sums = field(stanza, "SHA256");
     if (!sums) malformed("has no SHA256 list");
     std::string_view rest = *sums;

@@ -32,6 +32,10 @@ struct Release {
   std::string codename;
   std::int64_t date = 0;        // seconds since the epoch
   std::int64_t validUntil = 0;  // 0 when the Release has no Valid-Until
+  // "Acquire-By-Hash: yes": each index is also at <dir>/by-hash/SHA256/<hash>, a name that
+  // never changes, so a mirror caught mid-update cannot hand out a newer index than its
+  // Release lists (apt's "Hash Sum mismatch").
+  bool acquireByHash = false;
   std::vector<IndexFile> sha256;
 };
 
