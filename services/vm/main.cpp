@@ -12,6 +12,10 @@ int main(int argc, char** argv) {
   using namespace banger;
   DaemonSpec spec{"banger-vm", vm::kBusName, BusKind::User, xml::vm_interfaces,
                   "banger's VM service (org.banger.Vm on the session bus)"};
+  // A create or start holds its worker while the guest boots (seconds, mostly waiting),
+  // so twenty machines started at once need about as many threads.
+  spec.workerThreads = 24;
+  spec.workQueueCapacity = 256;
   static SystemProcessRunner runner;
   return runDaemon(argc, argv, spec, [](ServiceContext& context) {
     vm::Peers peers;

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "guest_fixture.h"
@@ -112,6 +114,19 @@ class VmLifecycle : public GuestFixture {
     const fs::path config = harness_->root() / "config" / "ssh_config";
     return shell("nsenter --net=/run/netns/" + harness_->netns() + " ssh -F '" + config.string() +
                  "' -o BatchMode=yes -o ConnectTimeout=5 " + host + " '" + command + "' 2>&1");
+  }
+  bool exists(const std::string& name) {
+    try {
+      sdbus::ObjectPath path;
+      manager_->callMethod("FindMachine")
+          .onInterface("org.banger.Vm1.Manager")
+          .withArguments(name)
+          .storeResultsTo(path);
+      return true;
+    } catch (const sdbus::Error& error) {
+      EXPECT_EQ(error.getName(), "org.banger.Error.NotFound");
+      return false;
+    }
   }
   std::vector<std::string> leasedIds() {
     auto system = harness_->connectSystem();
@@ -345,6 +360,120 @@ TEST_F(VmLifecycle, TheCliCreatesSshesIntoStopsAndDeletesAndDnsFollows) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("cli-box deleted"), std::string::npos) << r.out;
   EXPECT_EQ(banger("vm show cli-box").status, 1);
+}
+
+TEST_F(VmLifecycle, TwentyConcurrentCreatesAllRunWithTheirOwnAddressesAndCids) {
+  constexpr int kCount = 20;
+  std::vector<std::pair<sdbus::ObjectPath, sdbus::ObjectPath>> made;
+  for (int i = 0; i < kCount; ++i) {
+    sdbus::ObjectPath machine, job;
+    manager_->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(VariantMap{{"name", sdbus::Variant("many-" + std::to_string(i))},
+                                  {"memory_mib", sdbus::Variant(uint32_t{256})}})
+        .storeResultsTo(machine, job);
+    made.emplace_back(machine, job);
+  }
+  std::set<std::string> addresses;
+  for (const auto& [machine, job] : made) {
+    EXPECT_EQ(waitJob(job), "succeeded") << std::string(machine);
+    EXPECT_EQ(machineProperty<std::string>(machine, "State"), "running");
+    addresses.insert(machineProperty<std::string>(machine, "Address"));
+  }
+  EXPECT_EQ(addresses.size(), static_cast<size_t>(kCount));
+  // The CIDs, from the service's own records.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((harness_->root() / "state" / "vm" / "vm.db").c_str(), &db,
+                            SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(DISTINCT cid), count(*) FROM machine", -1, &statement,
+                     nullptr);
+  ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), kCount);
+  EXPECT_EQ(sqlite3_column_int(statement, 1), kCount);
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  for (const auto& [machine, job] : made)
+    EXPECT_EQ(sdbus::createProxy(*bus_, kVm, machine)
+                  ->getProperty("Name")
+                  .onInterface(kMachine)
+                  .get<std::string>()
+                  .rfind("many-", 0),
+              0u);
+  std::vector<std::string> removed;
+  manager_->callMethod("Prune")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{})
+      .storeResultsTo(removed);
+  EXPECT_TRUE(removed.empty()) << "Prune removed running machines";
+  std::vector<sdbus::ObjectPath> deletes;
+  for (const auto& [machine, job] : made) deletes.push_back(call(machine, "Delete", VariantMap{}));
+  for (const auto& job : deletes) EXPECT_EQ(waitJob(job), "succeeded");
+  EXPECT_TRUE(leasedIds().empty());
+}
+
+// file_sync at create: a file with the entry's mode, a directory whole, a missing host
+// path only warned about; then Prune takes what is not running.
+TEST_F(VmLifecycle, FileSyncEntriesArriveAndPruneRemovesWhatIsNotRunning) {
+  const fs::path home = harness_->root() / "sync";
+  fs::create_directories(home / "tool");
+  writeFile(home / "gitconfig", "[user]\n\tname = me\n");
+  writeFile(home / "tool" / "run.sh", "#!/bin/sh\necho tool\n");
+  fs::permissions(home / "tool" / "run.sh", fs::perms(0755));
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  writeFile(config, before + "\n[[file_sync]]\nhost = \"" + (home / "gitconfig").string() +
+                        "\"\nguest = \"~/.gitconfig\"\n\n[[file_sync]]\nhost = \"" +
+                        (home / "tool").string() + "\"\nguest = \"/root/bin/tool\"\n\n" +
+                        "[[file_sync]]\nhost = \"" + (home / "missing").string() +
+                        "\"\nguest = \"~/.missing\"\n");
+  std::mutex mutex;
+  std::vector<std::string> details;
+  auto watcher = harness_->connectSession();
+  auto match = watcher->addMatch(
+      "type='signal',sender='org.banger.Vm',interface='org.banger.Job1',member='StageChanged'",
+      [&](sdbus::Message& message) {
+        std::string stage, detail;
+        message >> stage >> detail;
+        std::lock_guard lock(mutex);
+        details.push_back(stage + ": " + detail);
+      });
+  watcher->enterEventLoopAsync();
+  sdbus::ObjectPath synced, idle, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("synced"))}})
+      .storeResultsTo(synced, job);
+  EXPECT_EQ(waitJob(job), "succeeded");
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("idle"))},
+                                {"start", sdbus::Variant(false)}})
+      .storeResultsTo(idle, job);
+  EXPECT_EQ(waitJob(job), "succeeded");
+  writeFile(config, before);
+  watcher->leaveEventLoop();
+  {
+    std::lock_guard lock(mutex);
+    const bool warned = std::any_of(details.begin(), details.end(), [&](const std::string& d) {
+      return d.find("file_sync entry 3") != std::string::npos &&
+             d.find("does not exist; skipped") != std::string::npos;
+    });
+    EXPECT_TRUE(warned) << ::testing::PrintToString(details);
+  }
+  const Shell r = ssh("synced", "stat -c %a .gitconfig; cat .gitconfig; bin/tool/run.sh");
+  EXPECT_EQ(r.out, "600\n[user]\n\tname = me\ntool\n") << r.out;
+  EXPECT_EQ(machineProperty<std::string>(idle, "State"), "stopped");
+
+  std::vector<std::string> removed;
+  manager_->callMethod("Prune")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{})
+      .storeResultsTo(removed);
+  EXPECT_EQ(removed, std::vector<std::string>{"idle"});
+  EXPECT_TRUE(waitFor([&] { return !exists("idle"); }, 30s));
+  ASSERT_EQ(waitJob(call(synced, "Delete", VariantMap{})), "succeeded");
 }
 
 TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
