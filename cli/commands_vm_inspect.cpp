@@ -125,20 +125,6 @@ int execSsh(Context& ctx, const std::string& name) {
   return 1;
 }
 
-// A subcommand taking one VM NAME and doing `call` with its Machine object.
-CLI::App* addMachineCommand(CLI::App* vm, Context& ctx, const char* verb, const char* help,
-                            std::function<void(MachineClient&)> call) {
-  auto* sub = vm->add_subcommand(verb, help);
-  auto name = std::make_shared<std::string>();
-  sub->add_option("NAME", *name, "VM name")->required();
-  onRun(sub, ctx, [&ctx, name, call = std::move(call)] {
-    auto machine = ctx.buses.machine(*name);
-    call(machine);
-    return 0;
-  });
-  return sub;
-}
-
 }  // namespace
 
 void addVmInspectCommands(CLI::App* vm, Context& ctx) {
@@ -166,12 +152,54 @@ void addVmInspectCommands(CLI::App* vm, Context& ctx) {
   logs->add_flag("-f,--follow", logged->follow, "Follow the log");
   onRun(logs, ctx, [&ctx, logged] { return printConsole(ctx, *logged); });
 
-  addMachineCommand(vm, ctx, "stats", "Show a VM's resource use", [](MachineClient& m) {
-    for (const auto& [k, v] : m.Stats()) std::cout << k << "\n";
+  auto* stats = vm->add_subcommand("stats", "Show a VM's resource use");
+  auto statsOptions = std::make_shared<ShowOptions>();
+  stats->add_option("NAME", statsOptions->name, "VM name")->required();
+  stats->add_flag("--json", statsOptions->json, "Print JSON");
+  onRun(stats, ctx, [&ctx, statsOptions] {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, value] : ctx.buses.machine(statsOptions->name).Stats()) {
+      const std::string type = value.peekValueType();
+      if (type == "s")
+        out[key] = value.get<std::string>();
+      else if (type == "u")
+        out[key] = value.get<uint32_t>();
+      else if (type == "t")
+        out[key] = value.get<uint64_t>();
+      else if (type == "d")
+        out[key] = value.get<double>();
+    }
+    if (statsOptions->json) {
+      std::cout << out.dump(2) << "\n";
+    } else {
+      for (const auto& [key, value] : out.items())
+        std::cout << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump())
+                  << "\n";
+    }
+    return 0;
   });
-  addMachineCommand(vm, ctx, "ports", "Show the ports a VM listens on", [](MachineClient& m) {
-    for (const auto& p : m.Ports())
-      std::cout << p.get<0>() << " " << p.get<1>() << ":" << p.get<2>() << "\n";
+
+  auto* ports = vm->add_subcommand("ports", "Show the ports a VM listens on");
+  auto portsOptions = std::make_shared<ShowOptions>();
+  ports->add_option("NAME", portsOptions->name, "VM name")->required();
+  ports->add_flag("--json", portsOptions->json, "Print JSON");
+  onRun(ports, ctx, [&ctx, portsOptions] {
+    nlohmann::json out = nlohmann::json::array();
+    const auto rows = ctx.buses.machine(portsOptions->name).Ports();
+    if (!portsOptions->json) std::cout << "PROTO\tADDRESS\tPORT\tPROCESS\tPID\tURL\n";
+    for (const auto& p : rows) {
+      out.push_back({{"proto", p.get<0>()},
+                     {"address", p.get<1>()},
+                     {"port", p.get<2>()},
+                     {"process", p.get<3>()},
+                     {"pid", p.get<4>()},
+                     {"url", p.get<5>()}});
+      if (!portsOptions->json)
+        std::cout << p.get<0>() << "\t" << p.get<1>() << "\t" << p.get<2>() << "\t" << p.get<3>()
+                  << "\t" << p.get<4>() << "\t" << p.get<5>() << "\n";
+    }
+    if (portsOptions->json) std::cout << out.dump(2) << "\n";
+    return 0;
   });
 
   auto* setCommand = vm->add_subcommand("set", "Change a VM's size or NAT");

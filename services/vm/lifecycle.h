@@ -50,6 +50,7 @@ class Lifecycle {
 
   MachinePaths pathsOf(const MachineRecord& record) const;
   MachineStore& store() { return store_; }
+  AgentClient& agent() { return *peers_.agent; }
   SshFiles sshFiles(const Config& config) const;
 
   // The create job's work after the record exists: resolve, image, network, disks, then

@@ -9,7 +9,6 @@
 namespace banger::vm {
 namespace {
 
-constexpr const char* kObserve = "the observation calls (Stats, Ports, Health)";
 constexpr const char* kWorkspace = "workspaces (banger vm run PATH)";
 
 // The properties whose value differs between two records.
@@ -112,21 +111,19 @@ sdbus::UnixFd MachineObject::OpenConsole() {
   return guard_("Vm1.Machine.OpenConsole", [&] { return actions_.console(record_.name); });
 }
 
-VariantMap MachineObject::Stats() {
-  return guard_("Vm1.Machine.Stats", [&]() -> VariantMap { notSupportedYet("Stats", kObserve); });
+void MachineObject::Stats(sdbus::Result<VariantMap>&& result) {
+  guard_.touch();
+  actions_.stats(std::move(result), record_.name);
 }
 
-std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t, std::string>>
-MachineObject::Ports() {
-  return guard_(
-      "Vm1.Machine.Ports",
-      [&]() -> std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t,
-                                         std::string>> { notSupportedYet("Ports", kObserve); });
+void MachineObject::Ports(sdbus::Result<MachineActions::PortRows>&& result) {
+  guard_.touch();
+  actions_.ports(std::move(result), record_.name);
 }
 
-std::tuple<bool, std::string> MachineObject::Health() {
-  return guard_("Vm1.Machine.Health",
-                [&]() -> std::tuple<bool, std::string> { notSupportedYet("Health", kObserve); });
+void MachineObject::Health(sdbus::Result<bool, std::string>&& result) {
+  guard_.touch();
+  actions_.health(std::move(result), record_.name);
 }
 
 std::tuple<std::string, std::string, uint16_t, std::string, std::string>

@@ -25,6 +25,11 @@ class MachineActions {
   virtual void set(sdbus::Result<>&& result, const std::string& name,
                    const VariantMap& settings) = 0;
   virtual sdbus::UnixFd console(const std::string& name) = 0;
+  using PortRows = std::vector<
+      sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t, std::string>>;
+  virtual void stats(sdbus::Result<VariantMap>&& result, const std::string& name) = 0;
+  virtual void health(sdbus::Result<bool, std::string>&& result, const std::string& name) = 0;
+  virtual void ports(sdbus::Result<PortRows>&& result, const std::string& name) = 0;
   virtual std::tuple<std::string, std::string, uint16_t, std::string, std::string> sshTarget(
       const std::string& name) = 0;
 };
@@ -47,10 +52,9 @@ class MachineObject final : public PublishedObject<org::banger::Vm1::Machine_ada
   sdbus::ObjectPath Delete(const VariantMap& options) override;
   void Set(sdbus::Result<>&& result, VariantMap settings) override;
   sdbus::UnixFd OpenConsole() override;
-  VariantMap Stats() override;
-  std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t, std::string>>
-  Ports() override;
-  std::tuple<bool, std::string> Health() override;
+  void Stats(sdbus::Result<VariantMap>&& result) override;
+  void Ports(sdbus::Result<MachineActions::PortRows>&& result) override;
+  void Health(sdbus::Result<bool, std::string>&& result) override;
   std::tuple<std::string, std::string, uint16_t, std::string, std::string> SshTarget() override;
   sdbus::ObjectPath PrepareWorkspace(const std::string& hostPath,
                                      const VariantMap& options) override;

@@ -15,6 +15,7 @@
 #include "banger/vm_name.h"
 #include "banger/vm_spec.h"
 #include "banger_build_config.h"
+#include "observe.h"
 #include "spec.h"
 
 namespace banger::vm {
@@ -353,6 +354,45 @@ sdbus::UnixFd VmManager::console(const std::string& name) {
   if (fd < 0)
     fail(ErrorCode::NotFound, "machine " + name + " has no console log yet (it has not booted)");
   return sdbus::UnixFd(fd, sdbus::adopt_fd);
+}
+
+template <class... Results, class Work>
+void VmManager::answerFromWorker(sdbus::Result<Results...>&& result, const std::string& member,
+                                 const std::string& name, Work work) {
+  guardAsync(guard_, context_.loop, member, std::move(result),
+             [&](const AsyncReply<Results...>& reply) {
+               const MachineRecord record = machine(name).record();
+               const MachinePaths paths = lifecycle_.pathsOf(record);
+               context_.pool.submit([reply, record, paths, work, alive = alive_] {
+                 try {
+                   std::apply([&](auto&&... values) { reply.succeed(values...); },
+                              std::tuple<Results...>(work(record, paths)));
+                 } catch (...) {
+                   reply.fail(std::current_exception());
+                 }
+               });
+             });
+}
+
+void VmManager::stats(sdbus::Result<VariantMap>&& result, const std::string& name) {
+  answerFromWorker(std::move(result), "Vm1.Machine.Stats", name,
+                   [](const MachineRecord& record, const MachinePaths& paths) {
+                     return machineStats(record, paths);
+                   });
+}
+
+void VmManager::health(sdbus::Result<bool, std::string>&& result, const std::string& name) {
+  answerFromWorker(std::move(result), "Vm1.Machine.Health", name,
+                   [this](const MachineRecord& record, const MachinePaths& paths) {
+                     return machineHealth(record, paths, lifecycle_.agent());
+                   });
+}
+
+void VmManager::ports(sdbus::Result<PortRows>&& result, const std::string& name) {
+  answerFromWorker(std::move(result), "Vm1.Machine.Ports", name,
+                   [this](const MachineRecord& record, const MachinePaths& paths) {
+                     return machinePorts(record, paths, lifecycle_.agent());
+                   });
 }
 
 std::tuple<std::string, std::string, uint16_t, std::string, std::string> VmManager::sshTarget(

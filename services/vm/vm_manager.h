@@ -51,6 +51,13 @@ class VmManager final
   sdbus::ObjectPath remove(const std::string& name, uint32_t caller) override;
   void set(sdbus::Result<>&& result, const std::string& name, const VariantMap& settings) override;
   sdbus::UnixFd console(const std::string& name) override;
+  void stats(sdbus::Result<VariantMap>&& result, const std::string& name) override;
+  void health(sdbus::Result<bool, std::string>&& result, const std::string& name) override;
+  void ports(sdbus::Result<PortRows>&& result, const std::string& name) override;
+  // Runs `work` with a copy of the machine's record on a worker; its result is the reply.
+  template <class... Results, class Work>
+  void answerFromWorker(sdbus::Result<Results...>&& result, const std::string& member,
+                        const std::string& name, Work work);
   std::tuple<std::string, std::string, uint16_t, std::string, std::string> sshTarget(
       const std::string& name) override;
 

@@ -199,6 +199,47 @@ TEST_F(VmLifecycle, CreateReachesRunningSshWorksWithThePinnedKeyAndDeleteLeavesN
   EXPECT_EQ(id0.status, 0) << id0.out << consoleOf(id);
   EXPECT_NE(id0.out.find("0\nalpha\nstrictmodes yes"), std::string::npos) << id0.out;
 
+  // Observing it: its Firecracker's resources, the agent's health, its ports (sshd on
+  // both stacks folded into one; a web server the test starts gets its url).
+  auto proxy = sdbus::createProxy(*bus_, kVm, machine);
+  VariantMap stats;
+  proxy->callMethod("Stats").onInterface(kMachine).storeResultsTo(stats);
+  EXPECT_EQ(stats.at("state").get<std::string>(), "running");
+  EXPECT_EQ(stats.at("pid").get<uint32_t>(), machineProperty<uint32_t>(machine, "Pid"));
+  EXPECT_GT(stats.at("rss_bytes").get<uint64_t>(), 0u);
+  EXPECT_GT(stats.at("uptime_sec").get<double>(), 0.0);
+  EXPECT_GT(stats.at("work_disk_bytes").get<uint64_t>(), 0u);
+  EXPECT_LT(stats.at("work_disk_bytes").get<uint64_t>(), uint64_t{1} << 30);  // sparse
+  bool healthy = false;
+  std::string detail;
+  proxy->callMethod("Health").onInterface(kMachine).storeResultsTo(healthy, detail);
+  EXPECT_TRUE(healthy) << detail;
+  EXPECT_NE(detail.find("agent ok"), std::string::npos) << detail;
+  ASSERT_EQ(ssh("alpha",
+                "echo "
+                "dXNlIElPOjpTb2NrZXQ6OklORVQ7Cm15ICRzID0gSU86OlNvY2tldDo6SU5FVC0+"
+                "bmV3KExvY2FsQWRkciA9PiAiMC4wLjAuMCIsIExvY2FsUG9ydCA9PiA4MDgwLCBMaXN0ZW4gPT4gNSwgUm"
+                "V1c2VBZGRyID0+"
+                "IDEpIG9yIGRpZTsKd2hpbGUgKG15ICRjID0gJHMtPmFjY2VwdCkgeyB3aGlsZSAoPCRjPikgeyBsYXN0IG"
+                "lmIC9eXHI/"
+                "JC8gfSBwcmludCAkYyAiSFRUUC8xLjAgMjAwIE9LXHJcbkNvbnRlbnQtTGVuZ3RoOiAyXHJcblxyXG5vay"
+                "I7IGNsb3NlICRjIH0K | base64 -d > /tmp/web.pl && (nohup perl /tmp/web.pl "
+                ">/dev/null 2>&1 &) && sleep 0.5 && echo up")
+                .out,
+            "up\n");
+  std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t, std::string>>
+      ports;
+  proxy->callMethod("Ports").onInterface(kMachine).storeResultsTo(ports);
+  std::map<uint16_t, std::tuple<std::string, std::string, std::string>> byPort;
+  for (const auto& p : ports)
+    if (p.get<0>() == "tcp") byPort[p.get<2>()] = {p.get<1>(), p.get<3>(), p.get<5>()};
+  ASSERT_TRUE(byPort.count(22)) << ::testing::PrintToString(ports.size());
+  EXPECT_EQ(std::get<0>(byPort[22]), "*");
+  EXPECT_EQ(std::get<1>(byPort[22]), "sshd");
+  EXPECT_EQ(std::get<2>(byPort[22]), "");
+  ASSERT_TRUE(byPort.count(8080));
+  EXPECT_EQ(std::get<2>(byPort[8080]), "http://alpha.vm:8080");
+
   // Stop and start again: same address, the same pinned key still matches.
   ASSERT_EQ(waitJob(call(machine, "Stop", VariantMap{})), "succeeded");
   EXPECT_EQ(machineProperty<std::string>(machine, "State"), "stopped");
@@ -340,6 +381,10 @@ TEST_F(VmLifecycle, TheCliCreatesSshesIntoStopsAndDeletesAndDnsFollows) {
   EXPECT_EQ(r.out.rfind("uid=0(root)", 0), 0u) << r.out;
   EXPECT_EQ(banger("vm ssh cli-box -- exit 7").status, 7);
   EXPECT_NE(banger("vm logs cli-box").out.find("banger-init: / is the overlay"), std::string::npos);
+  r = banger("vm stats cli-box");
+  EXPECT_NE(r.out.find("state: running"), std::string::npos) << r.out;
+  r = banger("vm ports cli-box --json");
+  EXPECT_NE(r.out.find("\"process\": \"sshd\""), std::string::npos) << r.out;
 
   // banger-dns (activated by this first call) follows the machine through the Vm
   // service's signals.
@@ -513,11 +558,25 @@ TEST_F(VmLifecycle, AnImageThatExistsNowhereIsNotFoundNamingTheCatalog) {
   EXPECT_NE(machineProperty<std::string>(machine, "LastError").find("no-such-image"),
             std::string::npos);
   // What a later release brings says so by name.
-  const sdbus::Error later = callError(
-      [&] { sdbus::createProxy(*bus_, kVm, machine)->callMethod("Stats").onInterface(kMachine); });
+  const sdbus::Error later = callError([&] {
+    sdbus::createProxy(*bus_, kVm, machine)
+        ->callMethod("PrepareWorkspace")
+        .onInterface(kMachine)
+        .withArguments(std::string("/tmp"), VariantMap{});
+  });
   EXPECT_EQ(later.getName(), "org.banger.Error.NotSupported");
-  EXPECT_NE(later.getMessage().find("Stats is not supported by this version"), std::string::npos)
+  EXPECT_NE(later.getMessage().find("PrepareWorkspace is not supported by this version"),
+            std::string::npos)
       << later.getMessage();
+  // Health says why a machine that does not run is not healthy.
+  bool healthy = true;
+  std::string detail;
+  sdbus::createProxy(*bus_, kVm, machine)
+      ->callMethod("Health")
+      .onInterface(kMachine)
+      .storeResultsTo(healthy, detail);
+  EXPECT_FALSE(healthy);
+  EXPECT_EQ(detail, "machine nowhere is error");
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
 }
 

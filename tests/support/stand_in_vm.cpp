@@ -55,12 +55,13 @@ class StandInMachine final : public PublishedObject<org::banger::Vm1::Machine_ad
   sdbus::ObjectPath Delete(const VariantMap&) override { no(); }
   void Set(sdbus::Result<>&&, VariantMap) override { no(); }
   sdbus::UnixFd OpenConsole() override { no(); }
-  VariantMap Stats() override { no(); }
-  std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string, uint32_t, std::string>>
-  Ports() override {
+  void Stats(sdbus::Result<VariantMap>&&) override { no(); }
+  void Ports(
+      sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, uint16_t, std::string,
+                                              uint32_t, std::string>>>&&) override {
     no();
   }
-  std::tuple<bool, std::string> Health() override { no(); }
+  void Health(sdbus::Result<bool, std::string>&&) override { no(); }
   std::tuple<std::string, std::string, uint16_t, std::string, std::string> SshTarget() override {
     no();
   }

@@ -30,6 +30,9 @@ struct Request {
   std::chrono::seconds lowSpeedWindow{0};
   long lowSpeedBytes = 1;
   int maxRedirects = 0;  // 0: a redirect is answered, not followed
+  // Skips the TLS peer check. Only for asking whether a VM's own port speaks TLS (its
+  // certificate is whatever the guest made); nothing read that way is trusted.
+  bool probeOnly = false;
   // A buffered body larger than this is an error (stream() has no limit of its own).
   uint64_t maxBodyBytes = 16 << 20;
 };
