@@ -154,11 +154,8 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     commit(record);
     job.throwIfCanceled();
 
-    job.stage("network", record.nat ? "lease with NAT" : "lease");
-    record.lease = peers_.net->acquire(record.id, record.nat);
-    commit(record);
-    refreshSshFiles(config);
-    job.throwIfCanceled();
+    // A lease (a TAP and an address) is held only while the machine runs.
+    if (start) acquireLease(record, config, job);
 
     job.stage("disks",
               "overlay and work disks of " + std::to_string(record.diskBytes >> 20) + " MiB");
@@ -180,12 +177,8 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     }
     boot(record, config, job);
     waitReady(record, config, job);
-  } catch (const Error& error) {
-    if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
-    fail(record, error.what());
-    throw;
   } catch (const std::exception& error) {
-    if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
+    windDown(record);
     fail(record, error.what());
     throw;
   }
@@ -195,12 +188,7 @@ void Lifecycle::start(MachineRecord record, JobContext& job) {
   try {
     const Config config = loadConfig();
     job.stage("resolve", record.name);
-    if (!record.lease) {
-      job.stage("network", "lease");
-      record.lease = peers_.net->acquire(record.id, record.nat);
-      commit(record);
-      refreshSshFiles(config);
-    }
+    acquireLease(record, config, job);
     job.stage("disks", "file_sync");
     provisionWorkDisk(disksIn(pathsOf(record).dir).work, ensureUserKey(sshFiles(config).identity),
                       config.fileSync,
@@ -208,9 +196,35 @@ void Lifecycle::start(MachineRecord record, JobContext& job) {
     boot(record, config, job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
-    if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
+    windDown(record);
     fail(record, error.what());
     throw;
+  }
+}
+
+void Lifecycle::acquireLease(MachineRecord& record, const Config& config, JobContext& job) {
+  job.stage("network", record.nat ? "lease with NAT" : "lease");
+  record.lease = peers_.net->acquire(record.id, record.nat);
+  commit(record);
+  refreshSshFiles(config);
+  job.throwIfCanceled();
+}
+
+void Lifecycle::releaseLease(MachineRecord& record) {
+  if (!record.lease) return;
+  peers_.net->release(record.id);
+  record.lease.reset();
+  commit(record);
+  refreshSshFiles(loadConfig());
+}
+
+void Lifecycle::windDown(MachineRecord& record) {
+  if (record.pid > 0) endProcess(record, std::chrono::seconds(0), true);
+  try {
+    releaseLease(record);
+  } catch (const std::exception& error) {
+    log::warning("releasing the lease of " + record.name + " failed: " + error.what() +
+                 "; the next start of the service releases it");
   }
 }
 
@@ -326,17 +340,15 @@ void Lifecycle::stop(MachineRecord record, std::chrono::seconds timeout, bool fo
   endProcess(record, timeout, force);
   record.state = MachineState::Stopped;
   commit(record);
+  job.stage("network", "release");
+  releaseLease(record);
 }
 
 void Lifecycle::destroy(MachineRecord record, JobContext& job) {
   job.stage("stop", "SIGKILL");
   endProcess(record, std::chrono::seconds(0), true);
-  if (record.lease) {
-    job.stage("network", "release");
-    peers_.net->release(record.id);
-    record.lease.reset();
-    commit(record);
-  }
+  job.stage("network", "release");
+  releaseLease(record);
   job.stage("disks", "remove");
   const MachinePaths where = pathsOf(record);
   removeTreeOnThisFilesystem(where.dir);
@@ -378,14 +390,19 @@ void Lifecycle::cleanUpAfterProcess(MachineRecord& record) {
 }
 
 void Lifecycle::releaseOrphanLeases() {
-  const std::vector<MachineRecord> records = store_.all();
+  std::vector<MachineRecord> records = store_.all();
   if (records.empty()) return;  // no machine ever got as far as Net: nothing to ask it
-  std::set<std::string> recorded;
-  for (const MachineRecord& record : records)
-    if (record.lease) recorded.insert(record.id);
+  std::set<std::string> held;
+  for (MachineRecord& record : records) {
+    if (record.lease && !mayBeRunning(record.state)) {
+      log::info("machine " + record.name + " is not running: releasing its lease");
+      releaseLease(record);
+    }
+    if (record.lease) held.insert(record.id);
+  }
   for (const std::string& id : peers_.net->leasedMachineIds()) {
-    if (recorded.count(id)) continue;
-    log::info("releasing the lease of " + id + ", which no machine holds any more");
+    if (held.count(id)) continue;
+    log::info("releasing the lease of " + id + ", which no running machine holds");
     peers_.net->release(id);
   }
 }

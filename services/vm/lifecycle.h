@@ -68,9 +68,12 @@ class Lifecycle {
   // orphan still listening on the API socket (started but never recorded) killed, half-made
   // disks removed, pid cleared. The caller stores the record.
   void cleanUpAfterProcess(MachineRecord& record);
-  // Releases this user's Net leases that no record holds (also those of a machine whose
-  // record never got the lease: it acquires a new one when it starts).
+  // Releases this user's Net leases that no running machine holds: those of machines that
+  // are not running, and those no record has (a crash between AcquireLease and the record).
   void releaseOrphanLeases();
+  // A lease is held only while a machine runs: released at stop, on a failed start and
+  // when its Firecracker ends on its own.
+  void releaseLease(MachineRecord& record);
   void setNat(MachineRecord record, bool enabled);
 
   // Whether the machine's Firecracker still runs: pid alive and its API socket answers
@@ -83,6 +86,9 @@ class Lifecycle {
   void boot(MachineRecord& record, const Config& config, JobContext& job);
   void waitReady(MachineRecord& record, const Config& config, JobContext& job);
   void endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force);
+  void acquireLease(MachineRecord& record, const Config& config, JobContext& job);
+  // After a failed create or start: Firecracker killed, the lease released.
+  void windDown(MachineRecord& record);
   void refreshSshFiles(const Config& config);
   Config loadConfig() const;
 

@@ -101,7 +101,15 @@ void VmManager::processEnded(const std::string& name, pid_t pid, int exitCode) {
   log::info("machine " + name + ": Firecracker (pid " + std::to_string(pid) + ") ended with " +
             std::to_string(exitCode));
   try {
-    it->second->update(lifecycle_.processEnded(it->second->record(), exitCode));
+    MachineRecord ended = lifecycle_.processEnded(it->second->record(), exitCode);
+    it->second->update(ended);
+    context_.pool.submit([this, ended, alive = alive_]() mutable {
+      try {
+        lifecycle_.releaseLease(ended);
+      } catch (const std::exception& error) {
+        log::warning("releasing the lease of " + ended.name + " failed: " + error.what());
+      }
+    });
   } catch (const std::exception& error) {
     log::error("recording the end of " + name + " failed: " + error.what());
   }

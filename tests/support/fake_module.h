@@ -1,5 +1,6 @@
-// A kernel module as small as one can be: an ELF64 relocatable object whose .modinfo
-// holds the given fields, for the tests of module readers and initrd builders.
+// The smallest kernel files the readers accept: a module (an ELF64 relocatable object with
+// a .modinfo) and a vmlinux (an ELF64 executable with the banner and the PVH note), for the
+// tests of module readers, kernel imports and initrd builders, and the benchmarks.
 #pragma once
 
 #include <elf.h>
@@ -43,6 +44,47 @@ inline std::string fakeModule(const std::vector<std::string>& fields, std::uint1
   elf += modinfo + names;
   elf.append(reinterpret_cast<const char*>(sections), sizeof sections);
   return elf;
+}
+
+// An ELF64 x86-64 executable with one PT_LOAD holding the "Linux version" banner and,
+// when `pvh`, a PT_NOTE with Xen's PHYS32_ENTRY note, as Debian's vmlinux carries it.
+inline std::string fakeVmlinux(bool pvh, std::uint16_t machine = EM_X86_64,
+                               unsigned char elfClass = ELFCLASS64) {
+  std::string note;
+  if (pvh) {
+    Elf64_Nhdr header{4, 4, 18};
+    note.append(reinterpret_cast<const char*>(&header), sizeof header);
+    note.append("Xen\0", 4);
+    note.append("\x50\x08\x00\x01", 4);
+  }
+  const std::string text = std::string(64, '\x90') +
+                           "Linux version 9.9.9-test (builder@example) #1 SMP\n" +
+                           std::string(64, '\0');
+  Elf64_Ehdr ehdr{};
+  std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
+  ehdr.e_ident[EI_CLASS] = elfClass;
+  ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
+  ehdr.e_ident[EI_VERSION] = EV_CURRENT;
+  ehdr.e_type = ET_EXEC;
+  ehdr.e_machine = machine;
+  ehdr.e_entry = 0x1000000;
+  ehdr.e_phoff = sizeof ehdr;
+  ehdr.e_ehsize = sizeof ehdr;
+  ehdr.e_phentsize = sizeof(Elf64_Phdr);
+  ehdr.e_phnum = pvh ? 2 : 1;
+  const std::size_t dataAt = sizeof ehdr + ehdr.e_phnum * sizeof(Elf64_Phdr);
+  Elf64_Phdr load{};
+  load.p_type = PT_LOAD;
+  load.p_offset = dataAt;
+  load.p_filesz = load.p_memsz = text.size();
+  Elf64_Phdr notes{};
+  notes.p_type = PT_NOTE;
+  notes.p_offset = dataAt + text.size();
+  notes.p_filesz = note.size();
+  std::string elf(reinterpret_cast<const char*>(&ehdr), sizeof ehdr);
+  elf.append(reinterpret_cast<const char*>(&load), sizeof load);
+  if (pvh) elf.append(reinterpret_cast<const char*>(&notes), sizeof notes);
+  return elf + text + note;
 }
 
 }  // namespace banger::test

@@ -24,47 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::fakeModule;
-
-// An ELF64 x86-64 executable with one PT_LOAD holding the "Linux version" banner and,
-// when `pvh`, a PT_NOTE with Xen's PHYS32_ENTRY note, as Debian's vmlinux carries it.
-std::string fakeVmlinux(bool pvh, std::uint16_t machine = EM_X86_64,
-                        unsigned char elfClass = ELFCLASS64) {
-  std::string note;
-  if (pvh) {
-    Elf64_Nhdr header{4, 4, 18};
-    note.append(reinterpret_cast<const char*>(&header), sizeof header);
-    note.append("Xen\0", 4);
-    note.append("\x50\x08\x00\x01", 4);
-  }
-  const std::string text = std::string(64, '\x90') +
-                           "Linux version 9.9.9-test (builder@example) #1 SMP\n" +
-                           std::string(64, '\0');
-  Elf64_Ehdr ehdr{};
-  std::memcpy(ehdr.e_ident, ELFMAG, SELFMAG);
-  ehdr.e_ident[EI_CLASS] = elfClass;
-  ehdr.e_ident[EI_DATA] = ELFDATA2LSB;
-  ehdr.e_ident[EI_VERSION] = EV_CURRENT;
-  ehdr.e_type = ET_EXEC;
-  ehdr.e_machine = machine;
-  ehdr.e_entry = 0x1000000;
-  ehdr.e_phoff = sizeof ehdr;
-  ehdr.e_ehsize = sizeof ehdr;
-  ehdr.e_phentsize = sizeof(Elf64_Phdr);
-  ehdr.e_phnum = pvh ? 2 : 1;
-  const std::size_t dataAt = sizeof ehdr + ehdr.e_phnum * sizeof(Elf64_Phdr);
-  Elf64_Phdr load{};
-  load.p_type = PT_LOAD;
-  load.p_offset = dataAt;
-  load.p_filesz = load.p_memsz = text.size();
-  Elf64_Phdr notes{};
-  notes.p_type = PT_NOTE;
-  notes.p_offset = dataAt + text.size();
-  notes.p_filesz = note.size();
-  std::string elf(reinterpret_cast<const char*>(&ehdr), sizeof ehdr);
-  elf.append(reinterpret_cast<const char*>(&load), sizeof load);
-  if (pvh) elf.append(reinterpret_cast<const char*>(&notes), sizeof notes);
-  return elf + text + note;
-}
+using test::fakeVmlinux;
 
 std::string compressWith(const std::string& tool, const std::string& bytes) {
   test::TempDir dir;

@@ -1,0 +1,182 @@
+// The Vm service's control plane: CreateVm with the image local (start=false, so no guest
+// boots: what is timed is banger's own part, resolve → image → lease → disks), a 16 GiB
+// image against a 1 GiB one, `banger vm list` with 100 machines against the same data
+// through raw `busctl call`, and banger-vm's resident memory holding them.
+#include <sdbus-c++/sdbus-c++.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "banger/ext4/image_builder.h"
+#include "banger/process.h"
+#include "bench_support.h"
+#include "fake_module.h"
+#include "harness.h"
+#include "tar_builder.h"
+
+using namespace banger;
+using namespace banger::test;
+using Clock = std::chrono::steady_clock;
+using VariantMap = std::map<std::string, sdbus::Variant>;
+
+namespace {
+
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  return values[static_cast<size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+void waitJob(sdbus::IConnection& bus, const std::string& service, const sdbus::ObjectPath& job) {
+  auto proxy = sdbus::createProxy(bus, service, job);
+  for (;;) {
+    const std::string state = proxy->getProperty("State").onInterface("org.banger.Job1");
+    if (state == "succeeded") return;
+    if (state != "running")
+      throw std::runtime_error(
+          std::string(job) + " " + state + ": " +
+          proxy->getProperty("ErrorMessage").onInterface("org.banger.Job1").get<std::string>());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// A small rootfs in an ext4 of `bytes` (sparse), registered as `name`.
+void registerImage(sdbus::IConnection& bus, const std::filesystem::path& dir,
+                   const std::string& name, uint64_t bytes) {
+  const std::string tar = TarBuilder()
+                              .dir("root", 0700)
+                              .file("root/.bashrc", "PS1=x\n")
+                              .dir("etc", 0755)
+                              .file("etc/os-release", "ID=debian\n")
+                              .bytes();
+  const std::string path = (dir / (name + ".ext4")).string();
+  ext4::FormatOptions format;
+  format.sizeBytes = bytes;
+  ext4::Volume volume(path, format);
+  ext4::ImageBuilder builder(volume, {});
+  auto reader = ext4::TarReader::openMemory(tar.data(), tar.size(), name);
+  builder.addLayer(*reader);
+  builder.finish();
+  sdbus::ObjectPath image;
+  sdbus::createProxy(bus, "org.banger.Image", "/org/banger/Image")
+      ->callMethod("Register")
+      .onInterface("org.banger.Image1.Manager")
+      .withTimeout(std::chrono::minutes(5))
+      .withArguments(VariantMap{{"name", sdbus::Variant(name)},
+                                {"rootfs", sdbus::Variant(path)},
+                                {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
+      .storeResultsTo(image);
+}
+
+struct CreateTimes {
+  std::vector<double> reply;  // CreateVm's answer (the machine object exists)
+  std::vector<double> job;    // the job's end
+};
+
+CreateTimes createMany(sdbus::IConnection& bus, const std::string& image, const std::string& prefix,
+                       int count) {
+  auto vm = sdbus::createProxy(bus, "org.banger.Vm", "/org/banger/Vm");
+  CreateTimes times;
+  for (int i = 0; i < count; ++i) {
+    const auto start = Clock::now();
+    sdbus::ObjectPath machine, job;
+    vm->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(VariantMap{{"name", sdbus::Variant(prefix + std::to_string(i))},
+                                  {"image", sdbus::Variant(image)},
+                                  {"disk_bytes", sdbus::Variant(uint64_t{8} << 30)},
+                                  {"start", sdbus::Variant(false)}})
+        .storeResultsTo(machine, job);
+    times.reply.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    waitJob(bus, "org.banger.Vm", job);
+    times.job.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  return times;
+}
+
+double timeCommand(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& env, int runs,
+                   std::string* output = nullptr) {
+  std::vector<double> times;
+  for (int i = 0; i < runs; ++i) {
+    Command command(argv);
+    command.extraEnv = env;
+    const auto start = Clock::now();
+    const ProcessResult result = SystemProcessRunner().run(command);
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    if (!result.ok()) throw std::runtime_error(argv[0] + " failed: " + result.err);
+    if (output) *output = result.out;
+  }
+  return bench::median(times);
+}
+
+}  // namespace
+
+int main() {
+  if (geteuid() != 0) {
+    std::printf("bench-vm: skipped: Net's bridge and TAPs need root (in a namespace of its own)\n");
+    return 0;
+  }
+  TempDir work;
+  BusHarness::Options options;
+  options.isolateNetwork = true;
+  options.idleTimeoutSec = 0;
+  BusHarness harness(options);
+  auto bus = harness.connectSession();
+  // The kernel is never booted here: the smallest vmlinux the Image service accepts.
+  writeFile(work.path() / "vmlinux", fakeVmlinux(true));
+  sdbus::ObjectPath kernel;
+  sdbus::createProxy(*bus, "org.banger.Image", "/org/banger/Image")
+      ->callMethod("ImportKernel")
+      .onInterface("org.banger.Image1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("debian-cloud"))},
+                                {"vmlinux", sdbus::Variant((work.path() / "vmlinux").string())}})
+      .storeResultsTo(kernel);
+  registerImage(*bus, work.path(), "small", 1ull << 30);
+  registerImage(*bus, work.path(), "large", 16ull << 30);
+
+  createMany(*bus, "small", "warm-", 2);
+  // Alternating, so the two images meet the same number of existing machines.
+  CreateTimes small, large;
+  for (int i = 0; i < 49; ++i) {
+    const CreateTimes s = createMany(*bus, "small", "s" + std::to_string(i) + "-", 1);
+    const CreateTimes l = createMany(*bus, "large", "l" + std::to_string(i) + "-", 1);
+    small.reply.push_back(s.reply[0]);
+    small.job.push_back(s.job[0]);
+    large.reply.push_back(l.reply[0]);
+    large.job.push_back(l.job[0]);
+  }
+
+  const auto env = harness.clientEnvironment();
+  std::string listed;
+  const double ours = timeCommand({BANGER_CLI_BIN, "vm", "list"}, env, 15, &listed);
+  const double theirs = timeCommand({"busctl", "--user", "call", "org.banger.Vm", "/org/banger/Vm",
+                                     "org.banger.Vm1.Manager", "ListMachines"},
+                                    env, 15);
+  const long lines = std::count(listed.begin(), listed.end(), '\n');
+  const pid_t service = nameOwnerPid(*bus, "org.banger.Vm");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const long rss = bench::statusKiB(service, "VmRSS");
+  const long anon = bench::statusKiB(service, "RssAnon");
+  const long file = bench::statusKiB(service, "RssFile");
+
+  std::printf("bench-vm: CreateVm (start=false, image local), 49 creates of a 1 GiB image:\n");
+  std::printf("  reply     p50 %6.2f ms  p95 %6.2f ms\n", percentile(small.reply, 0.5),
+              percentile(small.reply, 0.95));
+  std::printf("  job done  p50 %6.2f ms  p95 %6.2f ms   (target p50 <= 20 ms)\n",
+              percentile(small.job, 0.5), percentile(small.job, 0.95));
+  std::printf("  16 GiB image: job done p50 %6.2f ms = %.2fx the 1 GiB image (target <= 1.10x)\n",
+              percentile(large.job, 0.5), percentile(large.job, 0.5) / percentile(small.job, 0.5));
+  std::printf(
+      "bench-vm: vm list with %ld machines: banger %.1f ms, busctl call %.1f ms, ratio "
+      "%.2f (target <= 1.3)\n",
+      lines, ours, theirs, ours / theirs);
+  std::printf(
+      "bench-vm: banger-vm idle RSS holding %ld machines: %.1f MiB (target <= 8 MiB; "
+      "anonymous %.1f MiB, shared libraries' pages %.1f MiB)\n",
+      lines, static_cast<double>(rss) / 1024.0, static_cast<double>(anon) / 1024.0,
+      static_cast<double>(file) / 1024.0);
+  return 0;
+}
