@@ -212,7 +212,12 @@ void Lifecycle::acquireLease(MachineRecord& record, const Config& config, JobCon
 
 void Lifecycle::releaseLease(MachineRecord& record) {
   if (!record.lease) return;
-  peers_.net->release(record.id);
+  try {
+    peers_.net->release(record.id);
+  } catch (const Error& error) {
+    // Already gone on Net's side (released by an earlier attempt): nothing to give back.
+    if (error.code() != ErrorCode::NotFound) throw;
+  }
   record.lease.reset();
   commit(record);
   refreshSshFiles(loadConfig());
@@ -407,10 +412,24 @@ void Lifecycle::releaseOrphanLeases() {
   }
 }
 
-void Lifecycle::setNat(MachineRecord record, bool enabled) {
-  peers_.net->setNat(record.id, enabled);
-  record.nat = enabled;
-  commit(record);
+void Lifecycle::setNat(const std::string& name, bool enabled) {
+  std::optional<MachineRecord> record = store_.find(name);
+  if (!record) banger::fail(ErrorCode::NotFound, "no machine named " + name);
+  if (record->lease) peers_.net->setNat(record->id, enabled);
+  record = store_.find(name);  // the freshest record, changed only in what Set changes
+  if (!record) banger::fail(ErrorCode::NotFound, "machine " + name + " was deleted meanwhile");
+  record->nat = enabled;
+  commit(*record);
+}
+
+MachineRecord Lifecycle::setSizes(const std::string& name, std::optional<uint32_t> vcpus,
+                                  std::optional<uint32_t> memoryMib) {
+  std::optional<MachineRecord> record = store_.find(name);
+  if (!record) banger::fail(ErrorCode::NotFound, "no machine named " + name);
+  if (vcpus) record->vcpus = *vcpus;
+  if (memoryMib) record->memoryMib = *memoryMib;
+  store_.update(*record);
+  return *record;
 }
 
 bool Lifecycle::stillRunning(const MachineRecord& record) {

@@ -74,7 +74,10 @@ class Lifecycle {
   // A lease is held only while a machine runs: released at stop, on a failed start and
   // when its Firecracker ends on its own.
   void releaseLease(MachineRecord& record);
-  void setNat(MachineRecord record, bool enabled);
+  // Set's changes, applied to the stored record (not a copy that may be behind it).
+  void setNat(const std::string& name, bool enabled);
+  MachineRecord setSizes(const std::string& name, std::optional<uint32_t> vcpus,
+                         std::optional<uint32_t> memoryMib);
 
   // Whether the machine's Firecracker still runs: pid alive and its API socket answers
   // with its id.

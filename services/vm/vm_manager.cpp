@@ -320,7 +320,7 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
                                                {spec_keys::kDiskBytes, "t"},
                                                {spec_keys::kNat, "b"}},
                                               "settings");
-        MachineRecord record = machine(name).record();
+        const MachineRecord& record = machine(name).record();
         const bool resizes = parsed.has(spec_keys::kVcpus) || parsed.has(spec_keys::kMemoryMib) ||
                              parsed.has(spec_keys::kDiskBytes);
         if (resizes) requireResizable(name, record.state);
@@ -334,19 +334,17 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
         VmSpec::fromVariants(sizes.toVariants(), "settings");  // the spec's bounds
         if (sizes.diskBytes && *sizes.diskBytes != record.diskBytes)
           notSupportedYet("changing disk_bytes", "resizing a stopped VM's work disk");
-        if (sizes.vcpus) record.vcpus = *sizes.vcpus;
-        if (sizes.memoryMib) record.memoryMib = *sizes.memoryMib;
+        MachineRecord changed = lifecycle_.setSizes(name, sizes.vcpus, sizes.memoryMib);
+        machine(name).update(changed);
         const std::optional<bool> nat = parsed.boolean(spec_keys::kNat);
-        if (!nat || *nat == record.nat || !record.lease) {
-          if (nat) record.nat = *nat;
-          lifecycle_.store().update(record);
-          machine(name).update(record);
+        if (!nat || *nat == changed.nat) {
           reply.succeed();
           return;
         }
-        context_.pool.submit([this, reply, record, nat = *nat, alive = alive_]() mutable {
+        // NAT goes through Net when the machine has a lease (polkit may ask): on a worker.
+        context_.pool.submit([this, reply, name, nat = *nat, alive = alive_] {
           try {
-            lifecycle_.setNat(record, nat);
+            lifecycle_.setNat(name, nat);
             reply.succeed();
           } catch (...) {
             reply.fail(std::current_exception());

@@ -525,6 +525,88 @@ TEST_F(VmLifecycle, FileSyncEntriesArriveAndPruneRemovesWhatIsNotRunning) {
   ASSERT_EQ(waitJob(call(synced, "Delete", VariantMap{})), "succeeded");
 }
 
+// What a user meets on a machine that cannot run Firecracker: each failure named, with the
+// fix, and nothing left holding a lease.
+TEST_F(VmLifecycle, NoFirecrackerOrNoKvmIsUnavailableSayingWhatToDo) {
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  const fs::path wrapper = harness_->root() / "firecracker-no-kvm";
+  writeFile(wrapper, std::string("#!/bin/sh\nexec ") + FIRECRACKER_FAKE_BIN +
+                         " --fake-on-start no_kvm \"$@\"\n");
+  fs::permissions(wrapper, fs::perms(0755));
+  const auto attempt = [&](const std::string& firecracker, const std::string& name) {
+    writeFile(config, "firecracker_bin = \"" + firecracker + "\"\n");
+    sdbus::ObjectPath machine, job;
+    manager_->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(VariantMap{{"name", sdbus::Variant(name)}})
+        .storeResultsTo(machine, job);
+    const std::string outcome = waitJob(job);
+    const std::string errorName = sdbus::createProxy(*bus_, kVm, job)
+                                      ->getProperty("ErrorName")
+                                      .onInterface("org.banger.Job1")
+                                      .get<std::string>();
+    EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
+    const std::string id = machineProperty<std::string>(machine, "Id");
+    const auto leases = leasedIds();
+    EXPECT_EQ(std::count(leases.begin(), leases.end(), id), 0) << "a failed start keeps a lease";
+    EXPECT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+    return errorName + " " + outcome;
+  };
+  const std::string missing = attempt("/nonexistent/firecracker", "no-firecracker");
+  EXPECT_NE(missing.find("org.banger.Error.Unavailable"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("firecracker_bin"), std::string::npos) << missing;
+  const std::string noKvm = attempt(wrapper.string(), "no-kvm");
+  EXPECT_NE(noKvm.find("org.banger.Error.Unavailable"), std::string::npos) << noKvm;
+  EXPECT_NE(noKvm.find("add yourself to the kvm group"), std::string::npos) << noKvm;
+  writeFile(config, before);
+}
+
+// Set: sizes only while stopped, NAT at any time; Kill ends the Firecracker at once.
+TEST_F(VmLifecycle, SetChangesSizesOnlyWhileStoppedAndKillEndsItAtOnce) {
+  sdbus::ObjectPath machine, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("sized"))},
+                                {"memory_mib", sdbus::Variant(uint32_t{512})}})
+      .storeResultsTo(machine, job);
+  ASSERT_EQ(waitJob(job), "succeeded");
+  auto proxy = sdbus::createProxy(*bus_, kVm, machine);
+  const auto set = [&](VariantMap settings) {
+    proxy->callMethod("Set").onInterface(kMachine).withArguments(settings);
+  };
+  const sdbus::Error busy = callError([&] { set({{"vcpus", sdbus::Variant(uint32_t{2})}}); });
+  EXPECT_EQ(busy.getName(), "org.banger.Error.Busy");
+  EXPECT_NE(busy.getMessage().find("banger vm stop sized"), std::string::npos) << busy.getMessage();
+  // Net's refusal arrives whole, and nothing changes.
+  const sdbus::Error noForwarding = callError([&] { set({{"nat", sdbus::Variant(true)}}); });
+  EXPECT_EQ(noForwarding.getName(), "org.banger.Error.Unavailable");
+  EXPECT_NE(noForwarding.getMessage().find("ip_forward"), std::string::npos)
+      << noForwarding.getMessage();
+  EXPECT_FALSE(machineProperty<bool>(machine, "Nat"));
+  ASSERT_EQ(
+      shell("ip netns exec " + harness_->netns() + " sysctl -qw net.ipv4.ip_forward=1").status, 0);
+  set({{"nat", sdbus::Variant(true)}});
+  EXPECT_TRUE(machineProperty<bool>(machine, "Nat"));
+  const sdbus::Error wrong = callError([&] { set({{"vcpus", sdbus::Variant(std::string("2"))}}); });
+  EXPECT_EQ(wrong.getName(), "org.banger.Error.InvalidArgument");
+
+  const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
+  proxy->callMethod("Kill").onInterface(kMachine).withArguments(std::string("KILL"));
+  EXPECT_TRUE(
+      waitFor([&] { return machineProperty<std::string>(machine, "State") == "error"; }, 10s));
+  EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0);
+  EXPECT_NE(machineProperty<std::string>(machine, "LastError").find("exited with status"),
+            std::string::npos);
+  set({{"vcpus", sdbus::Variant(uint32_t{2})}, {"memory_mib", sdbus::Variant(uint32_t{768})}});
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "VCpus"), 2u);
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "MemoryMiB"), 768u);
+  ASSERT_EQ(waitJob(call(machine, "Restart", std::nullopt)), "succeeded");
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "running");
+  EXPECT_EQ(ssh("sized", "nproc >/dev/null && echo back").out, "back\n");
+  ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+}
+
 TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
   const auto refuse = [&](VariantMap spec) {
     return callError([&] {

@@ -4,6 +4,7 @@
 //   --fake-on-start run|crash|reboot  {"on_start": ...}  run (default): stay up until
 //       SendCtrlAltDel (then exit 0, as on the guest's reset) or a signal; crash: exit 1
 //       (a VMM failure); reboot: exit 0 (the guest reset itself, e.g. a panic with reboot=k)
+//       no_kvm: InstanceStart fails as Firecracker fails without access to /dev/kvm
 //   --fake-console TEXT               {"console": ...}   written to the console at start
 //   --fake-delay-ms N                 {"delay_ms": N}    before crash/reboot happen
 #include <unistd.h>
@@ -31,6 +32,11 @@ class FakeBackend : public Backend {
   explicit FakeBackend(Behaviour behaviour) : behaviour_(std::move(behaviour)) {}
 
   void start(VmConfig& config, std::function<void(int)> exit) override {
+    // Firecracker's own words (vstate/kvm.rs) when it cannot open /dev/kvm.
+    if (behaviour_.onStart == "no_kvm")
+      throw ApiError(
+          "Kvm error: Error creating KVM object: Permission denied (os error 13) Make sure the "
+          "user launching the firecracker process is configured on the /dev/kvm file's ACL.");
     if (behaviour_.onStart != "run" && behaviour_.onStart != "crash" &&
         behaviour_.onStart != "reboot")
       throw ApiError("Internal error while starting microVM: unknown fake behaviour '" +
