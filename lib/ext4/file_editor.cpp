@@ -36,6 +36,13 @@ ext2_inode_large readInode(ext2_filsys fs, ext2_ino_t ino) {
   return inode;
 }
 
+void setOwner(ext2_inode_large& inode, std::uint32_t uid, std::uint32_t gid) {
+  inode.i_uid = static_cast<__u16>(uid);
+  inode.i_gid = static_cast<__u16>(gid);
+  ext2fs_set_i_uid_high(inode, uid >> 16);
+  ext2fs_set_i_gid_high(inode, gid >> 16);
+}
+
 }  // namespace
 
 FileEditor::FileEditor(const std::string& image) : image_(image) {
@@ -127,10 +134,7 @@ unsigned FileEditor::newInode(unsigned dir, const std::string& name, std::uint32
   ext2_inode_large inode{};
   const auto now = static_cast<__u32>(std::time(nullptr));
   inode.i_mode = static_cast<__u16>(type | (owner.mode & 07777));
-  inode.i_uid = static_cast<__u16>(owner.uid);
-  inode.i_gid = static_cast<__u16>(owner.gid);
-  ext2fs_set_i_uid_high(inode, owner.uid >> 16);
-  ext2fs_set_i_gid_high(inode, owner.gid >> 16);
+  setOwner(inode, owner.uid, owner.gid);
   inode.i_links_count = 1;
   inode.i_atime = inode.i_ctime = inode.i_mtime = now;
   inode.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
@@ -158,9 +162,7 @@ unsigned FileEditor::makeDirectories(const std::string& path) {
             "find " + walked);
       ext2_inode_large inode = readInode(fs_, next);
       inode.i_mode = LINUX_S_IFDIR | 0755;
-      inode.i_uid = inode.i_gid = 0;
-      ext2fs_set_i_uid_high(inode, 0);
-      ext2fs_set_i_gid_high(inode, 0);
+      setOwner(inode, 0, 0);
       check(
           ext2fs_write_inode_full(fs_, next, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode)),
           "inode of " + walked);
@@ -176,10 +178,7 @@ void FileEditor::directory(const std::string& path, const Ownership& owner) {
   const ext2_ino_t dir = makeDirectories(path);
   ext2_inode_large inode = readInode(fs_, dir);
   inode.i_mode = static_cast<__u16>(LINUX_S_IFDIR | (owner.mode & 07777));
-  inode.i_uid = static_cast<__u16>(owner.uid);
-  inode.i_gid = static_cast<__u16>(owner.gid);
-  ext2fs_set_i_uid_high(inode, owner.uid >> 16);
-  ext2fs_set_i_gid_high(inode, owner.gid >> 16);
+  setOwner(inode, owner.uid, owner.gid);
   check(ext2fs_write_inode_full(fs_, dir, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode)),
         "inode of " + path);
 }
@@ -231,10 +230,7 @@ void FileEditor::symlink(const std::string& path, const std::string& target,
   check(ext2fs_lookup(fs_, dir, name.c_str(), static_cast<int>(name.size()), nullptr, &ino),
         "find " + path);
   ext2_inode_large inode = readInode(fs_, ino);
-  inode.i_uid = static_cast<__u16>(owner.uid);
-  inode.i_gid = static_cast<__u16>(owner.gid);
-  ext2fs_set_i_uid_high(inode, owner.uid >> 16);
-  ext2fs_set_i_gid_high(inode, owner.gid >> 16);
+  setOwner(inode, owner.uid, owner.gid);
   check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode)),
         "inode of " + path);
 }
