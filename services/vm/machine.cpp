@@ -87,7 +87,10 @@ std::string generateMachineName(const std::vector<std::string>& taken) {
     std::string name = std::string(kAdjectives[adjective(random())]) + "-" +
                        std::string(kAnimals[animal(random())]);
     // 576 pairs; past a few collisions a number keeps names unique without growing long.
-    if (attempt >= 8) name += "-" + std::to_string(number(random()) + attempt);
+    if (attempt >= 8) {
+      name += '-';
+      name += std::to_string(number(random()) + attempt);
+    }
     if (std::find(taken.begin(), taken.end(), name) == taken.end()) return name;
   }
 }

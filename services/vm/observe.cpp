@@ -113,7 +113,7 @@ std::vector<AgentPort> foldDualStack(std::vector<AgentPort> ports) {
               (seen.address == "::" && port.address == "0.0.0.0"));
     });
     if (twin != out.end()) {
-      twin->address = "*";
+      twin->address.assign(1, '*');  // not = "*": GCC 12 -O3 warns falsely (-Wrestrict)
       continue;
     }
     out.push_back(std::move(port));

@@ -562,6 +562,41 @@ TEST_F(VmLifecycle, NoFirecrackerOrNoKvmIsUnavailableSayingWhatToDo) {
   writeFile(config, before);
 }
 
+// A guest whose agent never answers (firecracker-fake boots nothing): after ssh_wait_sec
+// the machine is left in `error` with the message users see, its disks kept for
+// inspection, its Firecracker gone and no lease held.
+TEST_F(VmLifecycle, AGuestThatNeverAnswersIsLeftInErrorForInspection) {
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  writeFile(config,
+            std::string("firecracker_bin = \"") + FIRECRACKER_FAKE_BIN + "\"\nssh_wait_sec = 2\n");
+  sdbus::ObjectPath machine, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("silent"))}})
+      .storeResultsTo(machine, job);
+  const std::string outcome = waitJob(job);
+  writeFile(config, before);
+  EXPECT_EQ(outcome, "failed: ssh did not come up within 2 s; see `banger vm logs silent`");
+  EXPECT_EQ(sdbus::createProxy(*bus_, kVm, job)
+                ->getProperty("ErrorName")
+                .onInterface("org.banger.Job1")
+                .get<std::string>(),
+            "org.banger.Error.Timeout");
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
+  EXPECT_EQ(machineProperty<std::string>(machine, "LastError"),
+            "ssh did not come up within 2 s; see `banger vm logs silent`");
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "Pid"), 0u);
+  const std::string id = machineProperty<std::string>(machine, "Id");
+  const fs::path dir = harness_->root() / "state" / "vm" / "machines" / id;
+  EXPECT_TRUE(fs::exists(dir / "work.ext4"));
+  EXPECT_TRUE(fs::exists(dir / "console.log"));
+  EXPECT_EQ(shell("pgrep -f '[f]irecracker-fake.*" + id + "'").status, 1);
+  const auto leases = leasedIds();
+  EXPECT_EQ(std::count(leases.begin(), leases.end(), id), 0);
+  ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+}
+
 // Set: sizes only while stopped, NAT at any time; Kill ends the Firecracker at once.
 TEST_F(VmLifecycle, SetChangesSizesOnlyWhileStoppedAndKillEndsItAtOnce) {
   sdbus::ObjectPath machine, job;
