@@ -58,6 +58,9 @@ class VmLifecycle : public GuestFixture {
         .storeResultsTo(path);
   }
   static void TearDownTestSuite() {
+    // Firecracker outlives the service by design, so a test that stopped half-way would
+    // leave its guest running on the machine; every one under this harness goes now.
+    if (harness_) shell("pkill -KILL -f -- '--api-sock " + harness_->root().string() + "/'");
     delete harness_;
     harness_ = nullptr;
   }

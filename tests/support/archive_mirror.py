@@ -6,7 +6,8 @@ once it listens.
 GET /<path>: the file ROOT/<path> when it exists; otherwise, when UPSTREAM (a URL such as
 http://deb.debian.org) is not "-", the same path fetched from there. A body whose path
 ends with TAMPER_SUFFIX (".deb", "InRelease", "Packages.xz") has one byte flipped in its
-middle, as a mirror or a proxy that corrupts or alters what it serves would. While
+middle, as a mirror or a proxy that corrupts or alters what it serves would; "Packages.xz"
+also covers an index fetched by hash (.../binary-amd64/by-hash/SHA256/<hash>). While
 HOLD_FILE exists, a .deb's body stops after its first MiB (a download held mid-way).
 """
 import http.server
@@ -45,7 +46,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if body is None:
             self.send_error(404)
             return
-        if TAMPER and path.endswith(TAMPER) and body:
+        by_hash_index = "/binary-" in path and "/by-hash/" in path
+        if TAMPER and (path.endswith(TAMPER) or (TAMPER == "Packages.xz" and by_hash_index)) and body:
             middle = len(body) // 2
             body = body[:middle] + bytes([body[middle] ^ 0x20]) + body[middle + 1:]
         self.send_response(200)

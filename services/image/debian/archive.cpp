@@ -114,6 +114,8 @@ void Archive::index(const Suite& suite, const std::string& releaseText,
                                    ? file.path.substr(0, slash) + "/by-hash/SHA256/" + file.sha256
                                    : file.path;
       const std::string url = suite.mirror + "/dists/" + suite.name + "/" + path;
+      // Errors name the index itself, also when it was fetched under its hash.
+      const std::string label = path == file.path ? url : url + " (" + file.path + ")";
       const http::Request request = get(url, file.size);
       std::string bytes;
       oci::Sha256 hash;
@@ -121,7 +123,7 @@ void Archive::index(const Suite& suite, const std::string& releaseText,
           request,
           [&](std::string_view chunk) {
             if (bytes.size() + chunk.size() > file.size)
-              fail(ErrorCode::IntegrityError, url + " is longer than the signed Release says");
+              fail(ErrorCode::IntegrityError, label + " is longer than the signed Release says");
             bytes.append(chunk);
             hash.update(chunk);
             if (progress) progress(chunk.size());
@@ -129,7 +131,7 @@ void Archive::index(const Suite& suite, const std::string& releaseText,
           cancel_);
       http::requireSuccess(request, response);
       if (bytes.size() != file.size || hash.digest() != "sha256:" + file.sha256)
-        fail(ErrorCode::IntegrityError, url + " does not match the SHA256 of the signed Release");
+        fail(ErrorCode::IntegrityError, label + " does not match the SHA256 of the signed Release");
       scanIndex(bytes, url, onStanza);
       return;
     }
