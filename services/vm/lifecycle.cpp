@@ -175,7 +175,7 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
       commit(record);
       return;
     }
-    boot(record, config, job);
+    boot(record, config, set, job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
     windDown(record);
@@ -193,7 +193,9 @@ void Lifecycle::start(MachineRecord record, JobContext& job) {
     provisionWorkDisk(disksIn(pathsOf(record).dir).work, ensureUserKey(sshFiles(config).identity),
                       config.fileSync,
                       [&](const std::string& warning) { job.stage("disks", warning); });
-    boot(record, config, job);
+    // The image and kernel may have been pulled again or replaced since the last start.
+    boot(record, config, peers_.image->resolve(record.image, record.kernel, {}, job.cancelFlag()),
+         job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
     windDown(record);
@@ -233,9 +235,9 @@ void Lifecycle::windDown(MachineRecord& record) {
   }
 }
 
-void Lifecycle::boot(MachineRecord& record, const Config& config, JobContext& job) {
+void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet& set,
+                     JobContext& job) {
   job.stage("boot", "firecracker");
-  const BootSet set = peers_.image->resolve(record.image, record.kernel, {}, job.cancelFlag());
   const MachinePaths where = pathsOf(record);
   const DiskSet disks = disksIn(where.dir);
   fs::create_directories(where.runtimeDir);

@@ -86,7 +86,8 @@ class Lifecycle {
  private:
   void commit(MachineRecord& record);
   void fail(MachineRecord& record, const std::string& message);
-  void boot(MachineRecord& record, const Config& config, JobContext& job);
+  // `set` is what create just resolved, or what start resolves: asked of Image once.
+  void boot(MachineRecord& record, const Config& config, const BootSet& set, JobContext& job);
   void waitReady(MachineRecord& record, const Config& config, JobContext& job);
   void endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force);
   void acquireLease(MachineRecord& record, const Config& config, JobContext& job);
