@@ -5,7 +5,8 @@
 
 namespace banger {
 
-WorkerPool::WorkerPool(size_t threads, size_t queueCapacity) : capacity_(queueCapacity) {
+WorkerPool::WorkerPool(size_t threads, size_t queueCapacity, std::function<void()> onIdle)
+    : capacity_(queueCapacity), onIdle_(std::move(onIdle)) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -54,8 +55,12 @@ void WorkerPool::run() {
     } catch (...) {
       log::error("a background task failed with an unknown exception");
     }
-    std::lock_guard lock(mutex_);
-    --running_;
+    bool idle;
+    {
+      std::lock_guard lock(mutex_);
+      idle = --running_ == 0 && queue_.empty();
+    }
+    if (idle && onIdle_) onIdle_();
   }
 }
 

@@ -102,6 +102,30 @@ TEST(WorkerPool, RefusesWorkBeyondItsQueue) {
   EXPECT_EQ(finished, 2);
 }
 
+// The idle hook (the daemons give the heap back there) runs once per burst, after its last
+// task, never while work is still queued.
+TEST(WorkerPool, RunsTheIdleHookOnceAfterTheLastTaskOfABurst) {
+  std::mutex gate;
+  std::unique_lock hold(gate);
+  std::atomic<int> finished{0};
+  std::atomic<int> idleCalls{0};
+  std::atomic<int> finishedWhenIdle{-1};
+  {
+    WorkerPool pool(2, 16, [&] {
+      finishedWhenIdle = finished.load();
+      ++idleCalls;
+    });
+    for (int i = 0; i < 6; ++i)
+      pool.submit([&] {
+        std::lock_guard wait(gate);
+        ++finished;
+      });
+    hold.unlock();
+    while (idleCalls == 0) std::this_thread::yield();
+  }
+  EXPECT_EQ(idleCalls, 1);
+  EXPECT_EQ(finishedWhenIdle, 6);
+}
 // A program's output as stream() hands it over, line by line, as it comes.
 struct Lines {
   std::mutex mutex;

@@ -14,7 +14,9 @@ namespace banger {
 
 class WorkerPool {
  public:
-  WorkerPool(size_t threads, size_t queueCapacity);
+  // `onIdle` runs on the worker that finished the last task of a burst (nothing queued,
+  // nothing running), outside the pool's lock.
+  WorkerPool(size_t threads, size_t queueCapacity, std::function<void()> onIdle = {});
   ~WorkerPool();  // finishes queued work, then joins
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -29,6 +31,7 @@ class WorkerPool {
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_;
   size_t capacity_;
+  std::function<void()> onIdle_;
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
