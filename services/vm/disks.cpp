@@ -7,6 +7,8 @@
 #include "banger/ext4/image_builder.h"
 #include "banger/ext4/subtree_export.h"
 #include "banger/ext4/tar_writer.h"
+#include "banger/files.h"
+#include "banger/process.h"
 #include "file_sync.h"
 
 namespace banger::vm {
@@ -37,6 +39,20 @@ void writeDisk(const fs::path& path, uint64_t bytes, bool journal, const std::st
   }
 }
 
+// e2fsprogs' tools live in /sbin, which a user's PATH often lacks.
+std::string e2fsTool(const std::string& name) {
+  const std::string found = findExecutable(name, "/usr/sbin:/sbin:/usr/bin:/bin");
+  if (found.empty())
+    fail(ErrorCode::Unavailable, name + " is not installed (Debian package e2fsprogs)");
+  return found;
+}
+
+ProcessResult runTool(const std::vector<std::string>& argv) {
+  return SystemProcessRunner().run(Command(argv));
+}
+
+fs::path undoFileOf(const fs::path& disk) { return disk.string() + ".grow-undo"; }
+
 }  // namespace
 
 DiskSet disksIn(const fs::path& machineDir) {
@@ -65,6 +81,38 @@ void createWorkDisk(const fs::path& path, uint64_t bytes, const fs::path& workSe
     tar->close();
   }
   writeDisk(path, bytes, true, layer, "banger-work");
+}
+
+void growDisk(const fs::path& path, uint64_t bytes) {
+  // 0: clean, 1: errors corrected (a journal replayed after a kill); more is trouble.
+  const ProcessResult check = runTool({e2fsTool("e2fsck"), "-f", "-p", path.string()});
+  if (check.exitCode != 0 && check.exitCode != 1)
+    fail(ErrorCode::Failed, "checking " + path.string() + " before growing it failed (e2fsck " +
+                                std::to_string(check.exitCode) + "): " + check.out + check.err);
+  const fs::path undo = undoFileOf(path);
+  std::error_code ignored;
+  fs::remove(undo, ignored);
+  const uint64_t before = fs::file_size(path);
+  fs::resize_file(path, bytes);
+  const ProcessResult grown = runTool({e2fsTool("resize2fs"), "-z", undo.string(), path.string()});
+  if (!grown.ok()) {
+    rollBackInterruptedGrowth(path, before);
+    fail(ErrorCode::Failed, "growing " + path.string() + " to " + std::to_string(bytes) +
+                                " bytes failed (resize2fs): " + grown.err + grown.out);
+  }
+  fs::remove(undo, ignored);
+}
+
+bool rollBackInterruptedGrowth(const fs::path& path, uint64_t bytes) {
+  const fs::path undo = undoFileOf(path);
+  if (!fs::exists(undo)) return false;
+  const ProcessResult undone = runTool({e2fsTool("e2undo"), undo.string(), path.string()});
+  if (!undone.ok())
+    fail(ErrorCode::Failed, "undoing the interrupted growth of " + path.string() + " with " +
+                                undo.string() + " failed: " + undone.err + undone.out);
+  fs::resize_file(path, bytes);
+  fs::remove(undo);
+  return true;
 }
 
 uint64_t allocatedBytes(const fs::path& path) {

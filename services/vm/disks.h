@@ -33,6 +33,14 @@ void createOverlayDisk(const std::filesystem::path& path, uint64_t bytes, const 
 void createWorkDisk(const std::filesystem::path& path, uint64_t bytes,
                     const std::filesystem::path& workSeed);
 
+// Grows the ext4 in `path` (unmounted: the VM is stopped) to `bytes`, offline with
+// resize2fs, keeping an undo file beside it until done, so that a service killed mid-way
+// leaves something rollBackInterruptedGrowth puts back as it was.
+void growDisk(const std::filesystem::path& path, uint64_t bytes);
+// A growth that never finished: undone with e2undo and the file cut back to `bytes` (the
+// size the record still has). False when there was none.
+bool rollBackInterruptedGrowth(const std::filesystem::path& path, uint64_t bytes);
+
 // Bytes the file really occupies (st_blocks), for Stats.
 uint64_t allocatedBytes(const std::filesystem::path& path);
 

@@ -15,6 +15,7 @@
 #include "banger/errors.h"
 #include "banger/files.h"
 #include "banger/log.h"
+#include "banger/size.h"
 #include "boot_params.h"
 #include "disks.h"
 #include "readiness.h"
@@ -393,6 +394,15 @@ void Lifecycle::cleanUpAfterProcess(MachineRecord& record) {
   const DiskSet disks = disksIn(where.dir);
   fs::remove(disks.overlay.string() + ".partial", ignored);
   fs::remove(disks.work.string() + ".partial", ignored);
+  for (const fs::path& disk : {disks.overlay, disks.work}) {
+    try {
+      if (rollBackInterruptedGrowth(disk, record.diskBytes))
+        log::warning("machine " + record.name + ": rolled back the interrupted growth of " +
+                     disk.string());
+    } catch (const std::exception& error) {
+      log::error("machine " + record.name + ": " + error.what());
+    }
+  }
   record.pid = 0;
 }
 
@@ -425,12 +435,24 @@ void Lifecycle::setNat(const std::string& name, bool enabled) {
 }
 
 MachineRecord Lifecycle::setSizes(const std::string& name, std::optional<uint32_t> vcpus,
-                                  std::optional<uint32_t> memoryMib) {
+                                  std::optional<uint32_t> memoryMib,
+                                  std::optional<uint64_t> diskBytes) {
   std::optional<MachineRecord> record = store_.find(name);
   if (!record) banger::fail(ErrorCode::NotFound, "no machine named " + name);
+  if (diskBytes && *diskBytes < record->diskBytes)
+    banger::fail(ErrorCode::InvalidArgument, "disk_bytes can only grow: the disks of " + name +
+                                                 " are " + formatSize(record->diskBytes) +
+                                                 ", and a smaller size would cut off data");
+  if (diskBytes && *diskBytes > record->diskBytes) {
+    // The record changes last: until then it names the size a rollback returns to.
+    const DiskSet disks = disksIn(pathsOf(*record).dir);
+    for (const fs::path& disk : {disks.overlay, disks.work})
+      if (fs::exists(disk)) growDisk(disk, *diskBytes);  // a missing one is made at start
+    record->diskBytes = *diskBytes;
+  }
   if (vcpus) record->vcpus = *vcpus;
   if (memoryMib) record->memoryMib = *memoryMib;
-  store_.update(*record);
+  commit(*record);
   return *record;
 }
 

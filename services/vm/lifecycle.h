@@ -74,10 +74,11 @@ class Lifecycle {
   // A lease is held only while a machine runs: released at stop, on a failed start and
   // when its Firecracker ends on its own.
   void releaseLease(MachineRecord& record);
-  // Set's changes, applied to the stored record (not a copy that may be behind it).
+  // Set's changes, applied to the stored record (not a copy that may be behind it). Disks
+  // only grow (InvalidArgument otherwise).
   void setNat(const std::string& name, bool enabled);
   MachineRecord setSizes(const std::string& name, std::optional<uint32_t> vcpus,
-                         std::optional<uint32_t> memoryMib);
+                         std::optional<uint32_t> memoryMib, std::optional<uint64_t> diskBytes);
 
   // Whether the machine's Firecracker still runs: pid alive and its API socket answers
   // with its id.

@@ -332,24 +332,34 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
         sizes.memoryMib = parsed.uint32(spec_keys::kMemoryMib);
         sizes.diskBytes = parsed.uint64(spec_keys::kDiskBytes);
         VmSpec::fromVariants(sizes.toVariants(), "settings");  // the spec's bounds
-        if (sizes.diskBytes && *sizes.diskBytes != record.diskBytes)
-          notSupportedYet("changing disk_bytes", "resizing a stopped VM's work disk");
-        MachineRecord changed = lifecycle_.setSizes(name, sizes.vcpus, sizes.memoryMib);
-        machine(name).update(changed);
+        const bool growsDisks = sizes.diskBytes && *sizes.diskBytes != record.diskBytes;
         const std::optional<bool> nat = parsed.boolean(spec_keys::kNat);
-        if (!nat || *nat == changed.nat) {
+        const bool changesNat = nat && *nat != record.nat;
+        if (!growsDisks && !changesNat) {  // bookkeeping only: here and now
+          machine(name).update(lifecycle_.setSizes(name, sizes.vcpus, sizes.memoryMib, {}));
           reply.succeed();
           return;
         }
-        // NAT goes through Net when the machine has a lease (polkit may ask): on a worker.
-        context_.pool.submit([this, reply, name, nat = *nat, alive = alive_] {
-          try {
-            lifecycle_.setNat(name, nat);
-            reply.succeed();
-          } catch (...) {
-            reply.fail(std::current_exception());
-          }
-        });
+        // Disks grow through e2fsck and resize2fs, NAT through Net (polkit may ask): on a
+        // worker, with the machine busy meanwhile so no start races the growth.
+        activeOperations_[name] = growsDisks ? "growing its disks" : "changing NAT";
+        try {
+          context_.pool.submit([this, reply, name, sizes, nat, changesNat, alive = alive_] {
+            try {
+              lifecycle_.setSizes(name, sizes.vcpus, sizes.memoryMib, sizes.diskBytes);
+              if (changesNat) lifecycle_.setNat(name, *nat);
+              reply.succeed();
+            } catch (...) {
+              reply.fail(std::current_exception());
+            }
+            context_.loop.post([this, name, alive] {
+              if (*alive) activeOperations_.erase(name);
+            });
+          });
+        } catch (...) {
+          activeOperations_.erase(name);
+          throw;
+        }
       });
 }
 

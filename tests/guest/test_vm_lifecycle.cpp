@@ -11,6 +11,7 @@
 #include <iostream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "guest_fixture.h"
@@ -600,13 +601,15 @@ TEST_F(VmLifecycle, AGuestThatNeverAnswersIsLeftInErrorForInspection) {
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
 }
 
-// Set: sizes only while stopped, NAT at any time; Kill ends the Firecracker at once.
+// Set: sizes only while stopped (disks only grow, and the guest sees the new size at its
+// next boot), NAT at any time; Kill ends the Firecracker at once.
 TEST_F(VmLifecycle, SetChangesSizesOnlyWhileStoppedAndKillEndsItAtOnce) {
   sdbus::ObjectPath machine, job;
   manager_->callMethod("CreateVm")
       .onInterface("org.banger.Vm1.Manager")
       .withArguments(VariantMap{{"name", sdbus::Variant(std::string("sized"))},
-                                {"memory_mib", sdbus::Variant(uint32_t{512})}})
+                                {"memory_mib", sdbus::Variant(uint32_t{512})},
+                                {"disk_bytes", sdbus::Variant(uint64_t{2} << 30)}})
       .storeResultsTo(machine, job);
   ASSERT_EQ(waitJob(job), "succeeded");
   auto proxy = sdbus::createProxy(*bus_, kVm, machine);
@@ -636,12 +639,32 @@ TEST_F(VmLifecycle, SetChangesSizesOnlyWhileStoppedAndKillEndsItAtOnce) {
   EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0);
   EXPECT_NE(machineProperty<std::string>(machine, "LastError").find("exited with status"),
             std::string::npos);
-  set({{"vcpus", sdbus::Variant(uint32_t{2})}, {"memory_mib", sdbus::Variant(uint32_t{768})}});
+  // A real Firecracker's disks are closed once it is reaped; the simulator's guest unmounts
+  // them a moment after (writing its superblock back), so the test waits for that.
+  const std::string disks = harness_->root().string() + "/state/vm/machines/*/*.ext4";
+  EXPECT_TRUE(waitFor(
+      [&] { return shell("for f in " + disks + "; do losetup -j $f; done").out.empty(); }, 20s));
+  const sdbus::Error shrink = callError([&] {
+    set({{"disk_bytes", sdbus::Variant(uint64_t{1} << 30)}});
+  });
+  EXPECT_EQ(shrink.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(shrink.getMessage().find("can only grow"), std::string::npos) << shrink.getMessage();
+  set({{"vcpus", sdbus::Variant(uint32_t{2})},
+       {"memory_mib", sdbus::Variant(uint32_t{768})},
+       {"disk_bytes", sdbus::Variant(uint64_t{3} << 30)}});
   EXPECT_EQ(machineProperty<uint32_t>(machine, "VCpus"), 2u);
   EXPECT_EQ(machineProperty<uint32_t>(machine, "MemoryMiB"), 768u);
+  EXPECT_EQ(machineProperty<uint64_t>(machine, "DiskBytes"), uint64_t{3} << 30);
   ASSERT_EQ(waitJob(call(machine, "Restart", std::nullopt)), "succeeded");
   EXPECT_EQ(machineProperty<std::string>(machine, "State"), "running");
   EXPECT_EQ(ssh("sized", "nproc >/dev/null && echo back").out, "back\n");
+  // Both filesystems grew to their disks' new end (less ext4's own overhead).
+  const std::string sizes = ssh("sized", "df -B1 --output=size / /root | tail -n 2").out;
+  std::istringstream fields(sizes);
+  uint64_t overlayBytes = 0, workBytes = 0;
+  fields >> overlayBytes >> workBytes;
+  EXPECT_GT(overlayBytes, uint64_t{5} << 29) << sizes;  // over 2.5 GiB, of 3 GiB
+  EXPECT_GT(workBytes, uint64_t{5} << 29) << sizes;
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
 }
 

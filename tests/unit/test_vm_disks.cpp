@@ -143,6 +143,46 @@ TEST_F(VmDisks, MakingThemTakesTheSameTimeForATinyAndAHugeDisk) {
   EXPECT_LT(allocatedBytes(path("large.ext4")), 256ull << 20);
 }
 
+// The ext4's block count, as its superblock says.
+uint64_t blockCount(const fs::path& disk) {
+  const test::Shell out = test::shell("dumpe2fs -h '" + disk.string() + "' 2>/dev/null");
+  const auto at = out.out.find("Block count:");
+  return at == std::string::npos ? 0 : std::stoull(out.out.substr(at + 12));
+}
+
+TEST_F(VmDisks, AGrownDiskKeepsItsFilesAndUsesItsWholeNewSize) {
+  createWorkDisk(path("work.ext4"), 1ull << 30, seedPath());
+  provisionWorkDisk(path("work.ext4"), "ssh-ed25519 AAAA user", {}, [](const std::string&) {});
+  growDisk(path("work.ext4"), 3ull << 30);
+  EXPECT_EQ(fs::file_size(path("work.ext4")), 3ull << 30);
+  EXPECT_EQ(blockCount(path("work.ext4")), (3ull << 30) / 4096);
+  EXPECT_EQ(test::fsckProblems(path("work.ext4").string()), "");
+  EXPECT_EQ(Ext4Reader(path("work.ext4").string()).read("/.ssh/authorized_keys"),
+            "ssh-ed25519 AAAA user\n");
+  EXPECT_FALSE(fs::exists(path("work.ext4.grow-undo")));
+  EXPECT_FALSE(rollBackInterruptedGrowth(path("work.ext4"), 3ull << 30));  // nothing to undo
+}
+
+// A service killed while resize2fs ran leaves the undo file: the next start puts the disk
+// back as the record (which still has the old size) says, whole.
+TEST_F(VmDisks, AnInterruptedGrowthIsRolledBackToTheRecordedSize) {
+  createWorkDisk(path("work.ext4"), 1ull << 30, seedPath());
+  provisionWorkDisk(path("work.ext4"), "ssh-ed25519 AAAA user", {}, [](const std::string&) {});
+  fs::resize_file(path("work.ext4"), 2ull << 30);  // what growDisk does before resize2fs
+  ASSERT_EQ(test::shell("resize2fs -z '" + path("work.ext4.grow-undo").string() + "' '" +
+                        path("work.ext4").string() + "' 2>&1")
+                .status,
+            0);
+  ASSERT_EQ(blockCount(path("work.ext4")), (2ull << 30) / 4096);
+  EXPECT_TRUE(rollBackInterruptedGrowth(path("work.ext4"), 1ull << 30));
+  EXPECT_EQ(fs::file_size(path("work.ext4")), 1ull << 30);
+  EXPECT_EQ(blockCount(path("work.ext4")), (1ull << 30) / 4096);
+  EXPECT_EQ(test::fsckProblems(path("work.ext4").string()), "");
+  EXPECT_EQ(Ext4Reader(path("work.ext4").string()).read("/.ssh/authorized_keys"),
+            "ssh-ed25519 AAAA user\n");
+  EXPECT_FALSE(fs::exists(path("work.ext4.grow-undo")));
+}
+
 TEST_F(VmDisks, FileSyncCopiesFilesAndTreesWithTheirModesAndSkipsWhatIsMissing) {
   test::writeFile(path("gitconfig"), "[user]\n name = me\n");
   fs::create_directories(path("tool/sub"));
