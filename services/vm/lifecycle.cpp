@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -126,13 +127,36 @@ void Lifecycle::refreshSshFiles(const Config& config) {
   std::lock_guard lock(sshFilesMutex_);
   std::vector<KnownMachine> machines;
   for (const MachineRecord& record : store_.all()) {
+    if (!record.lease) continue;  // no address: nothing to reach, nothing to name
     const std::string pub =
         readTextFileIfExists(disksIn(pathsOf(record).dir).overlay.string() + ".hostkey.pub")
             .value_or("");
-    machines.push_back(
-        {record.name, record.lease ? record.lease->address : "", pub.substr(0, pub.find('\n'))});
+    machines.push_back({record.name, record.lease->address, pub.substr(0, pub.find('\n'))});
   }
   writeSshFiles(sshFiles(config), machines);
+}
+
+void Lifecycle::makeDisks(const MachineRecord& record, const Config& config, const BootSet& set,
+                          JobContext& job) {
+  job.stage("disks",
+            "overlay and work disks of " + std::to_string(record.diskBytes >> 20) + " MiB");
+  const std::string userKey = ensureUserKey(sshFiles(config).identity);
+  const KeyPair hostKey = generateKeyPair(record.hostname());
+  const DiskSet disks = disksIn(pathsOf(record).dir);
+  // Two independent files: made side by side.
+  std::future<void> overlay = std::async(std::launch::async, [&] {
+    createOverlayDisk(disks.overlay, record.diskBytes, hostKey);
+    writeFileAtomically(disks.overlay.string() + ".hostkey.pub", hostKey.publicKey + "\n", 0644);
+  });
+  try {
+    createWorkDisk(disks.work, record.diskBytes, set.workSeed);
+  } catch (...) {
+    overlay.wait();
+    throw;
+  }
+  overlay.get();
+  provisionWorkDisk(disks.work, userKey, config.fileSync,
+                    [&](const std::string& warning) { job.stage("disks", warning); });
 }
 
 void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
@@ -155,19 +179,30 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     commit(record);
     job.throwIfCanceled();
 
-    // A lease (a TAP and an address) is held only while the machine runs.
-    if (start) acquireLease(record, config, job);
-
-    job.stage("disks",
-              "overlay and work disks of " + std::to_string(record.diskBytes >> 20) + " MiB");
-    const std::string userKey = ensureUserKey(sshFiles(config).identity);
-    const KeyPair hostKey = generateKeyPair(record.hostname());
-    const DiskSet disks = disksIn(where.dir);
-    createOverlayDisk(disks.overlay, record.diskBytes, hostKey);
-    writeFileAtomically(disks.overlay.string() + ".hostkey.pub", hostKey.publicKey + "\n", 0644);
-    createWorkDisk(disks.work, record.diskBytes, set.workSeed);
-    provisionWorkDisk(disks.work, userKey, config.fileSync,
-                      [&](const std::string& warning) { job.stage("disks", warning); });
+    // A lease (a TAP and an address) is held only while the machine runs. Asking Net for
+    // it is mostly waiting (the system bus, polkit, netlink): the disks are made meanwhile.
+    std::future<MachineLease> lease;
+    if (start) {
+      job.stage("network", record.nat ? "lease with NAT" : "lease");
+      lease = std::async(std::launch::async, [this, id = record.id, nat = record.nat] {
+        return peers_.net->acquire(id, nat);
+      });
+    }
+    try {
+      makeDisks(record, config, set, job);
+    } catch (...) {
+      if (lease.valid()) {
+        try {
+          record.lease = lease.get();  // held now, so windDown gives it back
+        } catch (const std::exception&) {
+        }
+      }
+      throw;
+    }
+    if (lease.valid()) {
+      record.lease = lease.get();
+      commit(record);
+    }
     refreshSshFiles(config);
     job.throwIfCanceled();
 

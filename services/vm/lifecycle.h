@@ -92,6 +92,10 @@ class Lifecycle {
   void waitReady(MachineRecord& record, const Config& config, JobContext& job);
   void endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force);
   void acquireLease(MachineRecord& record, const Config& config, JobContext& job);
+  // The overlay disk with a new host key, and the work disk from the image's seed with the
+  // user's key and file_sync.
+  void makeDisks(const MachineRecord& record, const Config& config, const BootSet& set,
+                 JobContext& job);
   // After a failed create or start: Firecracker killed, the lease released.
   void windDown(MachineRecord& record);
   void refreshSshFiles(const Config& config);

@@ -1,6 +1,7 @@
-// The Vm service's control plane: CreateVm with the image local (start=false, so no guest
-// boots: what is timed is banger's own part, resolve → image → lease → disks), a 16 GiB
-// image against a 1 GiB one, `banger vm list` with 100 machines against the same data
+// The Vm service's control plane: CreateVm with the image local (start=false: resolve →
+// image → lease → disks; and booted with firecracker-fake, which answers at once: up to
+// the moment banger starts waiting for the guest's agent), a 16 GiB image against a 1 GiB
+// one, `banger vm list` with 100 machines against the same data
 // through raw `busctl call`, and banger-vm's resident memory holding them.
 #include <sdbus-c++/sdbus-c++.h>
 #include <unistd.h>
@@ -100,6 +101,62 @@ CreateTimes createMany(sdbus::IConnection& bus, const std::string& image, const 
   return times;
 }
 
+// CreateVm booted on firecracker-fake, timed until the job reaches `agent` (Firecracker
+// started, configured and its InstanceStart answered: all of banger's part before the
+// guest). No guest answers there, so the job is then canceled and the machine deleted.
+struct BootTimes {
+  std::vector<double> total;
+  std::map<std::string, std::vector<double>> stages;  // ms in each stage, as polled
+};
+
+BootTimes bootMany(sdbus::IConnection& bus, const std::string& image, int count) {
+  auto vm = sdbus::createProxy(bus, "org.banger.Vm", "/org/banger/Vm");
+  BootTimes times;
+  for (int i = 0; i < count; ++i) {
+    const auto start = Clock::now();
+    sdbus::ObjectPath machine, job;
+    vm->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(VariantMap{{"name", sdbus::Variant("booted-" + std::to_string(i))},
+                                  {"image", sdbus::Variant(image)}})
+        .storeResultsTo(machine, job);
+    auto jobProxy = sdbus::createProxy(bus, "org.banger.Vm", job);
+    std::string current = "reply";
+    auto since = Clock::now();
+    for (;;) {
+      const std::string stage = jobProxy->getProperty("Stage").onInterface("org.banger.Job1");
+      if (stage != current) {
+        const auto now = Clock::now();
+        times.stages[current].push_back(
+            std::chrono::duration<double, std::milli>(now - since).count());
+        current = stage;
+        since = now;
+      }
+      if (stage == "agent") break;
+      const std::string state = jobProxy->getProperty("State").onInterface("org.banger.Job1");
+      if (state != "running")
+        throw std::runtime_error("booted create " + state + ": " +
+                                 jobProxy->getProperty("ErrorMessage")
+                                     .onInterface("org.banger.Job1")
+                                     .get<std::string>());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    times.total.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    jobProxy->callMethod("Cancel").onInterface("org.banger.Job1");
+    while (jobProxy->getProperty("State").onInterface("org.banger.Job1").get<std::string>() ==
+           "running")
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    sdbus::ObjectPath deleted;
+    sdbus::createProxy(bus, "org.banger.Vm", machine)
+        ->callMethod("Delete")
+        .onInterface("org.banger.Vm1.Machine")
+        .withArguments(VariantMap{})
+        .storeResultsTo(deleted);
+    waitJob(bus, "org.banger.Vm", deleted);
+  }
+  return times;
+}
+
 double timeCommand(const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env, int runs,
                    std::string* output = nullptr) {
@@ -157,6 +214,9 @@ int main() {
   options.isolateNetwork = true;
   options.idleTimeoutSec = 0;
   BusHarness harness(options);
+  std::filesystem::create_directories(harness.root() / "config");
+  writeFile(harness.root() / "config" / "config.toml",
+            std::string("firecracker_bin = \"") + FIRECRACKER_FAKE_BIN + "\"\n");
   auto bus = harness.connectSession();
   // The kernel is never booted here: the smallest vmlinux the Image service accepts.
   writeFile(work.path() / "vmlinux", fakeVmlinux(true));
@@ -182,6 +242,9 @@ int main() {
     large.job.push_back(l.job[0]);
   }
 
+  bootMany(*bus, "small", 2);
+  const BootTimes booted = bootMany(*bus, "small", 50);
+
   const auto env = harness.clientEnvironment();
   std::string listed;
   const double ours = timeCommand({BANGER_CLI_BIN, "vm", "list"}, env, 15, &listed);
@@ -205,8 +268,16 @@ int main() {
   std::printf("bench-vm: CreateVm (start=false, image local), 49 creates of a 1 GiB image:\n");
   std::printf("  reply     p50 %6.2f ms  p95 %6.2f ms\n", percentile(small.reply, 0.5),
               percentile(small.reply, 0.95));
-  std::printf("  job done  p50 %6.2f ms  p95 %6.2f ms   (target p50 <= 20 ms)\n",
-              percentile(small.job, 0.5), percentile(small.job, 0.95));
+  std::printf("  job done  p50 %6.2f ms  p95 %6.2f ms\n", percentile(small.job, 0.5),
+              percentile(small.job, 0.95));
+  std::printf(
+      "  booted on firecracker-fake, 50 creates, until banger waits for the guest's agent:\n"
+      "            p50 %6.2f ms  p95 %6.2f ms   (target p50 <= 20 ms)\n",
+      percentile(booted.total, 0.5), percentile(booted.total, 0.95));
+  std::printf("            by stage, p50:");
+  for (const auto& [stage, values] : booted.stages)
+    std::printf(" %s %.1f ms", stage.c_str(), percentile(values, 0.5));
+  std::printf("\n");
   std::printf("  16 GiB image: job done p50 %6.2f ms = %.2fx the 1 GiB image (target <= 1.10x)\n",
               percentile(large.job, 0.5), percentile(large.job, 0.5) / percentile(small.job, 0.5));
   std::printf(

@@ -308,7 +308,7 @@ TEST_F(VmLifecycle, ARunningVmSurvivesAKillOfTheServiceAndIsReadopted) {
 }
 
 TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrProcess) {
-  for (const std::string stage : {"network", "disks", "boot", "agent"}) {
+  for (const std::string stage : {"resolve", "image", "network", "disks", "boot", "agent", "ssh"}) {
     SCOPED_TRACE(stage);
     const std::string name = "crash-" + stage;
     std::mutex mutex;
@@ -345,6 +345,8 @@ TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrP
     const std::string state = machineProperty<std::string>(machine, "State");
     EXPECT_TRUE(state == "error" || state == "running") << state;
     const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
+    const fs::path dir = harness_->root() / "state" / "vm" / "machines" / id;
+    EXPECT_EQ(shell("ls '" + dir.string() + "' | grep partial").out, "") << "a half-made disk";
     if (state == "error") {
       EXPECT_EQ(pid, 0u);
       EXPECT_EQ(shell("pgrep -f '[f]irecracker-sim.*" + id + "'").status, 1) << "an orphan runs";
@@ -361,7 +363,7 @@ TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrP
     ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
     const auto ids = leasedIds();
     EXPECT_EQ(std::count(ids.begin(), ids.end(), id), 0);
-    EXPECT_FALSE(fs::exists(harness_->root() / "state" / "vm" / "machines" / id));
+    EXPECT_FALSE(fs::exists(dir));
   }
 }
 
