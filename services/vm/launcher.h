@@ -15,7 +15,8 @@
 namespace banger::vm {
 
 struct LaunchRequest {
-  std::string unitName;  // banger-vm-<name>.service
+  std::string unitName;     // banger-vm-<name>.service
+  std::string description;  // "VM <name>"
   std::vector<std::string> argv;
   std::string logFile;  // Firecracker's stdout and stderr
   std::string apiSocket;

@@ -283,6 +283,7 @@ void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet&
 
   LaunchRequest launch;
   launch.unitName = "banger-vm-" + record.name + ".service";
+  launch.description = "VM " + record.name;
   launch.argv = {firecrackerBinary(config), "--api-sock", where.apiSocket().string(), "--id",
                  record.id};
   launch.logFile = where.firecrackerLog().string();

@@ -2,6 +2,7 @@
 // picks the real implementation of each outside party.
 #include "banger/daemon.h"
 #include "banger/process.h"
+#include "unit_launcher.h"
 #include "vm_manager.h"
 
 namespace banger::xml {
@@ -22,7 +23,8 @@ int main(int argc, char** argv) {
     peers.net = std::make_unique<vm::BusNetClient>();
     peers.image = std::make_unique<vm::BusImageClient>();
     peers.firecracker = std::make_unique<vm::HttpFirecrackerApi>();
-    peers.launcher = std::make_unique<vm::DetachedLauncher>(runner);
+    peers.launcher =
+        std::make_unique<vm::UnitLauncher>(std::make_unique<vm::DetachedLauncher>(runner));
     peers.agent = std::make_unique<vm::VsockAgentClient>();
     return std::make_unique<vm::VmManager>(context, UserPaths::resolve(processEnvironment()),
                                            std::make_unique<SystemHostProbe>(), std::move(peers));

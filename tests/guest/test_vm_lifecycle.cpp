@@ -6,6 +6,8 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -14,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "banger/files.h"
 #include "guest_fixture.h"
 #include "harness.h"
 
@@ -668,6 +671,135 @@ TEST_F(VmLifecycle, SetChangesSizesOnlyWhileStoppedAndKillEndsItAtOnce) {
   EXPECT_GT(overlayBytes, uint64_t{5} << 29) << sizes;  // over 2.5 GiB, of 3 GiB
   EXPECT_GT(workBytes, uint64_t{5} << 29) << sizes;
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+}
+
+// A real `systemd --user` on the test's session bus, in the daemons' network namespace, as
+// a desktop session has one. PID 1 here is not systemd, so it runs:
+//  - in a mount namespace of its own where /run/systemd/system exists (else it refuses to
+//    run, "not booted with systemd");
+//  - in a cgroup of its own in every hierarchy (else it takes the root cgroup as its own
+//    and moves every process of the machine into init.scope);
+//  - with stand-in dbus.socket and dbus.service units (a user manager joins the session
+//    bus, $DBUS_SESSION_BUS_ADDRESS, only once both run).
+class UserManager {
+ public:
+  UserManager(const BusHarness& harness, const fs::path& runtime) : runtime_(runtime) {
+    const fs::path units = runtime / "systemd" / "user";
+    fs::create_directories(units / "default.target.wants");
+    fs::permissions(runtime, fs::perms::owner_all);
+    writeFile(units / "dbus.socket", "[Socket]\nListenStream=%t/dbus-stand-in\n");
+    writeFile(units / "dbus.service", "[Service]\nExecStart=/bin/sleep infinity\n");
+    for (const char* unit : {"dbus.socket", "dbus.service"})
+      fs::create_symlink(units / unit, units / "default.target.wants" / unit);
+    writeFile(runtime / "start.sh",
+              "exec >'" + (runtime / "systemd.log").string() +
+                  "' 2>&1\n"
+                  "for h in /sys/fs/cgroup/*/; do\n"
+                  "  mkdir -p \"${h}" +
+                  cgroupName() +
+                  "\" || exit 1\n"
+                  "  if [ -f \"${h}cpuset.cpus\" ]; then\n"
+                  "    cat \"${h}cpuset.cpus\" > \"${h}" +
+                  cgroupName() +
+                  "/cpuset.cpus\"\n"
+                  "    cat \"${h}cpuset.mems\" > \"${h}" +
+                  cgroupName() +
+                  "/cpuset.mems\"\n"
+                  "  fi\n"
+                  "  echo $$ > \"${h}" +
+                  cgroupName() +
+                  "/cgroup.procs\" || exit 1\n"
+                  "done\n"
+                  "mount -t tmpfs banger-test /run/systemd && mkdir /run/systemd/system || exit 1\n"
+                  "exec /lib/systemd/systemd --user --log-target=console\n");
+    // Everything is built before fork: the test is multi-threaded (sd-bus), so the child
+    // may only exec.
+    std::vector<std::string> environment = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+                                            "DBUS_SESSION_BUS_ADDRESS=" + harness.sessionAddress(),
+                                            "XDG_RUNTIME_DIR=" + runtime.string()};
+    std::vector<char*> envp;
+    for (std::string& variable : environment) envp.push_back(variable.data());
+    envp.push_back(nullptr);
+    const std::string script = (runtime / "start.sh").string();
+    // In the daemons' network namespace, where banger-vm and its TAPs are.
+    const std::string netns = "--net=/run/netns/" + harness.netns();
+    const char* argv[] = {"/usr/bin/nsenter", netns.c_str(), "/usr/bin/unshare", "-m", "/bin/sh",
+                          script.c_str(),     nullptr};
+    pid_ = fork();
+    if (pid_ == 0) {
+      execve(argv[0], const_cast<char* const*>(argv), envp.data());
+      _exit(127);
+    }
+  }
+  ~UserManager() {
+    // SIGRTMIN+24: a user manager exits at once. Whatever is left in its cgroups goes too.
+    ::kill(pid_, SIGRTMIN + 24);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    shell("for procs in /sys/fs/cgroup/*/" + cgroupName() +
+          "/cgroup.procs; do xargs -r kill -KILL < $procs; done 2>/dev/null; sleep 0.3; "
+          "find /sys/fs/cgroup/*/" +
+          cgroupName() + " -depth -type d -exec rmdir {} + 2>/dev/null");
+  }
+  std::string log() const { return readTextFileIfExists(runtime_ / "systemd.log").value_or(""); }
+
+ private:
+  static std::string cgroupName() { return "banger-test-" + std::to_string(getpid()); }
+  fs::path runtime_;
+  pid_t pid_ = -1;
+};
+
+// Under a user systemd manager each Firecracker is its own transient unit, which outlives
+// the service, is re-adopted, ends with the VM and whose name a restart reuses.
+TEST_F(VmLifecycle, UnderAUserSystemdEachFirecrackerRunsInItsOwnTransientUnit) {
+  UserManager manager(*harness_, harness_->root() / "user-runtime");
+  ASSERT_TRUE(waitFor([&] { return nameHasOwner(*bus_, "org.freedesktop.systemd1"); }, 20s))
+      << "systemd --user did not come up: " << manager.log();
+  auto systemd = sdbus::createProxy(*bus_, "org.freedesktop.systemd1", "/org/freedesktop/systemd1");
+  const std::string unit = "banger-vm-united.service";
+  // The unit's MainPID, or 0 when systemd has no such unit (it ended and was collected).
+  const auto mainPid = [&]() -> uint32_t {
+    try {
+      sdbus::ObjectPath path;
+      systemd->callMethod("GetUnit")
+          .onInterface("org.freedesktop.systemd1.Manager")
+          .withArguments(unit)
+          .storeResultsTo(path);
+      return sdbus::createProxy(*bus_, "org.freedesktop.systemd1", path)
+          ->getProperty("MainPID")
+          .onInterface("org.freedesktop.systemd1.Service")
+          .get<uint32_t>();
+    } catch (const sdbus::Error& error) {
+      EXPECT_EQ(error.getName(), "org.freedesktop.systemd1.NoSuchUnit") << error.getMessage();
+      return 0;
+    }
+  };
+  sdbus::ObjectPath machine, job;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("united"))},
+                                {"memory_mib", sdbus::Variant(uint32_t{512})}})
+      .storeResultsTo(machine, job);
+  ASSERT_EQ(waitJob(job), "succeeded") << manager.log();
+  const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
+  EXPECT_EQ(mainPid(), pid);
+  EXPECT_NE(readFile("/proc/" + std::to_string(pid) + "/cgroup").find("/" + unit),
+            std::string::npos);
+  EXPECT_EQ(ssh("united", "echo in a unit").out, "in a unit\n");
+
+  const pid_t service = nameOwnerPid(*bus_, "org.banger.Vm");
+  ASSERT_EQ(::kill(service, SIGKILL), 0);
+  ASSERT_TRUE(waitFor([&] { return !nameHasOwner(*bus_, "org.banger.Vm"); }, 10s));
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "running");
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "Pid"), pid);
+
+  ASSERT_EQ(waitJob(call(machine, "Stop", VariantMap{{"force", sdbus::Variant(true)}})),
+            "succeeded");
+  EXPECT_TRUE(waitFor([&] { return mainPid() == 0; }, 10s)) << "the unit outlived its VM";
+  ASSERT_EQ(waitJob(call(machine, "Start", std::nullopt)), "succeeded");
+  EXPECT_EQ(mainPid(), machineProperty<uint32_t>(machine, "Pid"));
+  ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+  EXPECT_TRUE(waitFor([&] { return mainPid() == 0; }, 10s));
 }
 
 TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
