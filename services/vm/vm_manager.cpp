@@ -341,23 +341,33 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
           return;
         }
         // Disks grow through e2fsck and resize2fs, NAT through Net (polkit may ask): on a
-        // worker, with the machine busy meanwhile so no start races the growth.
-        activeOperations_[name] = growsDisks ? "growing its disks" : "changing NAT";
+        // worker. A resize (only ever of a machine that does not run) marks the machine
+        // busy so no start races it; a NAT change does not, so the end of a running
+        // Firecracker is still noticed meanwhile.
+        if (resizes) activeOperations_[name] = "resizing it";
         try {
-          context_.pool.submit([this, reply, name, sizes, nat, changesNat, alive = alive_] {
-            try {
-              lifecycle_.setSizes(name, sizes.vcpus, sizes.memoryMib, sizes.diskBytes);
-              if (changesNat) lifecycle_.setNat(name, *nat);
-              reply.succeed();
-            } catch (...) {
-              reply.fail(std::current_exception());
-            }
-            context_.loop.post([this, name, alive] {
-              if (*alive) activeOperations_.erase(name);
-            });
-          });
+          context_.pool.submit(
+              [this, reply, name, sizes, nat, changesNat, resizes, alive = alive_] {
+                std::exception_ptr failure;
+                try {
+                  if (resizes)
+                    lifecycle_.setSizes(name, sizes.vcpus, sizes.memoryMib, sizes.diskBytes);
+                  if (changesNat) lifecycle_.setNat(name, *nat);
+                } catch (...) {
+                  failure = std::current_exception();
+                }
+                // The machine is free again before the caller hears back: a Start sent right
+                // after the reply is never Busy.
+                context_.loop.post([this, reply, name, resizes, failure, alive] {
+                  if (*alive && resizes) activeOperations_.erase(name);
+                  if (failure)
+                    reply.fail(failure);
+                  else
+                    reply.succeed();
+                });
+              });
         } catch (...) {
-          activeOperations_.erase(name);
+          if (resizes) activeOperations_.erase(name);
           throw;
         }
       });
