@@ -64,24 +64,21 @@ std::string tailOf(const std::string& file, size_t lines) {
   return out;
 }
 
-pid_t DetachedLauncher::launch(const LaunchRequest& request) {
-  DetachedCommand command;
-  command.argv = request.argv;
-  command.logFile = request.logFile;
-  const pid_t pid = runner_.startDetached(command);
+void awaitApiSocket(const LaunchRequest& request, const std::string& what,
+                    const std::function<bool()>& ended, int checkEvery,
+                    const std::function<void()>& kill, const std::string& elsewhere) {
   // The socket file appears at bind(), a moment before listen(): wait for a connection
   // that succeeds, not for the file.
   const auto deadline = std::chrono::steady_clock::now() + request.socketTimeout;
-  while (!socketAnswers(request.apiSocket)) {
-    if (!processAlive(pid)) {
+  for (int round = 1; !socketAnswers(request.apiSocket); ++round) {
+    if (round % checkEvery == 0 && ended()) {
       const std::string log = tailOf(request.logFile, 5);
-      fail(ErrorCode::Failed,
-           request.argv[0] + " ended before its API socket " + request.apiSocket + " answered" +
-               (log.empty() ? "" : ": " + log) + " (log: " + request.logFile + ")");
+      fail(ErrorCode::Failed, what + " ended before its API socket " + request.apiSocket +
+                                  " answered" + (log.empty() ? "" : ": " + log) +
+                                  " (log: " + request.logFile + elsewhere + ")");
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      processAlive(pid);
+      kill();
       fail(ErrorCode::Timeout, request.argv[0] + "'s API socket " + request.apiSocket +
                                    " did not answer within " +
                                    std::to_string(request.socketTimeout.count()) +
@@ -89,6 +86,20 @@ pid_t DetachedLauncher::launch(const LaunchRequest& request) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+pid_t DetachedLauncher::launch(const LaunchRequest& request) {
+  DetachedCommand command;
+  command.argv = request.argv;
+  command.logFile = request.logFile;
+  const pid_t pid = runner_.startDetached(command);
+  awaitApiSocket(
+      request, request.argv[0], [pid] { return !processAlive(pid); }, 1,
+      [pid] {
+        ::kill(pid, SIGKILL);
+        processAlive(pid);  // reaps it
+      },
+      "");
   return pid;
 }
 

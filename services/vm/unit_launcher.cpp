@@ -3,8 +3,6 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
 
-#include <thread>
-
 #include "banger/errors.h"
 #include "banger/log.h"
 
@@ -114,31 +112,22 @@ pid_t UnitLauncher::launch(const LaunchRequest& request) {
     fail(ErrorCode::Failed, "systemd could not start " + request.unitName + ": " + error.getName() +
                                 ": " + error.getMessage());
   }
-  // As with the detached launcher: ready once the API socket accepts a connection; its
-  // owner (SO_PEERCRED) is the unit's Firecracker.
-  const auto deadline = std::chrono::steady_clock::now() + request.socketTimeout;
-  for (int round = 0;; ++round) {
-    if (socketAnswers(request.apiSocket))
-      if (const pid_t pid = socketOwner(request.apiSocket); pid > 0) return pid;
-    if (round % 10 == 9) {
-      const std::string state = activeState(request.unitName);
-      if (state != "active" && state != "activating") {
-        const std::string log = tailOf(request.logFile, 5);
-        fail(ErrorCode::Failed,
-             request.argv[0] + " in " + request.unitName + " ended before its API socket " +
-                 request.apiSocket + " answered" + (log.empty() ? "" : ": " + log) + " (log: " +
-                 request.logFile + ", or `journalctl --user -u " + request.unitName + "`)");
-      }
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      killUnit(request.unitName);
-      fail(ErrorCode::Timeout, request.argv[0] + "'s API socket " + request.apiSocket +
-                                   " did not answer within " +
-                                   std::to_string(request.socketTimeout.count()) +
-                                   " ms (log: " + request.logFile + ")");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  // Ready once the API socket accepts a connection; its owner (SO_PEERCRED) is the
+  // unit's Firecracker. The unit's state is a bus call: asked every tenth round.
+  awaitApiSocket(
+      request, request.argv[0] + " in " + request.unitName,
+      [&] {
+        const std::string state = activeState(request.unitName);
+        return state != "active" && state != "activating";
+      },
+      10, [&] { killUnit(request.unitName); },
+      ", or `journalctl --user -u " + request.unitName + "`");
+  const pid_t pid = socketOwner(request.apiSocket);
+  if (pid <= 0)
+    fail(ErrorCode::Failed, request.argv[0] + " in " + request.unitName +
+                                " stopped answering on its API socket " + request.apiSocket +
+                                " (log: " + request.logFile + ")");
+  return pid;
 }
 
 }  // namespace banger::vm

@@ -568,6 +568,14 @@ TEST_F(VmLifecycle, NoFirecrackerOrNoKvmIsUnavailableSayingWhatToDo) {
   const std::string noKvm = attempt(wrapper.string(), "no-kvm");
   EXPECT_NE(noKvm.find("org.banger.Error.Unavailable"), std::string::npos) << noKvm;
   EXPECT_NE(noKvm.find("add yourself to the kvm group"), std::string::npos) << noKvm;
+  // A Firecracker that dies before it listens: its last words and where its log is.
+  const fs::path dying = harness_->root() / "firecracker-dies";
+  writeFile(dying, "#!/bin/sh\necho 'error: unknown flag' >&2\nexit 1\n");
+  fs::permissions(dying, fs::perms(0755));
+  const std::string died = attempt(dying.string(), "dies-at-once");
+  EXPECT_NE(died.find("ended before its API socket"), std::string::npos) << died;
+  EXPECT_NE(died.find("error: unknown flag"), std::string::npos) << died;
+  EXPECT_NE(died.find("firecracker.log"), std::string::npos) << died;
   writeFile(config, before);
 }
 
@@ -800,6 +808,26 @@ TEST_F(VmLifecycle, UnderAUserSystemdEachFirecrackerRunsInItsOwnTransientUnit) {
   EXPECT_EQ(mainPid(), machineProperty<uint32_t>(machine, "Pid"));
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
   EXPECT_TRUE(waitFor([&] { return mainPid() == 0; }, 10s));
+
+  // A Firecracker that dies in its unit before it listens: its last words, and the journal.
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  const fs::path dying = harness_->root() / "firecracker-dies-in-unit";
+  writeFile(dying, "#!/bin/sh\necho 'error: unknown flag' >&2\nexit 1\n");
+  fs::permissions(dying, fs::perms(0755));
+  writeFile(config, "firecracker_bin = \"" + dying.string() + "\"\n");
+  sdbus::ObjectPath doomed, doomedJob;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("doomed"))}})
+      .storeResultsTo(doomed, doomedJob);
+  const std::string died = waitJob(doomedJob);
+  writeFile(config, before);
+  EXPECT_NE(died.find("in banger-vm-doomed.service ended before its API socket"), std::string::npos)
+      << died;
+  EXPECT_NE(died.find("error: unknown flag"), std::string::npos) << died;
+  EXPECT_NE(died.find("journalctl --user -u banger-vm-doomed.service"), std::string::npos) << died;
+  ASSERT_EQ(waitJob(call(doomed, "Delete", VariantMap{})), "succeeded");
 }
 
 TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
