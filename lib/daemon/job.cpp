@@ -35,6 +35,7 @@ struct JobContext::Shared {
   bool dirty = false;
   bool flushScheduled = false;
   EventLoop::Clock::time_point lastFlush{};
+  std::string stage;  // the worker's current stage, to see when it moves to another
 
   // Runs `fn(manager)` on the loop thread, unless the manager is gone by then.
   void onLoop(std::function<void(JobManager&)> fn) {
@@ -45,8 +46,22 @@ struct JobContext::Shared {
 };
 
 void JobContext::stage(const std::string& stage, const std::string& detail) {
-  shared_->onLoop(
-      [id = shared_->id, stage, detail](JobManager& m) { m.applyStage(id, stage, detail); });
+  bool newStage;
+  {
+    // A new stage starts its byte count afresh: the previous stage's bytes (e.g. the
+    // indices read before a download) are not the new stage's, and a progress flush of
+    // them still pending must not land after the stage change.
+    std::lock_guard lock(shared_->mutex);
+    newStage = stage != shared_->stage;
+    if (newStage) {
+      shared_->stage = stage;
+      shared_->completed = shared_->total = 0;
+      shared_->dirty = false;
+    }
+  }
+  shared_->onLoop([id = shared_->id, stage, detail, newStage](JobManager& m) {
+    m.applyStage(id, stage, detail, newStage);
+  });
 }
 
 void JobContext::progress(uint64_t completed, uint64_t total) {
@@ -167,13 +182,22 @@ sdbus::ObjectPath JobManager::start(const std::string& operation, const sdbus::O
   return sdbus::ObjectPath(path);
 }
 
-void JobManager::applyStage(uint32_t id, const std::string& stage, const std::string& detail) {
+void JobManager::applyStage(uint32_t id, const std::string& stage, const std::string& detail,
+                            bool resetProgress) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   auto& record = it->second->record();
   record.stage = stage;
   record.detail = detail;
-  it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME, {"Stage", "Detail"});
+  if (resetProgress && (record.completedBytes != 0 || record.totalBytes != 0)) {
+    record.completedBytes = 0;
+    record.totalBytes = 0;
+    record.progress = -1.0;
+    it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME,
+                                  {"Stage", "Detail", "Progress", "CompletedBytes", "TotalBytes"});
+  } else {
+    it->second->propertiesChanged(org::banger::Job1_adaptor::INTERFACE_NAME, {"Stage", "Detail"});
+  }
   it->second->emitStageChanged(stage, detail);
 }
 

@@ -263,6 +263,39 @@ TEST_F(Jobs, ProgressIsRateLimitedAndTheLastValueArrivesBeforeFinished) {
   EXPECT_EQ(stage, "download");
 }
 
+// Bytes belong to a stage: the next one starts at 0 with an unknown total, and a flush of
+// the previous stage's bytes still pending does not land after the change.
+TEST_F(Jobs, ANewStageStartsItsByteCountAfresh) {
+  std::atomic<bool> release{false};
+  host->work = [&release](JobContext& ctx) {
+    ctx.stage("verify", "indices");
+    ctx.progress(1, 0);        // flushed at once
+    ctx.progress(5 << 20, 0);  // pending: inside the rate limit
+    ctx.stage("download", "the package");
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!release && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  auto client = harness->connectSession();
+  Observed o;
+  std::unique_ptr<sdbus::IProxy> job, manager;
+  startJob(o, *client, job, manager);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return job->getProperty("Stage").onInterface("org.banger.Job1").get<std::string>() ==
+               "download";
+      },
+      std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past any pending flush
+  const uint64_t completed = job->getProperty("CompletedBytes").onInterface("org.banger.Job1");
+  const double progress = job->getProperty("Progress").onInterface("org.banger.Job1");
+  EXPECT_EQ(completed, 0u);
+  EXPECT_DOUBLE_EQ(progress, -1.0);
+  release = true;
+  ASSERT_TRUE(waitFor([&] { return o.finished.load(); }, std::chrono::seconds(5)));
+  client->leaveEventLoop();
+}
+
 TEST_F(Jobs, CancelEndsTheJobAsCanceled) {
   host->work = [](JobContext& ctx) {
     for (;;) {

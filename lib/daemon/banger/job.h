@@ -132,7 +132,9 @@ class JobManager {
  private:
   friend class JobContext;
   void flushProgress(uint32_t id);
-  void applyStage(uint32_t id, const std::string& stage, const std::string& detail);
+  // `resetProgress`: the job moved to another stage, whose byte count starts afresh.
+  void applyStage(uint32_t id, const std::string& stage, const std::string& detail,
+                  bool resetProgress);
   void finish(uint32_t id, JobState state, const std::string& errorName,
               const std::string& errorMessage);
 
