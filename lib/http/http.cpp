@@ -137,10 +137,6 @@ Response perform(const Request& request, const Client::BodySink* sink,
   const bool secure = request.url.rfind("https://", 0) == 0;
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, secure ? "https" : "http,https");
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (request.probeOnly) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM for timeouts
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, transfer.errorText);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, headerCallback);

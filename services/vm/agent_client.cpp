@@ -1,90 +1,16 @@
 #include "agent_client.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "banger/errors.h"
+#include "stream_http.h"
 
 namespace banger::vm {
 namespace {
 
 using Json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxAnswer = 1 << 20;  // a guest with thousands of sockets stays below this
-
-class Connection {
- public:
-  Connection(const std::string& path, Clock::time_point deadline) : deadline_(deadline) {
-    sockaddr_un address{};
-    if (path.size() >= sizeof(address.sun_path))
-      fail(ErrorCode::InvalidArgument, "vsock socket path too long: " + path);
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0 || (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 &&
-                    errno != EINPROGRESS))
-      fail(ErrorCode::Unavailable, "cannot connect to " + path + ": " + std::strerror(errno));
-  }
-  ~Connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void send(const std::string& bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      wait(POLLOUT);
-      const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0)
-        fail(ErrorCode::Unavailable, std::string("sending failed: ") + std::strerror(errno));
-      done += static_cast<size_t>(n);
-    }
-  }
-  // Reads up to and including '\n' (Firecracker's "OK <port>\n"), at most 64 bytes.
-  std::string line() {
-    std::string out;
-    char c = 0;
-    while (out.size() < 64) {
-      wait(POLLIN);
-      const ssize_t n = ::recv(fd_, &c, 1, 0);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) break;
-      out.push_back(c);
-      if (c == '\n') return out;
-    }
-    fail(ErrorCode::Unavailable, "the agent is not listening (yet)");
-  }
-  std::string rest() {
-    std::string out;
-    char buffer[16384];
-    for (;;) {
-      wait(POLLIN);
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (n <= 0) return out;
-      out.append(buffer, static_cast<size_t>(n));
-      if (out.size() > kMaxAnswer)
-        fail(ErrorCode::InvalidArgument, "the agent's answer is over 1 MiB");
-    }
-  }
-
- private:
-  void wait(short events) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
-    pollfd p{fd_, events, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0)
-      fail(ErrorCode::Timeout, "the agent did not answer in time");
-  }
-  int fd_ = -1;
-  Clock::time_point deadline_;
-};
 
 template <class T>
 T field(const Json& object, const char* key, const char* what) {
@@ -105,20 +31,18 @@ Json parseJson(std::string_view body, const char* what) {
   return parsed;
 }
 
+std::string okBody(HttpAnswer answer) {
+  if (answer.status != 200)
+    fail(ErrorCode::Failed,
+         "the agent answered " + std::to_string(answer.status) + ": " + answer.body.substr(0, 200));
+  return std::move(answer.body);
+}
+
 }  // namespace
 
 std::string agentAnswerBody(std::string_view answer) {
-  const size_t headEnd = answer.find("\r\n\r\n");
-  if (answer.rfind("HTTP/1.", 0) != 0 || headEnd == std::string_view::npos)
-    fail(ErrorCode::InvalidArgument, "the agent's answer is not HTTP");
-  const size_t space = answer.find(' ');
-  if (space == std::string_view::npos || space + 4 > headEnd)
-    fail(ErrorCode::InvalidArgument, "the agent's answer has no status");
-  const std::string_view status = answer.substr(space + 1, 3);
-  if (status != "200")
-    fail(ErrorCode::Failed, "the agent answered " + std::string(status) + ": " +
-                                std::string(answer.substr(headEnd + 4, 200)));
-  return std::string(answer.substr(headEnd + 4));
+  // The agent closes after answering an HTTP/1.0 request, so the bytes end there.
+  return okBody(*parseHttpAnswer(answer, true, kMaxAnswer, "the agent"));
 }
 
 AgentHealth parseAgentHealth(std::string_view body) {
@@ -154,13 +78,14 @@ std::vector<AgentPort> parseAgentPorts(std::string_view body) {
 }
 
 std::string VsockAgentClient::get(const std::string& vsockPath, const std::string& path) {
-  Connection connection(vsockPath, Clock::now() + timeout_);
+  StreamSocket connection = StreamSocket::unixSocket(
+      vsockPath, StreamSocket::Clock::now() + timeout_, "the agent (through Firecracker's vsock)");
   connection.send("CONNECT " + std::to_string(kAgentPort) + "\n");
-  const std::string ok = connection.line();
+  const std::string ok = connection.line(64);
   if (ok.rfind("OK ", 0) != 0)
     fail(ErrorCode::Unavailable, "Firecracker's vsock answered '" + ok + "' to CONNECT");
   connection.send("GET " + path + " HTTP/1.0\r\nHost: banger-agent\r\n\r\n");
-  return agentAnswerBody(connection.rest());
+  return okBody(connection.answer(kMaxAnswer));
 }
 
 AgentHealth VsockAgentClient::health(const std::string& vsockPath) {

@@ -1,5 +1,5 @@
 // The Firecracker API client (DESIGN §8, ../shared/firecracker/NOTES.md): v1.16.1 over the
-// API Unix socket through lib/http. Pre-boot configuration in Firecracker's order, then
+// API Unix socket (stream_http.h), one connection per session. Pre-boot configuration in Firecracker's order, then
 // InstanceStart; SendCtrlAltDel to stop; GET / to recognise a running instance.
 #pragma once
 

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "banger/errors.h"
-#include "banger/http.h"
 #include "disks.h"
 #include "launcher.h"
+#include "web_probe.h"
 
 namespace banger::vm {
 namespace {
@@ -45,24 +45,6 @@ uint64_t nowUs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-// "https" or "http" when the port answers HTTP that way, "" otherwise.
-std::string webScheme(const std::string& address, uint16_t port) {
-  for (const char* scheme : {"https", "http"}) {
-    http::Request request;
-    request.method = "HEAD";
-    request.url = std::string(scheme) + "://" + address + ":" + std::to_string(port) + "/";
-    request.connectTimeout = std::chrono::milliseconds(500);
-    request.totalTimeout = std::chrono::milliseconds(1500);
-    request.maxBodyBytes = 0;
-    request.probeOnly = true;
-    try {
-      if (http::Client().fetch(request).status > 0) return scheme;
-    } catch (const Error&) {
-    }
-  }
-  return "";
 }
 
 void requireRunning(const MachineRecord& record) {
@@ -131,7 +113,7 @@ std::vector<PortRow> machinePorts(const MachineRecord& record, const MachinePath
                            port.address == "::" ||
                            (record.lease && port.address == record.lease->address);
     if (port.proto == "tcp" && reachable && record.lease) {
-      const std::string scheme = webScheme(record.lease->address, port.port);
+      const std::string scheme = probeWebScheme(record.lease->address, port.port, std::chrono::milliseconds(1500));
       if (!scheme.empty())
         url = scheme + "://" + record.hostname() + ":" + std::to_string(port.port);
     }

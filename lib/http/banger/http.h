@@ -1,7 +1,7 @@
-// One HTTP/1.1 client for every HTTP peer banger has: OCI registries over TLS, and the
-// Unix-socket APIs of Firecracker and of the guest agent's vsock bridge. libcurl does the
-// protocol; this fixes the policy: timeouts, a cancel flag, bounded bodies, redirects only
-// when asked for and never from https to http, and errors that name the request.
+// The HTTP/1.1 client for peers on the internet: OCI registries over TLS, Debian's
+// mirrors (and the tests' Unix-socket stand-ins). libcurl does the protocol; this fixes
+// the policy: timeouts, a cancel flag, bounded bodies, redirects only when asked for and
+// never from https to http, and errors that name the request.
 #pragma once
 
 #include <atomic>
@@ -30,9 +30,6 @@ struct Request {
   std::chrono::seconds lowSpeedWindow{0};
   long lowSpeedBytes = 1;
   int maxRedirects = 0;  // 0: a redirect is answered, not followed
-  // Skips the TLS peer check. Only for asking whether a VM's own port speaks TLS (its
-  // certificate is whatever the guest made); nothing read that way is trusted.
-  bool probeOnly = false;
   // A buffered body larger than this is an error (stream() has no limit of its own).
   uint64_t maxBodyBytes = 16 << 20;
 };
