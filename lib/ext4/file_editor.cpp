@@ -184,6 +184,12 @@ void FileEditor::directory(const std::string& path, const Ownership& owner) {
 }
 
 void FileEditor::file(const std::string& path, std::string_view content, const Ownership& owner) {
+  file(
+      path, content.size(), [&](const auto& write) { write(content); }, owner);
+}
+
+void FileEditor::file(const std::string& path, std::uint64_t size,
+                      const TreeSink::Producer& produce, const Ownership& owner) {
   std::string name;
   const ext2_ino_t dir = lookupParent(path, name);
   removeExisting(dir, name, path);
@@ -201,16 +207,27 @@ void FileEditor::file(const std::string& path, std::string_view content, const O
   }
   ext2_file_t handle = nullptr;
   check(ext2fs_file_open(fs_, ino, EXT2_FILE_WRITE, &handle), "open " + path);
-  size_t done = 0;
+  std::uint64_t done = 0;
   errcode_t rc = 0;
-  while (done < content.size() && rc == 0) {
-    unsigned wrote = 0;
-    const size_t chunk = std::min<size_t>(content.size() - done, 1 << 20);
-    rc = ext2fs_file_write(handle, content.data() + done, static_cast<unsigned>(chunk), &wrote);
-    if (rc == 0 && wrote == 0) rc = EXT2_ET_BLOCK_ALLOC_FAIL;
-    done += wrote;
+  try {
+    produce([&](std::string_view piece) {
+      while (!piece.empty() && rc == 0) {
+        unsigned wrote = 0;
+        const size_t chunk = std::min<size_t>(piece.size(), 1 << 20);
+        rc = ext2fs_file_write(handle, piece.data(), static_cast<unsigned>(chunk), &wrote);
+        if (rc == 0 && wrote == 0) rc = EXT2_ET_BLOCK_ALLOC_FAIL;
+        piece.remove_prefix(wrote);
+        done += wrote;
+      }
+    });
+  } catch (...) {
+    ext2fs_file_close(handle);
+    throw;
   }
-  if (rc == 0) rc = ext2fs_file_set_size2(handle, content.size());
+  if (rc == 0 && done != size)
+    fail(ErrorCode::Failed, "writing " + path + " into " + image_ + ": " + std::to_string(done) +
+                                " bytes arrived of " + std::to_string(size));
+  if (rc == 0) rc = ext2fs_file_set_size2(handle, done);
   const errcode_t closed = ext2fs_file_close(handle);
   check(rc ? rc : closed, "write " + path);
 }
@@ -233,6 +250,36 @@ void FileEditor::symlink(const std::string& path, const std::string& target,
   setOwner(inode, owner.uid, owner.gid);
   check(ext2fs_write_inode_full(fs_, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode)),
         "inode of " + path);
+}
+
+namespace {
+
+Ownership ownerOf(const TarMeta& meta) {
+  return {meta.mode, static_cast<std::uint32_t>(meta.uid), static_cast<std::uint32_t>(meta.gid)};
+}
+
+}  // namespace
+
+std::string EditorSink::place(const std::string& path) const {
+  std::string_view relative(path);
+  if (relative.rfind("./", 0) == 0) relative.remove_prefix(2);
+  while (!relative.empty() && relative.back() == '/') relative.remove_suffix(1);
+  std::string out = under_;
+  if (out.empty() || out.back() != '/') out += '/';
+  return out.append(relative);
+}
+
+void EditorSink::directory(const std::string& path, const TarMeta& meta) {
+  editor_.directory(place(path), ownerOf(meta));
+}
+
+void EditorSink::file(const std::string& path, const TarMeta& meta, std::uint64_t size,
+                      const Producer& produce) {
+  editor_.file(place(path), size, produce, ownerOf(meta));
+}
+
+void EditorSink::symlink(const std::string& path, const TarMeta& meta, const std::string& target) {
+  editor_.symlink(place(path), target, ownerOf(meta));
 }
 
 }  // namespace banger::ext4

@@ -89,7 +89,7 @@ ext2_ino_t lookupDirectory(const Filesystem& fs, const std::string& path) {
 
 class Exporter {
  public:
-  Exporter(const Filesystem& fs, TarWriter& out, const ExportLimits& limits)
+  Exporter(const Filesystem& fs, TreeSink& out, const ExportLimits& limits)
       : fs_(fs), out_(out), limits_(limits) {}
 
   void directory(ext2_ino_t ino, const std::string& path, unsigned depth) {
@@ -172,14 +172,14 @@ class Exporter {
   }
 
   const Filesystem& fs_;
-  TarWriter& out_;
+  TreeSink& out_;
   const ExportLimits& limits_;
   std::set<ext2_ino_t> visited_;
 };
 
 }  // namespace
 
-ExportStats exportSubtree(const std::string& image, const std::string& directory, TarWriter& out,
+ExportStats exportSubtree(const std::string& image, const std::string& directory, TreeSink& out,
                           const ExportLimits& limits) {
   Filesystem fs(image);
   ext2_ino_t ino = lookupDirectory(fs, directory);

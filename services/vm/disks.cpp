@@ -2,11 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <functional>
+
 #include "banger/errors.h"
 #include "banger/ext4/file_editor.h"
-#include "banger/ext4/image_builder.h"
 #include "banger/ext4/subtree_export.h"
-#include "banger/ext4/tar_writer.h"
+#include "banger/ext4/tree.h"
 #include "banger/files.h"
 #include "banger/process.h"
 #include "file_sync.h"
@@ -16,21 +17,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Writes `layer` into a fresh ext4 at a temporary name, then renames it into place, so a
-// crash never leaves a half-made disk under the final name.
-void writeDisk(const fs::path& path, uint64_t bytes, bool journal, const std::string& layer,
-               const std::string& label) {
+// Formats a fresh ext4 at a temporary name, lets `fill` write into it, then renames it
+// into place, so a crash never leaves a half-made disk under the final name.
+void writeDisk(const fs::path& path, uint64_t bytes, const std::string& label,
+               const std::function<void(ext4::FileEditor&)>& fill) {
   const fs::path partial = path.string() + ".partial";
   try {
     ext4::FormatOptions format;
     format.sizeBytes = bytes;
-    format.journal = journal;
+    format.journal = true;
     format.label = label;
-    ext4::Volume volume(partial.string(), format);
-    ext4::ImageBuilder builder(volume, {});
-    auto reader = ext4::TarReader::openMemory(layer.data(), layer.size(), label);
-    builder.addLayer(*reader);
-    builder.finish();
+    ext4::writeEmptyFilesystem(partial.string(), format);
+    ext4::FileEditor editor(partial.string());
+    fill(editor);
+    editor.close();
     fs::rename(partial, path);
   } catch (...) {
     std::error_code ignored;
@@ -60,27 +60,19 @@ DiskSet disksIn(const fs::path& machineDir) {
 }
 
 void createOverlayDisk(const fs::path& path, uint64_t bytes, const KeyPair& hostKey) {
-  std::string layer;
-  {
-    auto tar = ext4::TarWriter::toMemory(layer);
-    const ext4::TarMeta directory{0755, 0, 0, 0};
-    for (const char* dir : {"upper", "upper/etc", "upper/etc/ssh", "work"})
-      tar->directory(dir, directory);
-    tar->file("upper/etc/ssh/ssh_host_ed25519_key", {0600, 0, 0, 0}, hostKey.privateKey);
-    tar->file("upper/etc/ssh/ssh_host_ed25519_key.pub", {0644, 0, 0, 0}, hostKey.publicKey + "\n");
-    tar->close();
-  }
-  writeDisk(path, bytes, true, layer, "banger-overlay");
+  writeDisk(path, bytes, "banger-overlay", [&](ext4::FileEditor& editor) {
+    editor.directory("/upper/etc/ssh", {0755, 0, 0});
+    editor.directory("/work", {0755, 0, 0});
+    editor.file("/upper/etc/ssh/ssh_host_ed25519_key", hostKey.privateKey, {0600, 0, 0});
+    editor.file("/upper/etc/ssh/ssh_host_ed25519_key.pub", hostKey.publicKey + "\n", {0644, 0, 0});
+  });
 }
 
 void createWorkDisk(const fs::path& path, uint64_t bytes, const fs::path& workSeed) {
-  std::string layer;
-  {
-    auto tar = ext4::TarWriter::toMemory(layer);
-    ext4::exportSubtree(workSeed.string(), "/", *tar, {});
-    tar->close();
-  }
-  writeDisk(path, bytes, true, layer, "banger-work");
+  writeDisk(path, bytes, "banger-work", [&](ext4::FileEditor& editor) {
+    ext4::EditorSink into(editor, "/");
+    ext4::exportSubtree(workSeed.string(), "/", into, {});
+  });
 }
 
 void growDisk(const fs::path& path, uint64_t bytes) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "banger/ext4/tree_sink.h"
+
 struct struct_ext2_filsys;
 
 namespace banger::ext4 {
@@ -34,6 +36,9 @@ class FileEditor {
   // Creates or replaces a regular file (a directory in the way is InvalidArgument).
   // The parent must exist. VolumeFull-like errors are Failed naming the image and path.
   void file(const std::string& path, std::string_view content, const Ownership& owner);
+  // The same with the data handed over piece by piece; `size` bytes in all.
+  void file(const std::string& path, std::uint64_t size, const TreeSink::Producer& produce,
+            const Ownership& owner);
   // Creates or replaces a symlink.
   void symlink(const std::string& path, const std::string& target, const Ownership& owner);
   // Writes everything out and closes; the destructor closes without raising.
@@ -48,6 +53,22 @@ class FileEditor {
 
   std::string image_;
   struct_ext2_filsys* fs_ = nullptr;
+};
+
+// A tree walked into an image through a FileEditor: "./a/b" lands at `under` + "a/b" with
+// the entry's mode and owner (how a work seed becomes a VM's work disk).
+class EditorSink final : public TreeSink {
+ public:
+  EditorSink(FileEditor& editor, std::string under) : editor_(editor), under_(std::move(under)) {}
+  void directory(const std::string& path, const TarMeta& meta) override;
+  void file(const std::string& path, const TarMeta& meta, std::uint64_t size,
+            const Producer& produce) override;
+  void symlink(const std::string& path, const TarMeta& meta, const std::string& target) override;
+
+ private:
+  std::string place(const std::string& path) const;
+  FileEditor& editor_;
+  std::string under_;
 };
 
 }  // namespace banger::ext4

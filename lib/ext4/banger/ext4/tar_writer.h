@@ -8,34 +8,27 @@
 #include <string>
 #include <string_view>
 
+#include "banger/ext4/tree_sink.h"
+
 struct archive;
 
 namespace banger::ext4 {
 
-struct TarMeta {
-  std::uint32_t mode = 0644;  // permission bits (with setuid/setgid/sticky)
-  std::uint64_t uid = 0;
-  std::uint64_t gid = 0;
-  std::int64_t mtime = 0;
-};
-
-class TarWriter {
+class TarWriter final : public TreeSink {
  public:
   // Creates or truncates `path`. Errors (banger::Error Failed) name `path`.
   static std::unique_ptr<TarWriter> toFile(const std::string& path);
   // Appends to `out`, which must outlive the writer.
   static std::unique_ptr<TarWriter> toMemory(std::string& out);
-  ~TarWriter();
+  ~TarWriter() override;
   TarWriter(const TarWriter&) = delete;
   TarWriter& operator=(const TarWriter&) = delete;
 
-  void directory(const std::string& path, const TarMeta& meta);
+  void directory(const std::string& path, const TarMeta& meta) override;
   void file(const std::string& path, const TarMeta& meta, std::string_view content);
-  // A file of `size` bytes whose data `produce` hands over piece by piece through `write`.
-  using Producer = std::function<void(const std::function<void(std::string_view)>& write)>;
   void file(const std::string& path, const TarMeta& meta, std::uint64_t size,
-            const Producer& produce);
-  void symlink(const std::string& path, const TarMeta& meta, const std::string& target);
+            const Producer& produce) override;
+  void symlink(const std::string& path, const TarMeta& meta, const std::string& target) override;
   void close();  // writes the end-of-archive blocks
 
  private:
