@@ -1,35 +1,50 @@
 #include "banger/worker_pool.h"
 
+#include <algorithm>
+
 #include "banger/errors.h"
 #include "banger/log.h"
 
 namespace banger {
 
-WorkerPool::WorkerPool(size_t threads, size_t queueCapacity, std::function<void()> onIdle)
-    : capacity_(queueCapacity), onIdle_(std::move(onIdle)) {
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-}
+WorkerPool::WorkerPool(size_t maxThreads, size_t queueCapacity, std::function<void()> onIdle,
+                       std::chrono::milliseconds idleExit)
+    : maxThreads_(maxThreads),
+      capacity_(queueCapacity),
+      onIdle_(std::move(onIdle)),
+      idleExit_(idleExit) {}
 
 WorkerPool::~WorkerPool() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
   wake_.notify_all();
-  for (auto& t : threads_) t.join();
+  // Threads leave threads_ for exited_ as they end; wait until every one has.
+  while (!threads_.empty() || !exited_.empty()) {
+    joinExited(lock);
+    if (!threads_.empty()) wake_.wait_for(lock, std::chrono::milliseconds(5));
+  }
+}
+
+void WorkerPool::joinExited(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::thread> ended = std::move(exited_);
+  exited_.clear();
+  lock.unlock();
+  for (std::thread& thread : ended) thread.join();
+  lock.lock();
 }
 
 void WorkerPool::submit(std::function<void()> task) {
-  if (threads_.empty()) fail(ErrorCode::Failed, "this service runs no background work");
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() >= capacity_) {
-      fail(ErrorCode::Busy, "too many operations in progress (" + std::to_string(queue_.size()) +
-                                " queued); try again when some have finished");
-    }
-    queue_.push_back(std::move(task));
+  if (maxThreads_ == 0) fail(ErrorCode::Failed, "this service runs no background work");
+  std::unique_lock lock(mutex_);
+  if (queue_.size() >= capacity_) {
+    fail(ErrorCode::Busy, "too many operations in progress (" + std::to_string(queue_.size()) +
+                              " queued); try again when some have finished");
   }
+  queue_.push_back(std::move(task));
+  if (waiting_ < queue_.size() && threads_.size() < maxThreads_)
+    threads_.emplace_back([this] { run(); });
   wake_.notify_one();
+  if (!exited_.empty()) joinExited(lock);
 }
 
 size_t WorkerPool::pending() const {
@@ -37,13 +52,29 @@ size_t WorkerPool::pending() const {
   return queue_.size() + running_;
 }
 
+size_t WorkerPool::threads() const {
+  std::lock_guard lock(mutex_);
+  return threads_.size();
+}
+
 void WorkerPool::run() {
   for (;;) {
     std::function<void()> task;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
+      ++waiting_;
+      wake_.wait_for(lock, idleExit_, [this] { return stopping_ || !queue_.empty(); });
+      --waiting_;
+      if (queue_.empty()) {
+        // Idle for idleExit_, or the pool is ending: this thread goes.
+        const auto self = std::find_if(threads_.begin(), threads_.end(), [](const std::thread& t) {
+          return t.get_id() == std::this_thread::get_id();
+        });
+        exited_.push_back(std::move(*self));
+        threads_.erase(self);
+        wake_.notify_all();  // the destructor may be waiting for this
+        return;
+      }
       task = std::move(queue_.front());
       queue_.pop_front();
       ++running_;

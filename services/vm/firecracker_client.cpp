@@ -36,7 +36,8 @@ class ApiSession {
     if (!connection_)
       connection_ = StreamSocket::unixSocket(socket_, deadline, "Firecracker's API socket");
     connection_->setDeadline(deadline);
-    connection_->send(httpRequestText(method, path, body ? std::optional(body->dump()) : std::nullopt));
+    connection_->send(
+        httpRequestText(method, path, body ? std::optional(body->dump()) : std::nullopt));
     HttpAnswer answer = connection_->answer(kMaxAnswer);
     if (!answer.keepAlive) connection_.reset();
     return answer;
@@ -60,25 +61,22 @@ void HttpFirecrackerApi::boot(const std::string& socket, const FirecrackerConfig
   ApiSession api(socket);
   // The logger first, so that Firecracker's own complaints about the rest reach the log.
   if (!config.logPath.empty())
-    api.put("/logger",
-        {{"log_path", config.logPath}, {"level", "Warning"}, {"show_level", true}});
-  api.put("/machine-config",
-      {{"vcpu_count", config.vcpus}, {"mem_size_mib", config.memoryMib}});
+    api.put("/logger", {{"log_path", config.logPath}, {"level", "Warning"}, {"show_level", true}});
+  api.put("/machine-config", {{"vcpu_count", config.vcpus}, {"mem_size_mib", config.memoryMib}});
   Json bootSource = {{"kernel_image_path", config.kernel}, {"boot_args", config.bootArgs}};
   if (!config.initrd.empty()) bootSource["initrd_path"] = config.initrd;
   api.put("/boot-source", bootSource);
   for (const FirecrackerDrive& drive : config.drives)
-    api.put("/drives/" + drive.id,
-        {{"drive_id", drive.id},
-         {"path_on_host", drive.path},
-         {"is_root_device", drive.root},
-         {"is_read_only", drive.readOnly}});
+    api.put("/drives/" + drive.id, {{"drive_id", drive.id},
+                                    {"path_on_host", drive.path},
+                                    {"is_root_device", drive.root},
+                                    {"is_read_only", drive.readOnly}});
   if (config.nic)
-    api.put("/network-interfaces/eth0",
+    api.put(
+        "/network-interfaces/eth0",
         {{"iface_id", "eth0"}, {"host_dev_name", config.nic->tap}, {"guest_mac", config.nic->mac}});
   api.put("/vsock", {{"guest_cid", config.vsockCid}, {"uds_path", config.vsockPath}});
-  if (!config.consolePath.empty())
-    api.put("/serial", {{"serial_out_path", config.consolePath}});
+  if (!config.consolePath.empty()) api.put("/serial", {{"serial_out_path", config.consolePath}});
   api.put("/actions", {{"action_type", "InstanceStart"}});
 }
 

@@ -1,6 +1,7 @@
 // The Firecracker API client (DESIGN §8, ../shared/firecracker/NOTES.md): v1.16.1 over the
-// API Unix socket (stream_http.h), one connection per session. Pre-boot configuration in Firecracker's order, then
-// InstanceStart; SendCtrlAltDel to stop; GET / to recognise a running instance.
+// API Unix socket (stream_http.h), one connection per session. Pre-boot configuration in
+// Firecracker's order, then InstanceStart; SendCtrlAltDel to stop; GET / to recognise a running
+// instance.
 #pragma once
 
 #include <cstdint>

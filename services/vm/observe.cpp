@@ -113,7 +113,8 @@ std::vector<PortRow> machinePorts(const MachineRecord& record, const MachinePath
                            port.address == "::" ||
                            (record.lease && port.address == record.lease->address);
     if (port.proto == "tcp" && reachable && record.lease) {
-      const std::string scheme = probeWebScheme(record.lease->address, port.port, std::chrono::milliseconds(1500));
+      const std::string scheme =
+          probeWebScheme(record.lease->address, port.port, std::chrono::milliseconds(1500));
       if (!scheme.empty())
         url = scheme + "://" + record.hostname() + ":" + std::to_string(port.port);
     }

@@ -178,7 +178,9 @@ StreamSocket StreamSocket::tcp(const std::string& ipv4, uint16_t port, Clock::ti
 }
 
 StreamSocket::StreamSocket(StreamSocket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), deadline_(other.deadline_), peer_(std::move(other.peer_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      deadline_(other.deadline_),
+      peer_(std::move(other.peer_)) {}
 
 StreamSocket& StreamSocket::operator=(StreamSocket&& other) noexcept {
   if (this != &other) {

@@ -47,10 +47,10 @@ bool speaksHttps(const std::string& ipv4, uint16_t port, Clock::time_point deadl
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.get()), SSL_free);
   if (!ssl || SSL_set_fd(ssl.get(), socket.fd()) != 1) return false;
   const std::string request = probeRequest(ipv4, port);
-  bool answered =
-      drive(ssl.get(), socket.fd(), deadline, [&] { return SSL_connect(ssl.get()); }) &&
-      drive(ssl.get(), socket.fd(), deadline,
-            [&] { return SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())); });
+  bool answered = drive(ssl.get(), socket.fd(), deadline, [&] { return SSL_connect(ssl.get()); }) &&
+                  drive(ssl.get(), socket.fd(), deadline, [&] {
+                    return SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+                  });
   std::string start;
   while (answered && start.size() < 5) {
     char bytes[5];

@@ -126,6 +126,31 @@ TEST(WorkerPool, RunsTheIdleHookOnceAfterTheLastTaskOfABurst) {
   EXPECT_EQ(idleCalls, 1);
   EXPECT_EQ(finishedWhenIdle, 6);
 }
+// An idle daemon holds no worker thread (nor the stack pages its last burst touched):
+// threads start with work, up to the limit, and end after idleExit without any.
+TEST(WorkerPool, StartsThreadsWithWorkAndEndsThemWhenIdle) {
+  WorkerPool pool(3, 16, {}, std::chrono::milliseconds(100));
+  EXPECT_EQ(pool.threads(), 0u);
+  std::mutex gate;
+  std::unique_lock hold(gate);
+  std::atomic<int> finished{0};
+  for (int i = 0; i < 5; ++i)
+    pool.submit([&] {
+      std::lock_guard wait(gate);
+      ++finished;
+    });
+  EXPECT_EQ(pool.threads(), 3u);  // never more than the limit
+  hold.unlock();
+  while (finished < 5) std::this_thread::yield();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (pool.threads() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(pool.threads(), 0u);
+  pool.submit([&] { ++finished; });  // work after idleness gets a thread again
+  while (finished < 6 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(finished, 6);
+}
+
 // A program's output as stream() hands it over, line by line, as it comes.
 struct Lines {
   std::mutex mutex;

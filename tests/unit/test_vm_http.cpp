@@ -50,7 +50,7 @@ TEST(StreamHttp, ABodyIsWaitedForUntilItsContentLengthHasArrived) {
   const std::string whole =
       "HTTP/1.1 400 \r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n"
       "{\"fault_message\":\"no vm\"}x";
-  EXPECT_FALSE(parse(whole.substr(0, 20), false));             // inside the head
+  EXPECT_FALSE(parse(whole.substr(0, 20), false));                // inside the head
   EXPECT_FALSE(parse(whole.substr(0, whole.size() - 5), false));  // inside the body
   const auto answer = parse(whole, false);
   ASSERT_TRUE(answer);
@@ -65,8 +65,8 @@ TEST(StreamHttp, AnHttp10AnswerWithoutLengthEndsWhenThePeerHangsUp) {
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->body, "{\"a\":1}");
   EXPECT_FALSE(answer->keepAlive);
-  EXPECT_FALSE(parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false)
-                   ->keepAlive);
+  EXPECT_FALSE(
+      parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false)->keepAlive);
 }
 
 TEST(StreamHttp, BadAnswersAreRefusedNamingThePeerAndWhatIsWrong) {
@@ -75,9 +75,9 @@ TEST(StreamHttp, BadAnswersAreRefusedNamingThePeerAndWhatIsWrong) {
             ErrorCode::InvalidArgument);
   EXPECT_NE(message.find("Firecracker's API socket's answer is not HTTP/1.x"), std::string::npos)
       << message;
-  EXPECT_EQ(codeOf([] { parse("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", false); },
-                   &message),
-            ErrorCode::InvalidArgument);
+  EXPECT_EQ(
+      codeOf([] { parse("HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", false); }, &message),
+      ErrorCode::InvalidArgument);
   EXPECT_NE(message.find("over the 1048576"), std::string::npos) << message;
   EXPECT_EQ(codeOf([] { parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false); },
                    &message),
@@ -88,9 +88,9 @@ TEST(StreamHttp, BadAnswersAreRefusedNamingThePeerAndWhatIsWrong) {
               parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", false);
             }),
             ErrorCode::InvalidArgument);
-  EXPECT_EQ(codeOf([] { parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true); },
-                   &message),
-            ErrorCode::InvalidArgument);
+  EXPECT_EQ(
+      codeOf([] { parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true); }, &message),
+      ErrorCode::InvalidArgument);
   EXPECT_NE(message.find("ended after 5 of its 10 bytes"), std::string::npos) << message;
   EXPECT_EQ(codeOf([] { parse("", true); }, &message), ErrorCode::Unavailable);
   EXPECT_NE(message.find("closed the connection without answering"), std::string::npos);
@@ -155,10 +155,12 @@ TEST(WebProbe, SomethingElseOrNothingIsNoWebPortAtAll) {
 
 TEST(WebProbe, ATlsWebServerWithItsOwnCertificateIsHttps) {
   TempDir dir;
-  const std::string key = (dir.path() / "key.pem").string(), cert = (dir.path() / "cert.pem").string();
+  const std::string key = (dir.path() / "key.pem").string(),
+                    cert = (dir.path() / "cert.pem").string();
   const auto made = banger::test::shell(
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=guest "
-      "-days 1 -keyout " + key + " -out " + cert);
+      "-days 1 -keyout " +
+      key + " -out " + cert);
   ASSERT_EQ(made.status, 0) << made.out;
   // s_server -www answers every request with an HTTP status page; port 0 picks a free one.
   const auto log = dir.path() / "s_server.log";

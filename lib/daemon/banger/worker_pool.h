@@ -1,11 +1,15 @@
-// A bounded worker pool: a fixed number of threads and a bounded queue. Work that does
-// not fit is refused (Busy) rather than queued without limit.
+// A bounded worker pool: at most a fixed number of threads and a bounded queue. Work that
+// does not fit is refused (Busy) rather than queued without limit. Threads start when work
+// arrives and none is free, and end after `idleExit` without work, so an idle daemon holds
+// no worker and none of the stack pages its last burst touched.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,7 +20,8 @@ class WorkerPool {
  public:
   // `onIdle` runs on the worker that finished the last task of a burst (nothing queued,
   // nothing running), outside the pool's lock.
-  WorkerPool(size_t threads, size_t queueCapacity, std::function<void()> onIdle = {});
+  WorkerPool(size_t maxThreads, size_t queueCapacity, std::function<void()> onIdle = {},
+             std::chrono::milliseconds idleExit = std::chrono::seconds(10));
   ~WorkerPool();  // finishes queued work, then joins
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -24,17 +29,23 @@ class WorkerPool {
   // Throws banger::Error(Busy) when the queue is full.
   void submit(std::function<void()> task);
   size_t pending() const;
+  size_t threads() const;  // alive now
 
  private:
   void run();
+  void joinExited(std::unique_lock<std::mutex>& lock);
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_;
+  size_t maxThreads_;
   size_t capacity_;
   std::function<void()> onIdle_;
+  std::chrono::milliseconds idleExit_;
   size_t running_ = 0;
+  size_t waiting_ = 0;  // threads waiting for work
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::list<std::thread> threads_;
+  std::vector<std::thread> exited_;  // ended idle; joined by the next submit or the end
 };
 
 }  // namespace banger

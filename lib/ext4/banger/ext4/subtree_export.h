@@ -1,9 +1,9 @@
 // Reads one directory of an ext4 image with libext2fs (no mount) and hands it to a
 // TreeSink, its entries relative to that directory ("./", "./.bashrc", ...): how an
-// image's /root becomes its work seed, and the seed a VM's work disk. Directories, regular files and symlinks are copied with owner,
-// mode and mtime; hard links become copies; devices, FIFOs and sockets are left out
-// (counted). The image may be any ext4 a user registered, so depth, entries and bytes
-// are bounded and a directory cycle cannot loop.
+// image's /root becomes its work seed, and the seed a VM's work disk. Directories, regular files
+// and symlinks are copied with owner, mode and mtime; hard links become copies; devices, FIFOs and
+// sockets are left out (counted). The image may be any ext4 a user registered, so depth, entries
+// and bytes are bounded and a directory cycle cannot loop.
 #pragma once
 
 #include <cstdint>

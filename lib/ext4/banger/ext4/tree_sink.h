@@ -26,8 +26,7 @@ class TreeSink {
   virtual void directory(const std::string& path, const TarMeta& meta) = 0;
   virtual void file(const std::string& path, const TarMeta& meta, std::uint64_t size,
                     const Producer& produce) = 0;
-  virtual void symlink(const std::string& path, const TarMeta& meta,
-                       const std::string& target) = 0;
+  virtual void symlink(const std::string& path, const TarMeta& meta, const std::string& target) = 0;
 };
 
 }  // namespace banger::ext4
