@@ -94,8 +94,8 @@ std::vector<std::filesystem::path> removeTreeOnThisFilesystem(const std::filesys
   return mountPoints;
 }
 
-void writeFileAtomically(const std::filesystem::path& file, std::string_view content,
-                         unsigned mode) {
+void writeFileAtomically(const std::filesystem::path& file, std::string_view content, unsigned mode,
+                         Durability durability) {
   // Built up in steps: GCC 12 at -O3 warns falsely (-Wrestrict) on "literal" + string&&.
   std::string name = ".";
   name += file.filename().string();
@@ -112,7 +112,7 @@ void writeFileAtomically(const std::filesystem::path& file, std::string_view con
     ok = n > 0;
     if (ok) done += static_cast<size_t>(n);
   }
-  ok = ok && ::fsync(fd) == 0;
+  ok = ok && (durability == Durability::Regenerable || ::fsync(fd) == 0);
   const int err = errno;
   ok = (::close(fd) == 0) && ok;
   if (!ok || ::rename(temporary.c_str(), file.c_str()) != 0) {

@@ -10,6 +10,7 @@ extern "C" {  // com_err.h has no C++ guards
 #include <vector>
 
 #include "banger/errors.h"
+#include "banger/ext4/tree.h"
 
 namespace banger::ext4 {
 namespace {
@@ -57,6 +58,14 @@ FileEditor::FileEditor(const std::string& image) : image_(image) {
     fs_ = nullptr;
     fail(ErrorCode::Failed, "reading the bitmaps of " + image + ": " + error_message(rc));
   }
+}
+
+FileEditor FileEditor::formatNew(const std::string& image, const FormatOptions& options) {
+  Volume volume(image, options);
+  Tree tree;
+  tree.inode(Tree::kRoot).mtime = options.timestamp ? options.timestamp : std::time(nullptr);
+  tree.writeMetadata(volume);
+  return FileEditor(image, volume.release());
 }
 
 FileEditor::~FileEditor() {

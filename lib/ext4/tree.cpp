@@ -8,7 +8,6 @@ extern "C" {  // com_err.h has no C++ guards
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
 #include "banger/errors.h"
 
@@ -330,14 +329,6 @@ std::vector<std::string> Tree::writeMetadata(Volume& volume) {
     if (rc) volume.failWith(rc, "xattrs of " + pathOf(dentryId));
   }
   return warnings;
-}
-
-void writeEmptyFilesystem(const std::string& path, const FormatOptions& options) {
-  Volume volume(path, options);
-  Tree tree;
-  tree.inode(Tree::kRoot).mtime = options.timestamp ? options.timestamp : std::time(nullptr);
-  tree.writeMetadata(volume);
-  volume.close();
 }
 
 }  // namespace banger::ext4

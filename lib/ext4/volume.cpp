@@ -13,6 +13,7 @@ extern "C" {  // com_err.h has no C++ guards
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 #include "banger/errors.h"
 
@@ -288,6 +289,13 @@ void Volume::close() {
     fail(ErrorCode::Failed, "fsync " + path_ + ": " + std::strerror(errno));
   ::close(dataFd_);
   dataFd_ = -1;
+}
+
+struct_ext2_filsys* Volume::release() {
+  flushData();
+  ::close(dataFd_);
+  dataFd_ = -1;
+  return std::exchange(fs_, nullptr);
 }
 
 }  // namespace banger::ext4

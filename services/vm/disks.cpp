@@ -7,7 +7,6 @@
 #include "banger/errors.h"
 #include "banger/ext4/file_editor.h"
 #include "banger/ext4/subtree_export.h"
-#include "banger/ext4/tree.h"
 #include "banger/files.h"
 #include "banger/process.h"
 #include "file_sync.h"
@@ -27,8 +26,7 @@ void writeDisk(const fs::path& path, uint64_t bytes, const std::string& label,
     format.sizeBytes = bytes;
     format.journal = true;
     format.label = label;
-    ext4::writeEmptyFilesystem(partial.string(), format);
-    ext4::FileEditor editor(partial.string());
+    ext4::FileEditor editor = ext4::FileEditor::formatNew(partial.string(), format);
     fill(editor);
     editor.close();
     fs::rename(partial, path);
@@ -53,6 +51,14 @@ ProcessResult runTool(const std::vector<std::string>& argv) {
 
 fs::path undoFileOf(const fs::path& disk) { return disk.string() + ".grow-undo"; }
 
+void provision(ext4::FileEditor& editor, const std::string& authorizedKey,
+               const std::vector<FileSyncEntry>& fileSync, const Warn& warn) {
+  editor.directory("/", {0755, 0, 0});
+  editor.directory("/.ssh", {0700, 0, 0});
+  editor.file("/.ssh/authorized_keys", authorizedKey + "\n", {0600, 0, 0});
+  syncFiles(editor, fileSync, warn);
+}
+
 }  // namespace
 
 DiskSet disksIn(const fs::path& machineDir) {
@@ -68,10 +74,13 @@ void createOverlayDisk(const fs::path& path, uint64_t bytes, const KeyPair& host
   });
 }
 
-void createWorkDisk(const fs::path& path, uint64_t bytes, const fs::path& workSeed) {
+void createWorkDisk(const fs::path& path, uint64_t bytes, const fs::path& workSeed,
+                    const std::string& authorizedKey, const std::vector<FileSyncEntry>& fileSync,
+                    const Warn& warn) {
   writeDisk(path, bytes, "banger-work", [&](ext4::FileEditor& editor) {
     ext4::EditorSink into(editor, "/");
     ext4::exportSubtree(workSeed.string(), "/", into, {});
+    provision(editor, authorizedKey, fileSync, warn);
   });
 }
 
@@ -116,10 +125,7 @@ uint64_t allocatedBytes(const fs::path& path) {
 void provisionWorkDisk(const fs::path& work, const std::string& authorizedKey,
                        const std::vector<FileSyncEntry>& fileSync, const Warn& warn) {
   ext4::FileEditor editor(work.string());
-  editor.directory("/", {0755, 0, 0});
-  editor.directory("/.ssh", {0700, 0, 0});
-  editor.file("/.ssh/authorized_keys", authorizedKey + "\n", {0600, 0, 0});
-  syncFiles(editor, fileSync, warn);
+  provision(editor, authorizedKey, fileSync, warn);
   editor.close();
 }
 

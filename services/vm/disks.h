@@ -28,10 +28,14 @@ DiskSet disksIn(const std::filesystem::path& machineDir);
 // key banger pinned in known_hosts from its first boot.
 void createOverlayDisk(const std::filesystem::path& path, uint64_t bytes, const KeyPair& hostKey);
 
+// What provisioning said about entries it skipped (a missing host path).
+using Warn = std::function<void(const std::string&)>;
+
 // The image's work seed written into a new ext4 of `bytes` (with a journal: /root is
-// where a VM's work happens).
+// where a VM's work happens), then provisioned as provisionWorkDisk does, in one pass.
 void createWorkDisk(const std::filesystem::path& path, uint64_t bytes,
-                    const std::filesystem::path& workSeed);
+                    const std::filesystem::path& workSeed, const std::string& authorizedKey,
+                    const std::vector<FileSyncEntry>& fileSync, const Warn& warn);
 
 // Grows the ext4 in `path` (unmounted: the VM is stopped) to `bytes`, offline with
 // resize2fs, keeping an undo file beside it until done, so that a service killed mid-way
@@ -43,9 +47,6 @@ bool rollBackInterruptedGrowth(const std::filesystem::path& path, uint64_t bytes
 
 // Bytes the file really occupies (st_blocks), for Stats.
 uint64_t allocatedBytes(const std::filesystem::path& path);
-
-// What provisioning said about entries it skipped (a missing host path).
-using Warn = std::function<void(const std::string&)>;
 
 // Writes the user's key into the work disk as sshd's StrictModes wants it (/root 0755,
 // .ssh 0700, authorized_keys 0600, all root's), then every file_sync entry

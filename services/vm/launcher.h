@@ -39,12 +39,12 @@ class DetachedLauncher final : public Launcher {
   ProcessRunner& runner_;
 };
 
-// Returns once the API socket accepts a connection. Every `checkEvery` rounds (2 ms each)
-// `ended` says whether `what` (Firecracker, as the error names it) is already gone: an
-// error with the end of its log, and `elsewhere` (", or ...") on where else to look. At
-// the deadline `kill` ends it and the error says so.
+// Returns once the API socket accepts a connection. At most every `checkEvery` `ended`
+// says whether `what` (Firecracker, as the error names it) is already gone: an error with
+// the end of its log, and `elsewhere` (", or ...") on where else to look. At the deadline
+// `kill` ends it and the error says so.
 void awaitApiSocket(const LaunchRequest& request, const std::string& what,
-                    const std::function<bool()>& ended, int checkEvery,
+                    const std::function<bool()>& ended, std::chrono::milliseconds checkEvery,
                     const std::function<void()>& kill, const std::string& elsewhere);
 
 // Whether a Unix stream socket at `path` accepts a connection now.

@@ -149,14 +149,13 @@ void Lifecycle::makeDisks(const MachineRecord& record, const Config& config, con
     writeFileAtomically(disks.overlay.string() + ".hostkey.pub", hostKey.publicKey + "\n", 0644);
   });
   try {
-    createWorkDisk(disks.work, record.diskBytes, set.workSeed);
+    createWorkDisk(disks.work, record.diskBytes, set.workSeed, userKey, config.fileSync,
+                   [&](const std::string& warning) { job.stage("disks", warning); });
   } catch (...) {
     overlay.wait();
     throw;
   }
   overlay.get();
-  provisionWorkDisk(disks.work, userKey, config.fileSync,
-                    [&](const std::string& warning) { job.stage("disks", warning); });
 }
 
 void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
@@ -311,7 +310,7 @@ void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet&
   fc.consolePath = where.console().string();
   fc.logPath = "";  // stdout and stderr already go to firecracker.log
   // A fresh console log per boot, so `vm logs` shows this boot.
-  writeFileAtomically(where.console(), "", 0600);
+  writeFileAtomically(where.console(), "", 0600, Durability::Regenerable);
   try {
     peers_.firecracker->boot(where.apiSocket().string(), fc);
   } catch (const Error& error) {

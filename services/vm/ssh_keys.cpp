@@ -130,8 +130,9 @@ void writeSshFiles(const SshFiles& files, const std::vector<KnownMachine>& machi
   std::error_code ec;
   fs::create_directories(files.knownHosts.parent_path(), ec);
   fs::create_directories(files.config.parent_path(), ec);
-  writeFileAtomically(files.knownHosts, known, 0644);
-  writeFileAtomically(files.config, config, 0644);
+  // Both are made again from the records at every change and every service start.
+  writeFileAtomically(files.knownHosts, known, 0644, Durability::Regenerable);
+  writeFileAtomically(files.config, config, 0644, Durability::Regenerable);
 }
 
 }  // namespace banger::vm

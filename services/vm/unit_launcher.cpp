@@ -120,7 +120,7 @@ pid_t UnitLauncher::launch(const LaunchRequest& request) {
         const std::string state = activeState(request.unitName);
         return state != "active" && state != "activating";
       },
-      10, [&] { killUnit(request.unitName); },
+      std::chrono::milliseconds(20), [&] { killUnit(request.unitName); },
       ", or `journalctl --user -u " + request.unitName + "`");
   const pid_t pid = socketOwner(request.apiSocket);
   if (pid <= 0)

@@ -96,6 +96,10 @@ class VmDisks : public ::testing::Test {
     builder.finish();
   }
   fs::path seedPath() const { return dir_.path() / "seed.ext4"; }
+  void makeWorkDisk(const std::string& name, uint64_t bytes) const {
+    createWorkDisk(path(name), bytes, seedPath(), "ssh-ed25519 AAAA user", {},
+                   [](const std::string&) {});
+  }
   fs::path path(const std::string& name) const { return dir_.path() / name; }
   test::TempDir dir_;
 };
@@ -115,8 +119,7 @@ TEST_F(VmDisks, TheOverlayDiskHoldsTheHostKeyInItsUpperLayer) {
 }
 
 TEST_F(VmDisks, TheWorkDiskIsTheSeedAtTheVmsSizeWithTheKeyAsStrictModesWantsIt) {
-  createWorkDisk(path("work.ext4"), 2ull << 30, seedPath());
-  provisionWorkDisk(path("work.ext4"), "ssh-ed25519 AAAA user", {}, [](const std::string&) {});
+  makeWorkDisk("work.ext4", 2ull << 30);
   EXPECT_EQ(test::fsckProblems(path("work.ext4").string()), "");
   EXPECT_EQ(fs::file_size(path("work.ext4")), 2ull << 30);
   Ext4Reader reader(path("work.ext4").string());
@@ -132,7 +135,7 @@ TEST_F(VmDisks, MakingThemTakesTheSameTimeForATinyAndAHugeDisk) {
   using Clock = std::chrono::steady_clock;
   const auto time = [&](uint64_t bytes, const std::string& name) {
     const auto start = Clock::now();
-    createWorkDisk(path(name), bytes, seedPath());
+    makeWorkDisk(name, bytes);
     return Clock::now() - start;
   };
   time(1ull << 30, "warm.ext4");
@@ -151,8 +154,7 @@ uint64_t blockCount(const fs::path& disk) {
 }
 
 TEST_F(VmDisks, AGrownDiskKeepsItsFilesAndUsesItsWholeNewSize) {
-  createWorkDisk(path("work.ext4"), 1ull << 30, seedPath());
-  provisionWorkDisk(path("work.ext4"), "ssh-ed25519 AAAA user", {}, [](const std::string&) {});
+  makeWorkDisk("work.ext4", 1ull << 30);
   growDisk(path("work.ext4"), 3ull << 30);
   EXPECT_EQ(fs::file_size(path("work.ext4")), 3ull << 30);
   EXPECT_EQ(blockCount(path("work.ext4")), (3ull << 30) / 4096);
@@ -166,8 +168,7 @@ TEST_F(VmDisks, AGrownDiskKeepsItsFilesAndUsesItsWholeNewSize) {
 // A service killed while resize2fs ran leaves the undo file: the next start puts the disk
 // back as the record (which still has the old size) says, whole.
 TEST_F(VmDisks, AnInterruptedGrowthIsRolledBackToTheRecordedSize) {
-  createWorkDisk(path("work.ext4"), 1ull << 30, seedPath());
-  provisionWorkDisk(path("work.ext4"), "ssh-ed25519 AAAA user", {}, [](const std::string&) {});
+  makeWorkDisk("work.ext4", 1ull << 30);
   fs::resize_file(path("work.ext4"), 2ull << 30);  // what growDisk does before resize2fs
   ASSERT_EQ(test::shell("resize2fs -z '" + path("work.ext4.grow-undo").string() + "' '" +
                         path("work.ext4").string() + "' 2>&1")
@@ -191,7 +192,7 @@ TEST_F(VmDisks, FileSyncCopiesFilesAndTreesWithTheirModesAndSkipsWhatIsMissing) 
   test::writeFile(path("tool/sub/secret"), "s");
   fs::permissions(path("tool/sub/secret"), fs::perms(0600));
   fs::create_symlink("run.sh", path("tool/link"));
-  createWorkDisk(path("work.ext4"), 1ull << 30, seedPath());
+  makeWorkDisk("work.ext4", 1ull << 30);
   std::vector<std::string> warnings;
   const std::vector<FileSyncEntry> entries = {
       {path("gitconfig").string(), "~/.gitconfig", std::nullopt},
@@ -220,7 +221,7 @@ TEST_F(VmDisks, FileSyncCopiesFilesAndTreesWithTheirModesAndSkipsWhatIsMissing) 
 
 TEST_F(VmDisks, AFileSyncEntryThatCannotBeWrittenFailsNamingTheEntry) {
   test::writeFile(path("big"), std::string(1 << 20, 'b'));
-  createWorkDisk(path("work.ext4"), 1ull << 30, seedPath());
+  makeWorkDisk("work.ext4", 1ull << 30);
   try {
     // ~/.bashrc is a file; nothing can go below it.
     provisionWorkDisk(path("work.ext4"), "key",

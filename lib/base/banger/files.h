@@ -14,11 +14,16 @@ namespace banger {
 // exists but cannot be read.
 std::optional<std::string> readTextFileIfExists(const std::filesystem::path& file);
 
-// Writes `content` to a temporary name beside `file` with `mode`, fsyncs and renames it
-// over `file` (DESIGN §4): a reader sees the old file or the new one, never half of it.
-// Throws banger::Error(Failed) naming the file.
-void writeFileAtomically(const std::filesystem::path& file, std::string_view content,
-                         unsigned mode);
+// Whether a file written must survive a power loss once written: files banger can make
+// again from what it keeps elsewhere (the ssh_config and known_hosts it regenerates, an
+// emptied console log) skip the fsync, which is most of the cost of writing them.
+enum class Durability { Synced, Regenerable };
+
+// Writes `content` to a temporary name beside `file` with `mode`, fsyncs (when Synced) and
+// renames it over `file` (DESIGN §4): a reader sees the old file or the new one, never half
+// of it. Throws banger::Error(Failed) naming the file.
+void writeFileAtomically(const std::filesystem::path& file, std::string_view content, unsigned mode,
+                         Durability durability = Durability::Synced);
 
 // Removes `path` and everything under it without crossing into another filesystem: a
 // directory something is mounted on (say a /proc or /dev an interrupted chroot tool left

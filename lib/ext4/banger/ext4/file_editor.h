@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "banger/ext4/tree_sink.h"
+#include "banger/ext4/volume.h"
 
 struct struct_ext2_filsys;
 
@@ -24,6 +26,9 @@ class FileEditor {
  public:
   // Opens `image` read-write. InvalidArgument when it is not an ext2/3/4 image.
   explicit FileEditor(const std::string& image);
+  // Formats `image` as an ext4 holding only / (0755, root's) and lost+found and goes on
+  // editing it without closing and opening it again (a VM's overlay and work disks).
+  static FileEditor formatNew(const std::string& image, const FormatOptions& options);
   ~FileEditor();
   FileEditor(const FileEditor&) = delete;
   FileEditor& operator=(const FileEditor&) = delete;
@@ -45,6 +50,8 @@ class FileEditor {
   void close();
 
  private:
+  FileEditor(std::string image, struct_ext2_filsys* adopted)
+      : image_(std::move(image)), fs_(adopted) {}
   unsigned lookupParent(const std::string& path, std::string& name);
   void removeExisting(unsigned dir, const std::string& name, const std::string& path);
   unsigned newInode(unsigned dir, const std::string& name, std::uint32_t type,

@@ -115,8 +115,4 @@ class Tree {
   std::unordered_map<Key, std::uint32_t, KeyHash> children_;
 };
 
-// Formats `path` as an ext4 holding only / (0755, root's) and lost+found, and closes it:
-// the start of a disk that a FileEditor fills afterwards (a VM's overlay and work disks).
-void writeEmptyFilesystem(const std::string& path, const FormatOptions& options);
-
 }  // namespace banger::ext4

@@ -76,6 +76,9 @@ class Volume {
 
   // Flushes everything, writes the superblock and group descriptors, fsyncs, closes.
   void close();
+  // Flushes the file data and hands the open filesystem over to whoever goes on editing it
+  // (FileEditor::formatNew), who writes it out and closes it; the volume is done after this.
+  struct_ext2_filsys* release();
 
   [[noreturn]] void failWith(long code, const std::string& what) const;
 
