@@ -147,7 +147,8 @@ void VmManager::reconcile() {
 
 sdbus::ObjectPath VmManager::runJob(const std::string& operation, const std::string& name,
                                     uint32_t caller,
-                                    std::function<void(const MachineRecord&, JobContext&)> work) {
+                                    std::function<void(const MachineRecord&, JobContext&)> work,
+                                    AfterJob then) {
   MachineObject& object = machine(name);
   if (auto busy = activeOperations_.find(name); busy != activeOperations_.end())
     fail(ErrorCode::Busy, "machine " + name + " is busy: " + busy->second + " is under way");
@@ -155,19 +156,21 @@ sdbus::ObjectPath VmManager::runJob(const std::string& operation, const std::str
   activeOperations_[name] = operation;
   try {
     return jobs_.start(operation, object.getObjectPath(), caller,
-                       [this, name, record, work, alive = alive_](JobContext& job) {
-                         const auto done = [&] {
-                           context_.loop.post([this, name, alive] {
-                             if (*alive) activeOperations_.erase(name);
+                       [this, name, record, work, then, alive = alive_](JobContext& job) {
+                         const auto done = [&](std::exception_ptr failure) {
+                           context_.loop.post([this, name, then, failure, alive] {
+                             if (!*alive) return;
+                             activeOperations_.erase(name);
+                             if (then) then(failure);
                            });
                          };
                          try {
                            work(record, job);
                          } catch (...) {
-                           done();
+                           done(std::current_exception());
                            throw;
                          }
-                         done();
+                         done(nullptr);
                        });
   } catch (...) {
     activeOperations_.erase(name);
@@ -242,19 +245,53 @@ std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> VmManage
   });
 }
 
-std::vector<std::string> VmManager::Prune(const VariantMap& options) {
-  return guard_("Vm1.Manager.Prune", [&] {
-    Options::parse(options, {}, "options");
-    std::vector<std::string> removed;
-    const uint32_t caller = callerUid(getObject());
-    for (const auto& [name, object] : machines_) {
-      const MachineState state = object->record().state;
-      if (mayBeRunning(state) || activeOperations_.count(name)) continue;
-      remove(name, caller);
-      removed.push_back(name);
-    }
-    return removed;
-  });
+// Answers once every delete is over, so the names returned are gone, not going.
+void VmManager::Prune(sdbus::Result<std::vector<std::string>>&& result, VariantMap options) {
+  guardAsync(guard_, context_.loop, "Vm1.Manager.Prune", std::move(result),
+             [&](const AsyncReply<std::vector<std::string>>& reply) {
+               Options::parse(options, {}, "options");
+               std::vector<std::string> doomed;
+               for (const auto& [name, object] : machines_)
+                 if (!mayBeRunning(object->record().state) && !activeOperations_.count(name))
+                   doomed.push_back(name);
+               if (doomed.empty()) {
+                 reply.succeed({});
+                 return;
+               }
+               struct Tally {
+                 size_t left;
+                 std::vector<std::string> removed;
+                 std::string failures;
+               };
+               auto tally = std::make_shared<Tally>(Tally{doomed.size(), {}, {}});
+               const uint32_t caller = callerUid(getObject());
+               for (const std::string& name : doomed) {
+                 const auto settle = [reply, tally, name](std::exception_ptr failure) {
+                   if (!failure) {
+                     tally->removed.push_back(name);
+                   } else {
+                     try {
+                       std::rethrow_exception(failure);
+                     } catch (const std::exception& error) {
+                       tally->failures += "; " + name + ": " + error.what();
+                     }
+                   }
+                   if (--tally->left > 0) return;
+                   if (tally->failures.empty())
+                     reply.succeed(tally->removed);
+                   else
+                     reply.fail(std::make_exception_ptr(
+                         Error(ErrorCode::Failed,
+                               "pruning left machines behind" + tally->failures +
+                                   " (removed: " + std::to_string(tally->removed.size()) + ")")));
+                 };
+                 try {
+                   deleteMachine(name, caller, settle);
+                 } catch (...) {
+                   settle(std::current_exception());
+                 }
+               }
+             });
 }
 
 std::string VmManager::Version() {
@@ -302,13 +339,21 @@ void VmManager::kill(const std::string& name, int signal) {
 }
 
 sdbus::ObjectPath VmManager::remove(const std::string& name, uint32_t caller) {
+  return deleteMachine(name, caller, {});
+}
+
+sdbus::ObjectPath VmManager::deleteMachine(const std::string& name, uint32_t caller,
+                                           AfterJob then) {
   machine(name);
-  return runJob("delete", name, caller, [this](const MachineRecord& r, JobContext& job) {
-    lifecycle_.destroy(r, job);
-    context_.loop.post([this, name = r.name, alive = alive_] {
-      if (*alive) machines_.erase(name);
-    });
-  });
+  return runJob(
+      "delete", name, caller,
+      [this](const MachineRecord& r, JobContext& job) {
+        lifecycle_.destroy(r, job);
+        context_.loop.post([this, name = r.name, alive = alive_] {
+          if (*alive) machines_.erase(name);
+        });
+      },
+      std::move(then));
 }
 
 void VmManager::set(sdbus::Result<>&& result, const std::string& name, const VariantMap& settings) {

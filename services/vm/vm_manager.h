@@ -38,7 +38,7 @@ class VmManager final
       const VariantMap& overrides) override;
   sdbus::ObjectPath FindMachine(const std::string& name) override;
   std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> ListMachines() override;
-  std::vector<std::string> Prune(const VariantMap& options) override;
+  void Prune(sdbus::Result<std::vector<std::string>>&& result, VariantMap options) override;
   std::string Version() override;
   std::string DefaultImage() override;
 
@@ -64,8 +64,12 @@ class VmManager final
   Config loadConfig() const;
   MachineObject& machine(const std::string& name);
   // Runs `work` as a job on the machine, one job per machine at a time (Busy otherwise).
+  // `then` runs on the loop once the work is over, with what it threw (or nullptr).
+  using AfterJob = std::function<void(std::exception_ptr)>;
   sdbus::ObjectPath runJob(const std::string& operation, const std::string& name, uint32_t caller,
-                           std::function<void(const MachineRecord&, JobContext&)> work);
+                           std::function<void(const MachineRecord&, JobContext&)> work,
+                           AfterJob then = {});
+  sdbus::ObjectPath deleteMachine(const std::string& name, uint32_t caller, AfterJob then);
   void published(const MachineRecord& record);
   void watchProcess(const MachineRecord& record);
   void processEnded(const std::string& name, pid_t pid, int exitCode);

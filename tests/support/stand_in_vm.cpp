@@ -25,7 +25,9 @@ class StandInManager final
   std::vector<sdbus::Struct<std::string, std::string, sdbus::ObjectPath>> ListMachines() override {
     no();
   }
-  std::vector<std::string> Prune(const VariantMap&) override { no(); }
+  void Prune(sdbus::Result<std::vector<std::string>>&& result, VariantMap) override {
+    result.returnError(sdbus::Error(std::string(errorName(ErrorCode::NotSupported)), "stand-in"));
+  }
   std::string Version() override { return "stand-in"; }
   std::string DefaultImage() override { return "none"; }
 };
