@@ -239,6 +239,16 @@ void Lifecycle::start(MachineRecord record, JobContext& job) {
   }
 }
 
+void Lifecycle::resumeBoot(MachineRecord record, JobContext& job) {
+  try {
+    waitReady(record, loadConfig(), job);
+  } catch (const std::exception& error) {
+    windDown(record);
+    fail(record, error.what());
+    throw;
+  }
+}
+
 void Lifecycle::acquireLease(MachineRecord& record, const Config& config, JobContext& job) {
   job.stage("network", record.nat ? "lease with NAT" : "lease");
   record.lease = peers_.net->acquire(record.id, record.nat);
@@ -495,7 +505,8 @@ bool Lifecycle::stillRunning(const MachineRecord& record) {
   if (record.pid <= 0 || record.hostBootId != hostBootId() || !processAlive(record.pid))
     return false;
   const auto instance = peers_.firecracker->describe(pathsOf(record).apiSocket().string());
-  return instance && instance->id == record.id;
+  // "Not started": the service was killed before InstanceStart; no guest will ever come up.
+  return instance && instance->id == record.id && instance->state != "Not started";
 }
 
 }  // namespace banger::vm

@@ -57,6 +57,9 @@ class Lifecycle {
   // (when asked) boot, agent, ssh. Failures leave the machine in `error` with LastError.
   void create(MachineRecord record, bool start, JobContext& job);
   void start(MachineRecord record, JobContext& job);
+  // A machine caught booting by a kill of the service, whose Firecracker still runs: the
+  // wait for its agent and sshd goes on, then it is `running` (or `error`, as a boot).
+  void resumeBoot(MachineRecord record, JobContext& job);
   // SendCtrlAltDel, `timeout` to go, then SIGKILL; force: SIGKILL at once.
   void stop(MachineRecord record, std::chrono::seconds timeout, bool force, JobContext& job);
   // Stop (forced), release the lease, remove the disks, the record: in that order.
@@ -80,8 +83,8 @@ class Lifecycle {
   MachineRecord setSizes(const std::string& name, std::optional<uint32_t> vcpus,
                          std::optional<uint32_t> memoryMib, std::optional<uint64_t> diskBytes);
 
-  // Whether the machine's Firecracker still runs: pid alive and its API socket answers
-  // with its id.
+  // Whether the machine's Firecracker still runs a guest: pid alive, and its API socket
+  // answers with its id and an instance that was started.
   bool stillRunning(const MachineRecord& record);
 
  private:

@@ -116,10 +116,15 @@ void VmManager::processEnded(const std::string& name, pid_t pid, int exitCode) {
 }
 
 void VmManager::reconcile() {
+  std::vector<std::string> stillBooting;
   for (MachineRecord record : lifecycle_.store().all()) {
     const MachineRecord before = record;
     if (lifecycle_.stillRunning(record)) {
-      record.state = MachineState::Running;
+      // Caught booting: it stays `starting` until its agent and sshd answer (below).
+      if (record.state == MachineState::Starting && record.lease)
+        stillBooting.push_back(record.name);
+      else
+        record.state = MachineState::Running;
     } else {
       if (record.state == MachineState::Created || record.state == MachineState::Starting) {
         record.state = MachineState::Error;
@@ -142,6 +147,15 @@ void VmManager::reconcile() {
     lifecycle_.releaseOrphanLeases();
   } catch (const std::exception& error) {
     log::warning(std::string("reconciling leases with org.banger.Net failed: ") + error.what());
+  }
+  for (const std::string& name : stillBooting) {
+    try {
+      runJob("start", name, ::getuid(), [this](const MachineRecord& record, JobContext& job) {
+        lifecycle_.resumeBoot(record, job);
+      });
+    } catch (const std::exception& error) {
+      log::warning("resuming the boot of " + name + " failed: " + error.what());
+    }
   }
 }
 

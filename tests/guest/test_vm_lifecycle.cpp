@@ -344,9 +344,19 @@ TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrP
     watcher->leaveEventLoop();
     ASSERT_TRUE(waitFor([&] { return !nameHasOwner(*bus_, "org.banger.Vm"); }, 10s));
     // Activated again: the machine is either still coming up under its Firecracker (and
-    // was re-adopted) or marked failed; nothing of it runs unrecorded.
-    const std::string state = machineProperty<std::string>(machine, "State");
+    // was re-adopted: `starting` until its sshd answers, then `running`) or marked failed;
+    // nothing of it runs unrecorded.
+    std::string state;
+    EXPECT_TRUE(waitFor(
+        [&] {
+          state = machineProperty<std::string>(machine, "State");
+          return state != "starting";
+        },
+        120s));
     EXPECT_TRUE(state == "error" || state == "running") << state;
+    if (state == "running") {
+      EXPECT_EQ(ssh(name, "true").status, 0) << "re-adopted running before sshd answered";
+    }
     const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
     const fs::path dir = harness_->root() / "state" / "vm" / "machines" / id;
     EXPECT_EQ(shell("ls '" + dir.string() + "' | grep partial").out, "") << "a half-made disk";
