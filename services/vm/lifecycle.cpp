@@ -410,19 +410,23 @@ void Lifecycle::destroy(MachineRecord record, JobContext& job) {
   refreshSshFiles(loadConfig());
 }
 
-MachineRecord Lifecycle::processEnded(MachineRecord record, int exitCode) {
+std::optional<MachineRecord> Lifecycle::processEnded(const std::string& name, pid_t pid,
+                                                     int exitCode) {
+  std::lock_guard lock(recordChangeMutex_);
+  std::optional<MachineRecord> record = store_.find(name);
+  if (!record || record->pid != pid) return std::nullopt;
   std::error_code ignored;
-  fs::remove(pathsOf(record).apiSocket(), ignored);
-  fs::remove(pathsOf(record).vsockSocket(), ignored);
-  record.pid = 0;
-  if (exitCode == 0 || record.state == MachineState::Stopping) {
-    record.state = MachineState::Stopped;
+  fs::remove(pathsOf(*record).apiSocket(), ignored);
+  fs::remove(pathsOf(*record).vsockSocket(), ignored);
+  record->pid = 0;
+  if (exitCode == 0 || record->state == MachineState::Stopping) {
+    record->state = MachineState::Stopped;
   } else {
-    record.state = MachineState::Error;
-    record.lastError = "Firecracker exited with status " + std::to_string(exitCode) +
-                       "; see `banger vm logs " + record.name + "`";
+    record->state = MachineState::Error;
+    record->lastError = "Firecracker exited with status " + std::to_string(exitCode) +
+                        "; see `banger vm logs " + record->name + "`";
   }
-  store_.update(record);
+  store_.update(*record);
   return record;
 }
 
@@ -473,6 +477,7 @@ void Lifecycle::setNat(const std::string& name, bool enabled) {
   std::optional<MachineRecord> record = store_.find(name);
   if (!record) banger::fail(ErrorCode::NotFound, "no machine named " + name);
   if (record->lease) peers_.net->setNat(record->id, enabled);
+  std::lock_guard lock(recordChangeMutex_);
   record = store_.find(name);  // the freshest record, changed only in what Set changes
   if (!record) banger::fail(ErrorCode::NotFound, "machine " + name + " was deleted meanwhile");
   record->nat = enabled;

@@ -64,8 +64,10 @@ class Lifecycle {
   void stop(MachineRecord record, std::chrono::seconds timeout, bool force, JobContext& job);
   // Stop (forced), release the lease, remove the disks, the record: in that order.
   void destroy(MachineRecord record, JobContext& job);
-  // The Firecracker process ended on its own (guest power-off, crash).
-  MachineRecord processEnded(MachineRecord record, int exitCode);
+  // The Firecracker process `pid` ended on its own (guest power-off, crash): the stored
+  // record, freshly read, becomes stopped or error. Nullopt when the record has moved on
+  // (deleted, or another process since).
+  std::optional<MachineRecord> processEnded(const std::string& name, pid_t pid, int exitCode);
 
   // After a Firecracker is known to be gone or not ours any more: its sockets removed, an
   // orphan still listening on the API socket (started but never recorded) killed, half-made
@@ -109,6 +111,10 @@ class Lifecycle {
   Publish publish_;
   MachineStore store_;
   std::mutex sshFilesMutex_;
+  // Held by the two changes that may meet another operation on the same machine (a NAT
+  // change, a Firecracker's end): each reads the stored record and writes it back under it,
+  // so neither writes back what the other changed.
+  std::mutex recordChangeMutex_;
 };
 
 // The boot args banger-init reads (docs/guest.md), with the console on ttyS0.

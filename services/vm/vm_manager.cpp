@@ -21,6 +21,9 @@
 namespace banger::vm {
 namespace {
 
+// The busy mark of a NAT change: the only operation that leaves Firecracker running.
+constexpr const char* kChangingNat = "changing NAT";
+
 uint64_t nowUs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -95,13 +98,18 @@ void VmManager::watchProcess(const MachineRecord& record) {
 
 void VmManager::processEnded(const std::string& name, pid_t pid, int exitCode) {
   auto it = machines_.find(name);
-  // A job that ends the process (stop, delete, a failed start) records the outcome itself.
-  if (it == machines_.end() || activeOperations_.count(name) || it->second->record().pid != pid)
+  // A job that ends the process (stop, delete, a failed start) records the outcome itself;
+  // a NAT change does not, so an end during one is recorded here.
+  const auto busy = activeOperations_.find(name);
+  if (it == machines_.end() || (busy != activeOperations_.end() && busy->second != kChangingNat) ||
+      it->second->record().pid != pid)
     return;
   log::info("machine " + name + ": Firecracker (pid " + std::to_string(pid) + ") ended with " +
             std::to_string(exitCode));
   try {
-    MachineRecord ended = lifecycle_.processEnded(it->second->record(), exitCode);
+    const std::optional<MachineRecord> recorded = lifecycle_.processEnded(name, pid, exitCode);
+    if (!recorded) return;
+    MachineRecord ended = *recorded;
     it->second->update(ended);
     context_.pool.submit([this, ended, alive = alive_]() mutable {
       try {
@@ -400,10 +408,9 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
           return;
         }
         // Disks grow through e2fsck and resize2fs, NAT through Net (polkit may ask): on a
-        // worker. A resize (only ever of a machine that does not run) marks the machine
-        // busy so no start races it; a NAT change does not, so the end of a running
-        // Firecracker is still noticed meanwhile.
-        if (resizes) activeOperations_[name] = "resizing it";
+        // worker, with the machine busy so no start, stop or delete races the change
+        // (processEnded still records a Firecracker's end during a NAT change).
+        activeOperations_[name] = resizes ? "resizing it" : kChangingNat;
         try {
           context_.pool.submit(
               [this, reply, name, sizes, nat, changesNat, resizes, alive = alive_] {
@@ -417,8 +424,8 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
                 }
                 // The machine is free again before the caller hears back: a Start sent right
                 // after the reply is never Busy.
-                context_.loop.post([this, reply, name, resizes, failure, alive] {
-                  if (*alive && resizes) activeOperations_.erase(name);
+                context_.loop.post([this, reply, name, failure, alive] {
+                  if (*alive) activeOperations_.erase(name);
                   if (failure)
                     reply.fail(failure);
                   else
@@ -426,7 +433,7 @@ void VmManager::set(sdbus::Result<>&& result, const std::string& name, const Var
                 });
               });
         } catch (...) {
-          if (resizes) activeOperations_.erase(name);
+          activeOperations_.erase(name);
           throw;
         }
       });
