@@ -106,9 +106,20 @@ sdbus::IConnection& BusImageClient::bus() {
 
 BootSet BusImageClient::resolve(const std::string& image, const std::string& kernel,
                                 const PullObserver& observe, const std::atomic<bool>* cancel) {
-  // One resolve at a time on this connection; the Image service serialises pulls of the
-  // same name anyway.
-  std::lock_guard lock(mutex_);
+  // The shared connection serves one thread at a time; a pull, which may take minutes, is
+  // followed on a connection of its own with the lock let go, so creates of images that are
+  // already here never wait behind it.
+  std::unique_lock lock(mutex_);
+  const auto followAlone = [&](const sdbus::ObjectPath& job) {
+    lock.unlock();
+    try {
+      follow(*sdbus::createSessionBusConnection(), job, observe, cancel);
+    } catch (...) {
+      lock.lock();
+      throw;
+    }
+    lock.lock();
+  };
   return callPeer(kImageService, [&] {
     auto manager = sdbus::createProxy(bus(), names::kImageBus, names::kImagePath);
     std::optional<sdbus::ObjectPath> imagePath = find(*manager, "FindImage", image);
@@ -124,7 +135,7 @@ BootSet BusImageClient::resolve(const std::string& image, const std::string& ker
           .withTimeout(kCallTimeout)
           .withArguments(image, VariantMap{})
           .storeResultsTo(pulled, job);
-      follow(bus(), job, observe, cancel);
+      followAlone(job);
       imagePath = pulled;
     }
     const Properties imageProps = properties(bus(), *imagePath, names::kImageImage);
@@ -150,7 +161,7 @@ BootSet BusImageClient::resolve(const std::string& image, const std::string& ker
           .withTimeout(kCallTimeout)
           .withArguments(set.kernel, VariantMap{})
           .storeResultsTo(pulled, job);
-      follow(bus(), job, observe, cancel);
+      followAlone(job);
       kernelPath = pulled;
     }
     const Properties kernelProps = properties(bus(), *kernelPath, names::kImageKernel);

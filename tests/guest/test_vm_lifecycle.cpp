@@ -2,7 +2,9 @@
 // session bus, Net on its system bus (in a network namespace of the test's own), the
 // default image and kernel registered with Image, and firecracker-sim as firecracker_bin,
 // so the real guest boots and the service really reaches its agent and sshd.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -19,6 +22,9 @@
 #include "banger/files.h"
 #include "guest_fixture.h"
 #include "harness.h"
+#include "stalling_proxy.h"
+#include "tar_builder.h"
+#include "test_registry.h"
 
 namespace banger::test {
 namespace {
@@ -897,6 +903,80 @@ TEST_F(VmLifecycle, AnImageThatExistsNowhereIsNotFoundNamingTheCatalog) {
   EXPECT_FALSE(healthy);
   EXPECT_EQ(detail, "machine nowhere is error");
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+}
+
+// A create whose image must be pulled (an OCI reference) relays the pull's progress in its
+// `image` stage, and a create whose image is already here does not wait behind it.
+TEST_F(VmLifecycle, ACreateThatPullsRelaysItsProgressAndHoldsUpNoOtherCreate) {
+  TempDir work;
+  // The registry and the proxy live in the services' network namespace, as a registry on
+  // a real host's network would be reachable from them.
+  const int hostNet = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  const int servicesNet = ::open(("/run/netns/" + harness_->netns()).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_EQ(::setns(servicesNet, CLONE_NEWNET), 0);
+  std::optional<TestRegistry> registryHolder;
+  std::optional<StallingProxy> proxyHolder;
+  try {
+    registryHolder.emplace();
+  } catch (...) {
+    ::setns(hostNet, CLONE_NEWNET);
+    throw;
+  }
+  TestRegistry& registry = *registryHolder;
+  OciLayout layout(work.path() / "layout");
+  TarBuilder layer;
+  layer.dir("root", 0700).file("root/.profile", "cd\n").dir("etc", 0755);
+  layer.file("etc/os-release", "ID=debian\n").file("noise", noise(24 << 20));
+  layout.addImage({{layer.bytes(), "application/vnd.oci.image.layer.v1.tar"}}, "big");
+  registry.push(layout, "big", "banger/vmtest");
+  proxyHolder.emplace(registry.host(), work.path());
+  ASSERT_EQ(::setns(hostNet, CLONE_NEWNET), 0);
+  ::close(hostNet);
+  ::close(servicesNet);
+  StallingProxy& proxy = *proxyHolder;
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  writeFile(config, before + "insecure_registries = [\"" + proxy.host() + "\"]\n");
+
+  sdbus::ObjectPath pulled, pullJob;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("pulled"))},
+                                {"image", sdbus::Variant(proxy.host() + "/banger/vmtest:big")},
+                                {"kernel", sdbus::Variant(std::string("debian-cloud"))},
+                                {"start", sdbus::Variant(false)}})
+      .storeResultsTo(pulled, pullJob);
+  auto pullProxy = sdbus::createProxy(*bus_, kVm, pullJob);
+  const auto job = [&](const std::string& property) {
+    return pullProxy->getProperty(property).onInterface("org.banger.Job1");
+  };
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return job("Stage").get<std::string>() == "image" &&
+               job("CompletedBytes").get<uint64_t>() >= (1u << 20);
+      },
+      60s))
+      << "the create never relayed the pull's bytes; stage " << job("Stage").get<std::string>()
+      << ": " << job("Detail").get<std::string>();
+
+  // The proxy holds the pull; a create of the image that is here goes through meanwhile.
+  sdbus::ObjectPath local, localJob;
+  manager_->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("local"))},
+                                {"start", sdbus::Variant(false)}})
+      .storeResultsTo(local, localJob);
+  EXPECT_EQ(waitJob(localJob), "succeeded");
+  EXPECT_EQ(job("State").get<std::string>(), "running") << "the pull ended before the check";
+
+  proxy.release();
+  EXPECT_EQ(waitJob(pullJob), "succeeded");
+  EXPECT_EQ(machineProperty<std::string>(pulled, "State"), "stopped");
+  EXPECT_NE(machineProperty<std::string>(pulled, "Image"),
+            machineProperty<std::string>(local, "Image"));
+  writeFile(config, before);
+  for (const auto& machine : {pulled, local})
+    EXPECT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
 }
 
 }  // namespace
