@@ -123,10 +123,12 @@ class VmLifecycle : public GuestFixture {
     return job;
   }
   // `command` over SSH in the daemons' namespace, with banger's own ssh_config only.
+  // ConnectTimeout covers the banner too, which the guest's sshd sends only after it has
+  // re-executed itself: seconds under a loaded CI machine, so the wait is generous.
   Shell ssh(const std::string& host, const std::string& command) {
     const fs::path config = harness_->root() / "config" / "ssh_config";
     return shell("nsenter --net=/run/netns/" + harness_->netns() + " ssh -F '" + config.string() +
-                 "' -o BatchMode=yes -o ConnectTimeout=5 " + host + " '" + command + "' 2>&1");
+                 "' -o BatchMode=yes -o ConnectTimeout=30 " + host + " '" + command + "' 2>&1");
   }
   bool exists(const std::string& name) {
     try {
