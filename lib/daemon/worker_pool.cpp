@@ -18,10 +18,10 @@ WorkerPool::~WorkerPool() {
   std::unique_lock lock(mutex_);
   stopping_ = true;
   wake_.notify_all();
-  // Threads leave threads_ for exited_ as they end; wait until every one has.
+  // Threads move themselves from threads_ to exited_ as they end, and notify.
   while (!threads_.empty() || !exited_.empty()) {
     joinExited(lock);
-    if (!threads_.empty()) wake_.wait_for(lock, std::chrono::milliseconds(5));
+    wake_.wait(lock, [this] { return threads_.empty() || !exited_.empty(); });
   }
 }
 

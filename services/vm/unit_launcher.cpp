@@ -113,7 +113,7 @@ pid_t UnitLauncher::launch(const LaunchRequest& request) {
                                 ": " + error.getMessage());
   }
   // Ready once the API socket accepts a connection; its owner (SO_PEERCRED) is the
-  // unit's Firecracker. The unit's state is a bus call: asked every tenth round.
+  // unit's Firecracker. The unit's state is a bus call: asked at most every 20 ms.
   awaitApiSocket(
       request, request.argv[0] + " in " + request.unitName,
       [&] {
