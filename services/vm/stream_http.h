@@ -54,12 +54,14 @@ class StreamSocket {
   // Up to and including '\n', at most `maxBytes`; Unavailable if the peer hangs up first.
   std::string line(std::size_t maxBytes);
   HttpAnswer answer(std::size_t maxBody);
+  // Until the socket is ready for `events` (POLLIN, POLLOUT): for a protocol run over fd()
+  // by someone else (OpenSSL in web_probe).
+  void wait(short events);
   int fd() const { return fd_; }
 
  private:
   StreamSocket(int fd, Clock::time_point deadline, std::string peer)
       : fd_(fd), deadline_(deadline), peer_(std::move(peer)) {}
-  void wait(short events);
   int fd_ = -1;
   Clock::time_point deadline_;
   std::string peer_;

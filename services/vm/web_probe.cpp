@@ -23,23 +23,28 @@ std::string probeRequest(const std::string& ipv4, uint16_t port) {
   return "GET / HTTP/1.0\r\nHost: " + ipv4 + ":" + std::to_string(port) + "\r\n\r\n";
 }
 
-// Runs one non-blocking OpenSSL step until it is done; false when it fails or time is up.
+// Runs one non-blocking OpenSSL step until it is done; false when it fails. Waiting past
+// the socket's deadline throws Timeout.
 template <class Step>
-bool drive(SSL* ssl, int fd, Clock::time_point deadline, Step step) {
+bool drive(SSL* ssl, StreamSocket& socket, Step step) {
   for (;;) {
     const int result = step();
     if (result > 0) return true;
     const int error = SSL_get_error(ssl, result);
     if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) return false;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    pollfd p{fd, static_cast<short>(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    socket.wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
   }
 }
 
+// OpenSSL's per-thread error queue must not carry a guest's errors on to the next user of
+// this worker thread, however the probe ends.
+struct ClearOpenSslErrors {
+  ~ClearOpenSslErrors() { ERR_clear_error(); }
+};
+
 bool speaksHttps(const std::string& ipv4, uint16_t port, Clock::time_point deadline) {
   StreamSocket socket = StreamSocket::tcp(ipv4, port, deadline, "port " + std::to_string(port));
+  const ClearOpenSslErrors clearOnReturn;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_client_method()),
                                                             SSL_CTX_free);
   if (!context) return false;
@@ -47,22 +52,22 @@ bool speaksHttps(const std::string& ipv4, uint16_t port, Clock::time_point deadl
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.get()), SSL_free);
   if (!ssl || SSL_set_fd(ssl.get(), socket.fd()) != 1) return false;
   const std::string request = probeRequest(ipv4, port);
-  bool answered = drive(ssl.get(), socket.fd(), deadline, [&] { return SSL_connect(ssl.get()); }) &&
-                  drive(ssl.get(), socket.fd(), deadline, [&] {
-                    return SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
-                  });
+  if (!drive(ssl.get(), socket, [&] { return SSL_connect(ssl.get()); }) ||
+      !drive(ssl.get(), socket, [&] {
+        return SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+      }))
+    return false;
   std::string start;
-  while (answered && start.size() < 5) {
+  while (start.size() < 5) {
     char bytes[5];
     int got = 0;
-    answered = drive(ssl.get(), socket.fd(), deadline, [&] {
-      return got = SSL_read(ssl.get(), bytes, static_cast<int>(sizeof bytes - start.size()));
-    });
-    if (answered) start.append(bytes, static_cast<std::size_t>(got));
+    if (!drive(ssl.get(), socket, [&] {
+          return got = SSL_read(ssl.get(), bytes, static_cast<int>(sizeof bytes - start.size()));
+        }))
+      return false;
+    start.append(bytes, static_cast<std::size_t>(got));
   }
-  answered = answered && startsAnHttpAnswer(start);
-  ERR_clear_error();  // OpenSSL's per-thread queue must not carry this guest's errors on
-  return answered;
+  return startsAnHttpAnswer(start);
 }
 
 bool speaksHttp(const std::string& ipv4, uint16_t port, Clock::time_point deadline) {
