@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "banger/files.h"
 #include "guest_fixture.h"
@@ -100,6 +101,15 @@ class VmLifecycle : public GuestFixture {
     if (state == "succeeded") return state;
     return state + ": " +
            proxy->getProperty("ErrorMessage").onInterface("org.banger.Job1").get<std::string>();
+  }
+  // CreateVm with `spec`: the machine and its job.
+  std::pair<sdbus::ObjectPath, sdbus::ObjectPath> createVm(const VariantMap& spec) {
+    sdbus::ObjectPath machine, job;
+    manager_->callMethod("CreateVm")
+        .onInterface("org.banger.Vm1.Manager")
+        .withArguments(spec)
+        .storeResultsTo(machine, job);
+    return {machine, job};
   }
   template <class T>
   T machineProperty(const sdbus::ObjectPath& machine, const std::string& name) {
@@ -193,12 +203,9 @@ TEST_F(VmLifecycle, CreateReachesRunningSshWorksWithThePinnedKeyAndDeleteLeavesN
   watcher->enterEventLoopAsync();
 
   sdbus::ObjectPath machine, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("alpha"))},
-                                {"memory_mib", sdbus::Variant(uint32_t{512})},
-                                {"disk_bytes", sdbus::Variant(uint64_t{2} << 30)}})
-      .storeResultsTo(machine, job);
+  std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("alpha"))},
+                                               {"memory_mib", sdbus::Variant(uint32_t{512})},
+                                               {"disk_bytes", sdbus::Variant(uint64_t{2} << 30)}});
   EXPECT_EQ(std::string(machine), "/org/banger/Vm/machine/alpha");
   const std::string id = machineProperty<std::string>(machine, "Id");
   ASSERT_EQ(waitJob(job), "succeeded") << consoleOf(id);
@@ -299,11 +306,8 @@ TEST_F(VmLifecycle, CreateReachesRunningSshWorksWithThePinnedKeyAndDeleteLeavesN
 
 TEST_F(VmLifecycle, ARunningVmSurvivesAKillOfTheServiceAndIsReadopted) {
   sdbus::ObjectPath machine, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("beta"))},
-                                {"memory_mib", sdbus::Variant(uint32_t{512})}})
-      .storeResultsTo(machine, job);
+  std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("beta"))},
+                                               {"memory_mib", sdbus::Variant(uint32_t{512})}});
   ASSERT_EQ(waitJob(job), "succeeded");
   const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
   const pid_t service = nameOwnerPid(*bus_, "org.banger.Vm");
@@ -335,11 +339,8 @@ TEST_F(VmLifecycle, AKillOfTheServiceDuringEachCreateStageLeavesNoLeakedLeaseOrP
         });
     watcher->enterEventLoopAsync();
     sdbus::ObjectPath machine, job;
-    manager_->callMethod("CreateVm")
-        .onInterface("org.banger.Vm1.Manager")
-        .withArguments(VariantMap{{"name", sdbus::Variant(name)},
-                                  {"memory_mib", sdbus::Variant(uint32_t{512})}})
-        .storeResultsTo(machine, job);
+    std::tie(machine, job) = createVm(
+        VariantMap{{"name", sdbus::Variant(name)}, {"memory_mib", sdbus::Variant(uint32_t{512})}});
     const std::string id = machineProperty<std::string>(machine, "Id");
     ASSERT_TRUE(waitFor(
         [&] {
@@ -443,11 +444,9 @@ TEST_F(VmLifecycle, TwentyConcurrentCreatesAllRunWithTheirOwnAddressesAndCids) {
   std::vector<std::pair<sdbus::ObjectPath, sdbus::ObjectPath>> made;
   for (int i = 0; i < kCount; ++i) {
     sdbus::ObjectPath machine, job;
-    manager_->callMethod("CreateVm")
-        .onInterface("org.banger.Vm1.Manager")
-        .withArguments(VariantMap{{"name", sdbus::Variant("many-" + std::to_string(i))},
-                                  {"memory_mib", sdbus::Variant(uint32_t{256})}})
-        .storeResultsTo(machine, job);
+    std::tie(machine, job) =
+        createVm(VariantMap{{"name", sdbus::Variant("many-" + std::to_string(i))},
+                            {"memory_mib", sdbus::Variant(uint32_t{256})}});
     made.emplace_back(machine, job);
   }
   std::set<std::string> addresses;
@@ -517,16 +516,10 @@ TEST_F(VmLifecycle, FileSyncEntriesArriveAndPruneRemovesWhatIsNotRunning) {
       });
   watcher->enterEventLoopAsync();
   sdbus::ObjectPath synced, idle, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("synced"))}})
-      .storeResultsTo(synced, job);
+  std::tie(synced, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("synced"))}});
   EXPECT_EQ(waitJob(job), "succeeded");
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("idle"))},
-                                {"start", sdbus::Variant(false)}})
-      .storeResultsTo(idle, job);
+  std::tie(idle, job) = createVm(
+      VariantMap{{"name", sdbus::Variant(std::string("idle"))}, {"start", sdbus::Variant(false)}});
   EXPECT_EQ(waitJob(job), "succeeded");
   writeFile(config, before);
   watcher->leaveEventLoop();
@@ -564,10 +557,7 @@ TEST_F(VmLifecycle, NoFirecrackerOrNoKvmIsUnavailableSayingWhatToDo) {
   const auto attempt = [&](const std::string& firecracker, const std::string& name) {
     writeFile(config, "firecracker_bin = \"" + firecracker + "\"\n");
     sdbus::ObjectPath machine, job;
-    manager_->callMethod("CreateVm")
-        .onInterface("org.banger.Vm1.Manager")
-        .withArguments(VariantMap{{"name", sdbus::Variant(name)}})
-        .storeResultsTo(machine, job);
+    std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(name)}});
     const std::string outcome = waitJob(job);
     const std::string errorName = sdbus::createProxy(*bus_, kVm, job)
                                       ->getProperty("ErrorName")
@@ -606,10 +596,7 @@ TEST_F(VmLifecycle, AGuestThatNeverAnswersIsLeftInErrorForInspection) {
   writeFile(config,
             std::string("firecracker_bin = \"") + FIRECRACKER_FAKE_BIN + "\"\nssh_wait_sec = 2\n");
   sdbus::ObjectPath machine, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("silent"))}})
-      .storeResultsTo(machine, job);
+  std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("silent"))}});
   const std::string outcome = waitJob(job);
   writeFile(config, before);
   EXPECT_EQ(outcome, "failed: ssh did not come up within 2 s; see `banger vm logs silent`");
@@ -636,12 +623,9 @@ TEST_F(VmLifecycle, AGuestThatNeverAnswersIsLeftInErrorForInspection) {
 // next boot), NAT at any time; Kill ends the Firecracker at once.
 TEST_F(VmLifecycle, SetChangesSizesOnlyWhileStoppedAndKillEndsItAtOnce) {
   sdbus::ObjectPath machine, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("sized"))},
-                                {"memory_mib", sdbus::Variant(uint32_t{512})},
-                                {"disk_bytes", sdbus::Variant(uint64_t{2} << 30)}})
-      .storeResultsTo(machine, job);
+  std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("sized"))},
+                                               {"memory_mib", sdbus::Variant(uint32_t{512})},
+                                               {"disk_bytes", sdbus::Variant(uint64_t{2} << 30)}});
   ASSERT_EQ(waitJob(job), "succeeded");
   auto proxy = sdbus::createProxy(*bus_, kVm, machine);
   const auto set = [&](VariantMap settings) {
@@ -801,11 +785,8 @@ TEST_F(VmLifecycle, UnderAUserSystemdEachFirecrackerRunsInItsOwnTransientUnit) {
     }
   };
   sdbus::ObjectPath machine, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("united"))},
-                                {"memory_mib", sdbus::Variant(uint32_t{512})}})
-      .storeResultsTo(machine, job);
+  std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("united"))},
+                                               {"memory_mib", sdbus::Variant(uint32_t{512})}});
   ASSERT_EQ(waitJob(job), "succeeded") << manager.log();
   const uint32_t pid = machineProperty<uint32_t>(machine, "Pid");
   EXPECT_EQ(mainPid(), pid);
@@ -835,10 +816,8 @@ TEST_F(VmLifecycle, UnderAUserSystemdEachFirecrackerRunsInItsOwnTransientUnit) {
   fs::permissions(dying, fs::perms(0755));
   writeFile(config, "firecracker_bin = \"" + dying.string() + "\"\n");
   sdbus::ObjectPath doomed, doomedJob;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("doomed"))}})
-      .storeResultsTo(doomed, doomedJob);
+  std::tie(doomed, doomedJob) =
+      createVm(VariantMap{{"name", sdbus::Variant(std::string("doomed"))}});
   const std::string died = waitJob(doomedJob);
   writeFile(config, before);
   EXPECT_NE(died.find("in banger-vm-doomed.service ended before its API socket"), std::string::npos)
@@ -852,10 +831,7 @@ TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
   const auto refuse = [&](VariantMap spec) {
     return callError([&] {
       sdbus::ObjectPath machine, job;
-      manager_->callMethod("CreateVm")
-          .onInterface("org.banger.Vm1.Manager")
-          .withArguments(spec)
-          .storeResultsTo(machine, job);
+      std::tie(machine, job) = createVm(spec);
     });
   };
   sdbus::Error badName = refuse({{"name", sdbus::Variant(std::string("Not_A_Label"))}});
@@ -874,11 +850,9 @@ TEST_F(VmLifecycle, BadSpecsAndNamesAreRefusedNamingTheKeyAndNothingIsMade) {
 
 TEST_F(VmLifecycle, AnImageThatExistsNowhereIsNotFoundNamingTheCatalog) {
   sdbus::ObjectPath machine, job;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("nowhere"))},
-                                {"image", sdbus::Variant(std::string("no-such-image"))}})
-      .storeResultsTo(machine, job);
+  std::tie(machine, job) =
+      createVm(VariantMap{{"name", sdbus::Variant(std::string("nowhere"))},
+                          {"image", sdbus::Variant(std::string("no-such-image"))}});
   const std::string outcome = waitJob(job);
   EXPECT_NE(outcome.find("banger image catalog"), std::string::npos) << outcome;
   EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
@@ -941,13 +915,11 @@ TEST_F(VmLifecycle, ACreateThatPullsRelaysItsProgressAndHoldsUpNoOtherCreate) {
   writeFile(config, before + "insecure_registries = [\"" + proxy.host() + "\"]\n");
 
   sdbus::ObjectPath pulled, pullJob;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("pulled"))},
-                                {"image", sdbus::Variant(proxy.host() + "/banger/vmtest:big")},
-                                {"kernel", sdbus::Variant(std::string("debian-cloud"))},
-                                {"start", sdbus::Variant(false)}})
-      .storeResultsTo(pulled, pullJob);
+  std::tie(pulled, pullJob) =
+      createVm(VariantMap{{"name", sdbus::Variant(std::string("pulled"))},
+                          {"image", sdbus::Variant(proxy.host() + "/banger/vmtest:big")},
+                          {"kernel", sdbus::Variant(std::string("debian-cloud"))},
+                          {"start", sdbus::Variant(false)}});
   auto pullProxy = sdbus::createProxy(*bus_, kVm, pullJob);
   const auto job = [&](const std::string& property) {
     return pullProxy->getProperty(property).onInterface("org.banger.Job1");
@@ -963,11 +935,8 @@ TEST_F(VmLifecycle, ACreateThatPullsRelaysItsProgressAndHoldsUpNoOtherCreate) {
 
   // The proxy holds the pull; a create of the image that is here goes through meanwhile.
   sdbus::ObjectPath local, localJob;
-  manager_->callMethod("CreateVm")
-      .onInterface("org.banger.Vm1.Manager")
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("local"))},
-                                {"start", sdbus::Variant(false)}})
-      .storeResultsTo(local, localJob);
+  std::tie(local, localJob) = createVm(
+      VariantMap{{"name", sdbus::Variant(std::string("local"))}, {"start", sdbus::Variant(false)}});
   EXPECT_EQ(waitJob(localJob), "succeeded");
   EXPECT_EQ(job("State").get<std::string>(), "running") << "the pull ended before the check";
 
