@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "banger/ssh_command.h"
 #include "vm_commands.h"
 
 namespace banger::cli {
@@ -93,24 +94,8 @@ int set(Context& ctx, const SetOptions& o) {
 int execSsh(Context& ctx, const std::string& name) {
   auto machine = ctx.buses.machine(name);
   const auto [user, host, port, identity, knownHosts] = machine.SshTarget();
-  std::vector<std::string> argv = {"ssh",
-                                   "-i",
-                                   identity,
-                                   "-p",
-                                   std::to_string(port),
-                                   "-o",
-                                   "IdentitiesOnly=yes",
-                                   "-o",
-                                   "UserKnownHostsFile=" + knownHosts,
-                                   "-o",
-                                   "StrictHostKeyChecking=yes",
-                                   "-o",
-                                   "HostKeyAlias=" + name + ".vm",
-                                   "-o",
-                                   "CheckHostIP=no",
-                                   "-o",
-                                   "LogLevel=ERROR",
-                                   user + "@" + host};
+  std::vector<std::string> argv =
+      sshArguments({user, host, port, identity, knownHosts, name + ".vm"});
   if (!ctx.remoteCommand.empty()) {
     argv.push_back("--");
     argv.insert(argv.end(), ctx.remoteCommand.begin(), ctx.remoteCommand.end());

@@ -136,7 +136,8 @@ ProcessResult execute(const Command& command, OutputChannel& outChannel, OutputC
   SpawnArguments args(command.argv, command.extraEnv);
   Pipe in, out, err;
   FileActions files;
-  posix_spawn_file_actions_adddup2(&files.actions, in.fds[0], 0);
+  posix_spawn_file_actions_adddup2(&files.actions,
+                                   command.stdinFd >= 0 ? command.stdinFd : in.fds[0], 0);
   posix_spawn_file_actions_adddup2(&files.actions,
                                    command.stdoutFd >= 0 ? command.stdoutFd : out.fds[1], 1);
   posix_spawn_file_actions_adddup2(&files.actions, err.fds[1], 2);

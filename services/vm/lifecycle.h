@@ -30,6 +30,8 @@ struct Peers {
   std::unique_ptr<FirecrackerApi> firecracker;
   std::unique_ptr<Launcher> launcher;
   std::unique_ptr<AgentClient> agent;
+  // git, tar and ssh on this machine, for workspaces.
+  std::unique_ptr<ProcessRunner> programs;
 };
 
 // Where a machine's files live.
@@ -51,6 +53,7 @@ class Lifecycle {
   MachinePaths pathsOf(const MachineRecord& record) const;
   MachineStore& store() { return store_; }
   AgentClient& agent() { return *peers_.agent; }
+  ProcessRunner& programs() { return *peers_.programs; }
   SshFiles sshFiles(const Config& config) const;
 
   // The create job's work after the record exists: resolve, image, network, disks, then

@@ -9,8 +9,6 @@
 namespace banger::vm {
 namespace {
 
-constexpr const char* kWorkspace = "workspaces (banger vm run PATH)";
-
 // The properties whose value differs between two records.
 std::vector<std::string> changedProperties(const MachineRecord& a, const MachineRecord& b) {
   std::vector<std::string> out;
@@ -131,15 +129,16 @@ MachineObject::SshTarget() {
   return guard_("Vm1.Machine.SshTarget", [&] { return actions_.sshTarget(record_.name); });
 }
 
-sdbus::ObjectPath MachineObject::PrepareWorkspace(const std::string&, const VariantMap&) {
-  return guard_("Vm1.Machine.PrepareWorkspace",
-                [&]() -> sdbus::ObjectPath { notSupportedYet("PrepareWorkspace", kWorkspace); });
+sdbus::ObjectPath MachineObject::PrepareWorkspace(const std::string& hostPath,
+                                                  const VariantMap& options) {
+  return guard_("Vm1.Machine.PrepareWorkspace", [&] {
+    return actions_.prepareWorkspace(record_.name, hostPath, options, callerUid(getObject()));
+  });
 }
 
-std::vector<std::string> MachineObject::ListWorkspaceFiles(const std::string&, const VariantMap&) {
-  return guard_("Vm1.Machine.ListWorkspaceFiles", [&]() -> std::vector<std::string> {
-    notSupportedYet("ListWorkspaceFiles", kWorkspace);
-  });
+void MachineObject::ListWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result,
+                                       std::string hostPath, VariantMap options) {
+  actions_.listWorkspaceFiles(std::move(result), record_.name, hostPath, options);
 }
 
 }  // namespace banger::vm

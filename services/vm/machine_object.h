@@ -32,6 +32,11 @@ class MachineActions {
   virtual void ports(sdbus::Result<PortRows>&& result, const std::string& name) = 0;
   virtual std::tuple<std::string, std::string, uint16_t, std::string, std::string> sshTarget(
       const std::string& name) = 0;
+  virtual sdbus::ObjectPath prepareWorkspace(const std::string& name, const std::string& hostPath,
+                                             const VariantMap& options, uint32_t caller) = 0;
+  virtual void listWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result,
+                                  const std::string& name, const std::string& hostPath,
+                                  const VariantMap& options) = 0;
 };
 
 class MachineObject final : public PublishedObject<org::banger::Vm1::Machine_adaptor> {
@@ -58,8 +63,8 @@ class MachineObject final : public PublishedObject<org::banger::Vm1::Machine_ada
   std::tuple<std::string, std::string, uint16_t, std::string, std::string> SshTarget() override;
   sdbus::ObjectPath PrepareWorkspace(const std::string& hostPath,
                                      const VariantMap& options) override;
-  std::vector<std::string> ListWorkspaceFiles(const std::string& hostPath,
-                                              const VariantMap& options) override;
+  void ListWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result, std::string hostPath,
+                          VariantMap options) override;
 
   std::string Name() override { return record_.name; }
   std::string Id() override { return record_.id; }

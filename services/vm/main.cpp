@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     peers.launcher =
         std::make_unique<vm::UnitLauncher>(std::make_unique<vm::DetachedLauncher>(runner));
     peers.agent = std::make_unique<vm::VsockAgentClient>();
+    peers.programs = std::make_unique<SystemProcessRunner>();
     return std::make_unique<vm::VmManager>(context, UserPaths::resolve(processEnvironment()),
                                            std::make_unique<SystemHostProbe>(), std::move(peers));
   });

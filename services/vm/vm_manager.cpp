@@ -448,24 +448,6 @@ sdbus::UnixFd VmManager::console(const std::string& name) {
   return sdbus::UnixFd(fd, sdbus::adopt_fd);
 }
 
-template <class... Results, class Work>
-void VmManager::answerFromWorker(sdbus::Result<Results...>&& result, const std::string& member,
-                                 const std::string& name, Work work) {
-  guardAsync(guard_, context_.loop, member, std::move(result),
-             [&](const AsyncReply<Results...>& reply) {
-               const MachineRecord record = machine(name).record();
-               const MachinePaths paths = lifecycle_.pathsOf(record);
-               context_.pool.submit([reply, record, paths, work, alive = alive_] {
-                 try {
-                   std::apply([&](auto&&... values) { reply.succeed(values...); },
-                              std::tuple<Results...>(work(record, paths)));
-                 } catch (...) {
-                   reply.fail(std::current_exception());
-                 }
-               });
-             });
-}
-
 void VmManager::stats(sdbus::Result<VariantMap>&& result, const std::string& name) {
   answerFromWorker(std::move(result), "Vm1.Machine.Stats", name,
                    [](const MachineRecord& record, const MachinePaths& paths) {

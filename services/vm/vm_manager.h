@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "banger/async_reply.h"
 #include "banger/daemon.h"
 #include "banger/job.h"
 #include "banger/names.h"
@@ -60,6 +61,12 @@ class VmManager final
                         const std::string& name, Work work);
   std::tuple<std::string, std::string, uint16_t, std::string, std::string> sshTarget(
       const std::string& name) override;
+  // vm_manager_workspace.cpp
+  sdbus::ObjectPath prepareWorkspace(const std::string& name, const std::string& hostPath,
+                                     const VariantMap& options, uint32_t caller) override;
+  void listWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result,
+                          const std::string& name, const std::string& hostPath,
+                          const VariantMap& options) override;
 
   Config loadConfig() const;
   MachineObject& machine(const std::string& name);
@@ -88,5 +95,23 @@ class VmManager final
   std::map<std::string, std::string> activeOperations_;  // machine → its job's operation
   std::map<pid_t, int> watched_;                         // Firecracker pid → its pidfd
 };
+
+template <class... Results, class Work>
+void VmManager::answerFromWorker(sdbus::Result<Results...>&& result, const std::string& member,
+                                 const std::string& name, Work work) {
+  guardAsync(guard_, context_.loop, member, std::move(result),
+             [&](const AsyncReply<Results...>& reply) {
+               const MachineRecord record = machine(name).record();
+               const MachinePaths paths = lifecycle_.pathsOf(record);
+               context_.pool.submit([reply, record, paths, work, alive = alive_] {
+                 try {
+                   std::apply([&](auto&&... values) { reply.succeed(values...); },
+                              std::tuple<Results...>(work(record, paths)));
+                 } catch (...) {
+                   reply.fail(std::current_exception());
+                 }
+               });
+             });
+}
 
 }  // namespace banger::vm

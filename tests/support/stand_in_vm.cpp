@@ -68,7 +68,8 @@ class StandInMachine final : public PublishedObject<org::banger::Vm1::Machine_ad
     no();
   }
   sdbus::ObjectPath PrepareWorkspace(const std::string&, const VariantMap&) override { no(); }
-  std::vector<std::string> ListWorkspaceFiles(const std::string&, const VariantMap&) override {
+  void ListWorkspaceFiles(sdbus::Result<std::vector<std::string>>&&, std::string,
+                          VariantMap) override {
     no();
   }
   std::string Name() override { return name_; }

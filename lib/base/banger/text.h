@@ -1,4 +1,5 @@
-// Small text helpers shared by protocol code (DNS names, HTTP header names).
+// Small text helpers shared by protocol code (DNS names, HTTP header names) and by what
+// builds shell command lines for a guest.
 #pragma once
 
 #include <algorithm>
@@ -11,6 +12,13 @@ inline std::string asciiLower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; });
   return text;
+}
+
+// One word for a POSIX shell, whatever it holds: 'it'\''s' for it's.
+inline std::string shellQuote(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 }  // namespace banger

@@ -33,6 +33,9 @@ struct Command {
   // reads as the program writes, e.g. mmdebstrap's tar) instead of being captured or
   // streamed as lines. The caller keeps its own copy and closes it after the run.
   int stdoutFd = -1;
+  // When set, the program's stdin is this descriptor (the read end of a pipe another
+  // program writes, e.g. ssh reading tar) instead of stdinData. The caller closes its copy.
+  int stdinFd = -1;
   std::string workingDirectory;          // empty = inherit
   std::chrono::milliseconds timeout{0};  // 0 = none
   // How long SIGTERM has to end the process group before SIGKILL.

@@ -1,0 +1,57 @@
+// Workspaces: a repository on this machine copied into a running guest over SSH.
+#include "banger/errors.h"
+#include "banger/ssh_command.h"
+#include "vm_manager.h"
+#include "workspace.h"
+
+namespace banger::vm {
+namespace {
+
+// ssh that runs one command in the guest, never asking anything (BatchMode): the key and
+// the host key pinned at creation are all it needs.
+std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles& files) {
+  std::vector<std::string> argv =
+      sshArguments({"root", record.lease ? record.lease->address : "", 22,
+                    files.identity.string(), files.knownHosts.string(), record.name + ".vm"});
+  argv.insert(argv.end() - 1,
+              {"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15"});
+  return argv;
+}
+
+}  // namespace
+
+sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std::string& hostPath,
+                                              const VariantMap& options, uint32_t caller) {
+  const WorkspaceOptions parsed = WorkspaceOptions::parse(options);
+  const MachineRecord& record = machine(name).record();
+  if (record.state != MachineState::Running || !record.lease)
+    fail(ErrorCode::Busy, "machine " + name + " is " +
+                              std::string(machineStateName(record.state)) +
+                              "; a workspace is copied into a running machine: banger vm start " +
+                              name);
+  const SshFiles files = lifecycle_.sshFiles(loadConfig());
+  return runJob("workspace", name, caller,
+                [this, hostPath, parsed, files](const MachineRecord& r, JobContext& job) {
+                  job.stage("reading", hostPath);
+                  const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
+                  const std::string detail = std::to_string(plan.files.size()) + " files from " +
+                                             plan.root.string() + " to " + parsed.guestPath;
+                  copyWorkspace(
+                      lifecycle_.programs(), plan, guestShell(r, files),
+                      [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
+                      job.cancelFlag());
+                  job.stage("copied", detail);
+                });
+}
+
+void VmManager::listWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result,
+                                   const std::string& name, const std::string& hostPath,
+                                   const VariantMap& options) {
+  answerFromWorker(std::move(result), "Vm1.Machine.ListWorkspaceFiles", name,
+                   [this, hostPath, options](const MachineRecord&, const MachinePaths&) {
+                     const WorkspaceOptions parsed = WorkspaceOptions::parse(options);
+                     return planWorkspace(lifecycle_.programs(), hostPath, parsed).files;
+                   });
+}
+
+}  // namespace banger::vm

@@ -1,0 +1,162 @@
+// Carrying out a workspace plan: host git and tar piped into ssh, one guest shell script
+// per step.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <exception>
+#include <thread>
+
+#include "banger/errors.h"
+#include "banger/text.h"
+#include "workspace.h"
+
+namespace banger::vm {
+namespace {
+
+// Exit status of a guest script that found no git.
+constexpr int kNoGitInGuest = 97;
+
+std::string joinNul(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += item + '\0';
+  return out;
+}
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+struct Step {
+  Command command;
+  std::string err;  // what it wrote to stderr
+  ProcessResult result;
+  std::exception_ptr thrown;
+
+  void run(ProcessRunner& runner, const std::atomic<bool>* cancel) {
+    OutputSink sink;
+    sink.stderrLine = [this](std::string_view line) {
+      if (err.size() < 4096) err += std::string(line) + "\n";
+    };
+    try {
+      result = runner.stream(command, sink, cancel);
+    } catch (...) {
+      thrown = std::current_exception();
+    }
+  }
+};
+
+// Throws for a guest step that did not end well, naming `what` and what the guest said.
+void check(const Step& guest, const std::string& what) {
+  if (guest.thrown) std::rethrow_exception(guest.thrown);
+  if (guest.result.canceled) fail(ErrorCode::Canceled, what + " was canceled");
+  if (guest.result.exitCode == kNoGitInGuest) fail(ErrorCode::NotSupported, trimmed(guest.err));
+  if (!guest.result.ok())
+    fail(ErrorCode::Failed, what + " failed in the guest (status " +
+                                std::to_string(guest.result.exitCode) + "): " + trimmed(guest.err));
+}
+
+// Runs `producer` with its stdout piped into `consumer`'s stdin, side by side.
+void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::string& what,
+              const std::atomic<bool>* cancel) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) fail(ErrorCode::Failed, what + ": pipe failed");
+  producer.command.stdoutFd = fds[1];
+  consumer.command.stdinFd = fds[0];
+  std::thread writer([&] {
+    producer.run(runner, cancel);
+    close(fds[1]);  // the consumer sees the end once the producer is gone
+  });
+  consumer.run(runner, cancel);
+  close(fds[0]);  // a producer still writing to a consumer that ended gets EPIPE and ends
+  writer.join();
+  check(consumer, what);
+  if (producer.thrown) std::rethrow_exception(producer.thrown);
+  if (!producer.result.ok())
+    fail(ErrorCode::Failed, what + ": " + producer.command.argv[0] + " on this machine failed: " +
+                                trimmed(producer.err));
+}
+
+Step guestStep(const std::vector<std::string>& remoteShell, const std::string& script) {
+  Step step;
+  step.command.argv = remoteShell;
+  step.command.argv.push_back(script);
+  return step;
+}
+
+std::string enterFresh(const std::string& path) {
+  const std::string p = shellQuote(path);
+  return "rm -rf -- " + p + " && mkdir -p -- " + p + " && cd -- " + p;
+}
+
+std::string gitInit(const WorkspacePlan& plan) {
+  return std::string("command -v git >/dev/null 2>&1 || { echo 'the guest has no git, which a "
+                     "workspace in overlay mode needs: install git in the image, or copy with "
+                     "--mode full_copy' >&2; exit ") +
+         std::to_string(kNoGitInGuest) + "; }; " + enterFresh(plan.options.guestPath) +
+         " && git init -q" + (plan.branch.empty() ? "" : " -b " + shellQuote(plan.branch));
+}
+
+// The commit as a shallow repository in the guest, checked out.
+void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
+                 const std::vector<std::string>& remoteShell, const std::atomic<bool>* cancel) {
+  // The commit, its trees and blobs: not its parents.
+  const ProcessResult objects = runner.run(Command({"git", "-C", plan.root.string(), "rev-list",
+                                                    "--objects", "--no-walk", plan.commit}));
+  if (!objects.ok())
+    fail(ErrorCode::Failed, "listing the objects of " + plan.commit + " in " + plan.root.string() +
+                                " failed: " + trimmed(objects.err));
+
+  Step pack;
+  // Deltas and strong compression cost more time than they save on a local link.
+  pack.command.argv = {"git", "-C", plan.root.string(), "-c", "pack.compression=1",
+                       "pack-objects", "--stdout", "-q", "--window=0"};
+  const std::string c = shellQuote(plan.commit);
+  const std::string ref = plan.branch.empty() ? "git update-ref --no-deref HEAD " + c
+                                              : "git update-ref refs/heads/" +
+                                                    shellQuote(plan.branch) + " " + c;
+  Step guest = guestStep(remoteShell, gitInit(plan) + " && git index-pack --stdin >/dev/null && echo " +
+                                          c + " > .git/shallow && " + ref +
+                                          " && git reset -q --hard");
+  // rev-list's lines ("<id> <path>") are what pack-objects reads.
+  pack.command.stdinData = objects.out;
+  pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel);
+}
+
+}  // namespace
+
+void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
+                   const std::vector<std::string>& remoteShell,
+                   const std::function<void(const std::string&)>& stage,
+                   const std::atomic<bool>* cancel) {
+  const std::string path = shellQuote(plan.options.guestPath);
+  std::string enter = "cd -- " + path;
+  std::vector<std::string> files = plan.changed;
+  if (plan.options.mode == WorkspaceMode::FullCopy) {
+    enter = enterFresh(plan.options.guestPath);
+    files = plan.files;
+  } else if (plan.commit.empty()) {
+    enter = gitInit(plan);  // no commit yet: an empty repository, every file sent
+  } else {
+    stage("history");
+    sendHistory(runner, plan, remoteShell, cancel);
+    if (!plan.deleted.empty()) {
+      stage("deletions");
+      Step guest = guestStep(remoteShell, enter + " && xargs -0 -r rm -f --");
+      guest.command.stdinData = joinNul(plan.deleted);
+      guest.run(runner, cancel);
+      check(guest, "removing files deleted on this machine");
+    }
+    if (files.empty()) return;
+  }
+  stage("files");
+  Step tar;
+  tar.command.argv = {"tar", "--create", "--file=-", "--directory=" + plan.root.string(),
+                      "--null", "--no-recursion", "--files-from=-"};
+  tar.command.stdinData = joinNul(files);
+  Step guest = guestStep(remoteShell, enter + " && tar -x --no-same-owner -f -");
+  pipeInto(runner, tar, guest, "copying " + plan.root.string() + " to " + plan.options.guestPath,
+           cancel);
+}
+
+}  // namespace banger::vm

@@ -1,0 +1,196 @@
+// Deciding what a workspace copy sends: the options, and what host git says of the tree.
+#include <algorithm>
+#include <set>
+
+#include "banger/errors.h"
+#include "banger/text.h"
+#include "workspace.h"
+
+namespace banger::vm {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kUseFullCopy = "; copy it as it is with --mode full_copy";
+
+std::vector<std::string> splitNul(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t end; (end = text.find('\0', start)) != std::string::npos; start = end + 1)
+    if (end > start) out.push_back(text.substr(start, end - start));
+  return out;
+}
+
+// Runs git in `root`; its stdout, or nullopt when it exits non-zero and `mayFail`.
+std::optional<std::string> git(ProcessRunner& runner, const fs::path& root,
+                               std::vector<std::string> args, bool mayFail = false) {
+  args.insert(args.begin(), {"git", "-C", root.string()});
+  Command command(std::move(args));
+  command.extraEnv["GIT_OPTIONAL_LOCKS"] = "0";  // a listing must not write the user's index
+  ProcessResult result;
+  try {
+    result = runner.run(command);
+  } catch (const Error& error) {
+    fail(ErrorCode::Unavailable,
+         "git is not installed on this machine; a workspace in overlay mode needs it "
+         "(apt install git)" +
+             std::string(kUseFullCopy));
+  }
+  if (result.ok()) return result.out;
+  if (mayFail) return std::nullopt;
+  std::string err = result.err;
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  fail(ErrorCode::Failed, "git " + command.argv[3] + " in " + root.string() + " failed: " + err);
+}
+
+std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+void requireGuestPath(const std::string& path) {
+  const fs::path p(path);
+  bool tidy = p.is_absolute() && path != "/" && path.find('\n') == std::string::npos;
+  for (const auto& part : p.relative_path())
+    if (part == ".." || part == ".") tidy = false;
+  if (!tidy)
+    fail(ErrorCode::InvalidArgument,
+         "options: guest_path '" + path +
+             "' must be an absolute path below / without '.' or '..', e.g. /root/repo");
+}
+
+// Regular files and symlinks under `root`, relative and sorted: what full_copy sends.
+std::vector<std::string> walk(const fs::path& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, ec), end;
+  if (ec) fail(ErrorCode::InvalidArgument, "cannot read " + root.string() + ": " + ec.message());
+  for (; it != end; it.increment(ec)) {
+    if (ec) fail(ErrorCode::Failed, "cannot read below " + root.string() + ": " + ec.message());
+    const auto status = it->symlink_status();
+    if (fs::is_regular_file(status) || fs::is_symlink(status))
+      out.push_back(it->path().lexically_relative(root).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Paths of gitlinks (submodules) in `ls-files --stage` or `ls-tree -r` output.
+std::vector<std::string> submodules(const std::string& listing) {
+  std::vector<std::string> out;
+  for (const auto& entry : splitNul(listing))
+    if (entry.rfind("160000 ", 0) == 0) out.push_back(entry.substr(entry.find('\t') + 1));
+  return out;
+}
+
+void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
+  const WorkspaceOptions& o = plan.options;
+  const fs::path& root = plan.root;
+  const std::string ref = o.from.empty() ? "HEAD" : o.from;
+  if (auto commit = git(runner, root, {"rev-parse", "--verify", "-q", ref + "^{commit}"}, true))
+    plan.commit = firstLine(*commit);
+  else if (!o.from.empty())
+    fail(ErrorCode::InvalidArgument, "options: from '" + o.from + "' is no commit of " +
+                                         root.string());
+
+  const auto gitlinks = submodules(
+      o.from.empty() ? *git(runner, root, {"ls-files", "-z", "--stage"})
+                     : *git(runner, root, {"ls-tree", "-r", "-z", plan.commit}));
+  if (!gitlinks.empty())
+    fail(ErrorCode::InvalidArgument, root.string() + " has submodules (" + gitlinks.front() +
+                                         "), which overlay mode does not carry" + kUseFullCopy);
+
+  if (!o.branch.empty()) {
+    if (!git(runner, root, {"check-ref-format", "--branch", o.branch}, true))
+      fail(ErrorCode::InvalidArgument, "options: branch '" + o.branch + "' is no branch name");
+    plan.branch = o.branch;
+  } else if (auto current = git(runner, root, {"symbolic-ref", "-q", "--short", "HEAD"}, true)) {
+    plan.branch = firstLine(*current);
+  }
+
+  std::set<std::string> files;
+  if (!o.from.empty()) {
+    for (auto& f : splitNul(*git(runner, root, {"ls-tree", "-r", "-z", "--name-only", plan.commit})))
+      files.insert(std::move(f));
+  } else {
+    for (auto& f : splitNul(*git(runner, root, {"ls-files", "-z", "--cached"})))
+      files.insert(std::move(f));
+    plan.deleted = splitNul(*git(runner, root, {"ls-files", "-z", "--deleted"}));
+    for (const auto& f : plan.deleted) files.erase(f);
+    if (plan.commit.empty()) {
+      plan.changed.assign(files.begin(), files.end());
+    } else {
+      const std::set<std::string> gone(plan.deleted.begin(), plan.deleted.end());
+      for (auto& f : splitNul(*git(runner, root,
+                                   {"diff", "-z", "--name-only", "--no-renames", plan.commit})))
+        if (!gone.count(f) && files.count(f)) plan.changed.push_back(std::move(f));
+      // Deleted from the index but still in the commit: gone from the guest's tree too.
+      for (auto& f : splitNul(*git(runner, root,
+                                   {"diff", "-z", "--name-only", "--no-renames",
+                                    "--diff-filter=D", "--cached", plan.commit})))
+        if (!files.count(f) && !gone.count(f)) plan.deleted.push_back(std::move(f));
+    }
+  }
+  if (o.includeUntracked) {
+    for (auto& f : splitNul(*git(runner, root, {"ls-files", "-z", "--others", "--exclude-standard"}))) {
+      plan.changed.push_back(f);
+      files.insert(std::move(f));
+    }
+  }
+  plan.files.assign(files.begin(), files.end());
+  std::sort(plan.changed.begin(), plan.changed.end());
+}
+
+}  // namespace
+
+WorkspaceOptions WorkspaceOptions::parse(const VariantMap& input) {
+  const Options parsed = Options::parse(input,
+                                        {{"guest_path", "s"},
+                                         {"mode", "s"},
+                                         {"include_untracked", "b"},
+                                         {"branch", "s"},
+                                         {"from", "s"}});
+  WorkspaceOptions o;
+  o.guestPath = parsed.string("guest_path").value_or(o.guestPath);
+  requireGuestPath(o.guestPath);
+  const std::string mode = parsed.string("mode").value_or("overlay");
+  if (mode == "full_copy")
+    o.mode = WorkspaceMode::FullCopy;
+  else if (mode != "overlay")
+    fail(ErrorCode::InvalidArgument,
+         "options: mode '" + mode + "' is neither overlay nor full_copy");
+  o.includeUntracked = parsed.boolean("include_untracked").value_or(false);
+  o.branch = parsed.string("branch").value_or("");
+  o.from = parsed.string("from").value_or("");
+  if (!o.from.empty() && o.branch.empty())
+    fail(ErrorCode::InvalidArgument, "options: from needs branch: it is where the branch starts");
+  if (o.mode == WorkspaceMode::FullCopy && (!o.branch.empty() || o.includeUntracked))
+    fail(ErrorCode::InvalidArgument,
+         std::string("options: ") + (o.branch.empty() ? "include_untracked" : "branch") +
+             " applies to overlay mode; full_copy copies the directory as it is");
+  return o;
+}
+
+WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
+                            const WorkspaceOptions& options) {
+  WorkspacePlan plan;
+  plan.options = options;
+  std::error_code ec;
+  const fs::path path = fs::absolute(hostPath, ec);
+  if (hostPath.empty() || !fs::is_directory(path, ec))
+    fail(ErrorCode::InvalidArgument, "'" + hostPath + "' is no directory on this machine");
+  if (options.mode == WorkspaceMode::FullCopy) {
+    plan.root = path;
+    plan.files = walk(path);
+    return plan;
+  }
+  if (auto bare = git(runner, path, {"rev-parse", "--is-bare-repository"}, true);
+      bare && firstLine(*bare) == "true")
+    fail(ErrorCode::InvalidArgument,
+         path.string() + " is a bare repository: it has no working tree to copy; clone it "
+                         "and give the clone's path");
+  const auto top = git(runner, path, {"rev-parse", "--show-toplevel"}, true);
+  if (!top || firstLine(*top).empty())
+    fail(ErrorCode::InvalidArgument, path.string() + " is not a git work tree" + kUseFullCopy);
+  plan.root = firstLine(*top);
+  planOverlay(runner, plan);
+  return plan;
+}
+
+}  // namespace banger::vm
