@@ -42,29 +42,23 @@ void printJob(const sdbus::ObjectPath& job) { std::cout << "job " << std::string
 
 namespace {
 
-struct RunOptions {
-  SpecFlags spec;
-  std::string path, branch, from;
-  bool rm = false;
-};
-
 struct CreateOptions {
   SpecFlags spec;
   bool noStart = false;
 };
 
-// Follows a Vm job to its end; prints why it failed. True when it succeeded.
-bool followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what) {
-  const JobEnd end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0);
+}  // namespace
+
+bool followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what,
+               std::chrono::milliseconds limit) {
+  const JobEnd end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0, limit);
   if (end.state == "succeeded") return true;
   std::cerr << "banger: " << what << ": "
             << (end.errorMessage.empty() ? end.state : end.errorMessage) << "\n";
   return false;
 }
 
-// Resolves and prints the spec line, asks the Vm service to create the machine and
-// follows the job; the machine's path, or nothing when it failed.
-std::optional<sdbus::ObjectPath> createMachine(Context& ctx, VmSpec overrides) {
+Created createMachine(Context& ctx, VmSpec overrides) {
   auto vm = ctx.buses.vm();
   auto [resolved, provenance] = vm.ResolveSpec(overrides.toVariants());
   const VmSpec spec = VmSpec::fromVariants(resolved, "the Vm service's spec");
@@ -73,45 +67,21 @@ std::optional<sdbus::ObjectPath> createMachine(Context& ctx, VmSpec overrides) {
   JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
   auto [machine, job] = vm.CreateVm(resolved);
   MachineClient m(ctx.buses.user(), names::kVmBus, machine);
-  const std::string name = m.Name();
-  if (!followJob(watcher, job, "creating " + name)) return std::nullopt;
-  const std::string address = m.Address();
-  std::cout << name << " is " << m.State() << (address.empty() ? "" : " at " + address)
-            << "; banger vm ssh " << name << "\n";
-  return machine;
-}
-
-int run(Context& ctx, const RunOptions& o) {
-  // Usage first: nothing is created for a command line that cannot be carried out.
-  if (!o.branch.empty() && o.path.empty())
-    throw CLI::ValidationError("--branch", "needs a PATH: the branch is made in its copy");
-  VmSpec overrides = o.spec.overrides();
-  overrides.start = true;
-  const auto machine = createMachine(ctx, overrides);
-  if (!machine) return 1;
-  if (o.rm) {
-    MachineClient m(ctx.buses.user(), names::kVmBus, *machine);
-    JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
-    if (!followJob(watcher, m.Delete({}), "deleting " + m.Name())) return 1;
+  Created created{machine, m.Name(), {}};
+  created.end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0);
+  if (!created.ok()) {
+    std::cerr << "banger: creating " << created.name << ": "
+              << (created.end.errorMessage.empty() ? created.end.state : created.end.errorMessage)
+              << "\n";
+    return created;
   }
-  return 0;
+  const std::string address = m.Address();
+  std::cout << created.name << " is " << m.State() << (address.empty() ? "" : " at " + address)
+            << "; banger vm ssh " << created.name << "\n";
+  return created;
 }
-
-}  // namespace
 
 void addVmLifecycleCommands(CLI::App* vm, Context& ctx) {
-  auto* run = vm->add_subcommand(
-      "run", "Run a command (or a shell) in a fresh VM, optionally with a repository inside");
-  auto runOptions = std::make_shared<RunOptions>();
-  run->add_option("PATH", runOptions->path, "Repository to copy to /root/repo");
-  runOptions->spec.add(run);
-  run->add_flag("--rm", runOptions->rm, "Delete the VM when the command or session ends");
-  run->add_option("--branch", runOptions->branch, "Create this branch in the guest's copy");
-  run->add_option("--from", runOptions->from, "Start --branch from this ref")->needs("--branch");
-  run->footer("Everything after -- is the command to run in the VM.");
-  onRun(run, ctx, [&ctx, runOptions] { return cli::run(ctx, *runOptions); });
-  run->preparse_callback([&ctx](size_t) { ctx.takesRemoteCommand = true; });
-
   auto* create = vm->add_subcommand("create", "Create a VM (and start it unless --no-start)");
   auto createOptions = std::make_shared<CreateOptions>();
   createOptions->spec.add(create);
@@ -119,7 +89,7 @@ void addVmLifecycleCommands(CLI::App* vm, Context& ctx) {
   onRun(create, ctx, [&ctx, createOptions] {
     VmSpec overrides = createOptions->spec.overrides();
     overrides.start = !createOptions->noStart;
-    return createMachine(ctx, overrides) ? 0 : 1;
+    return createMachine(ctx, overrides).ok() ? 0 : 1;
   });
 
   // Each verb starts every machine's job first, so they run side by side in the service,
@@ -187,6 +157,7 @@ void addVmLifecycleCommands(CLI::App* vm, Context& ctx) {
 
 void addVmCommands(CLI::App& app, Context& ctx) {
   auto* vm = app.add_subcommand("vm", "Create, run and manage VMs")->require_subcommand(1);
+  addVmRunCommand(vm, ctx);
   addVmLifecycleCommands(vm, ctx);
   addVmInspectCommands(vm, ctx);
   addVmWorkspaceCommands(vm, ctx);

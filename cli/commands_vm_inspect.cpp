@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "banger/ssh_command.h"
+#include "ssh_session.h"
 #include "vm_commands.h"
 
 namespace banger::cli {
@@ -93,13 +93,7 @@ int set(Context& ctx, const SetOptions& o) {
 // ssh's exit status (the remote command's) becomes banger's.
 int execSsh(Context& ctx, const std::string& name) {
   auto machine = ctx.buses.machine(name);
-  const auto [user, host, port, identity, knownHosts] = machine.SshTarget();
-  std::vector<std::string> argv =
-      sshArguments({user, host, port, identity, knownHosts, name + ".vm"});
-  if (!ctx.remoteCommand.empty()) {
-    argv.push_back("--");
-    argv.insert(argv.end(), ctx.remoteCommand.begin(), ctx.remoteCommand.end());
-  }
+  std::vector<std::string> argv = sshCommand(machine, name, onTerminal(), ctx.remoteCommand);
   std::vector<char*> args;
   for (std::string& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);

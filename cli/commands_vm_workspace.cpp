@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 
 #include "vm_commands.h"
@@ -12,13 +13,19 @@ struct PrepareOptions {
 
 int prepare(Context& ctx, const PrepareOptions& o) {
   auto m = ctx.buses.machine(o.name);
+  // The service reads the path: relative to this shell's directory, not the service's.
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(o.path, ec).lexically_normal().string();
   std::map<std::string, sdbus::Variant> options{{"mode", o.mode},
                                                 {"include_untracked", o.includeUntracked}};
   if (!o.guestPath.empty()) options["guest_path"] = o.guestPath;
   if (o.dryRun) {
-    for (const auto& f : m.ListWorkspaceFiles(o.path, options)) std::cout << f << "\n";
+    for (const auto& f : m.ListWorkspaceFiles(path, options)) std::cout << f << "\n";
   } else {
-    printJob(m.PrepareWorkspace(o.path, options));
+    JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
+    if (!followJob(watcher, m.PrepareWorkspace(path, options),
+                   "copying " + path + " into " + o.name))
+      return 1;
   }
   return 0;
 }

@@ -89,8 +89,10 @@ std::vector<std::pair<std::string, std::string>> JobWatcher::newStages(const std
   return out;
 }
 
-JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool terminal) {
+JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool terminal,
+                          std::chrono::milliseconds limit) {
   using Clock = std::chrono::steady_clock;
+  const auto giveUpAt = Clock::now() + limit;
   InterruptCounter counter;
   auto proxy = sdbus::createProxy(bus_, service_, job);
   JobEnd end;
@@ -150,6 +152,11 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
     }
     if (interrupts > 1)
       return JobEnd{"canceled", "", "stopped waiting; the job may still be winding down", true};
+    if (limit.count() > 0 && Clock::now() >= giveUpAt)
+      return JobEnd{"timeout", "",
+                    "stopped waiting after " + std::to_string(limit.count() / 1000) +
+                        " s; the job goes on in the service",
+                    interrupts > 0};
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

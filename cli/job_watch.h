@@ -6,6 +6,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <chrono>
 #include <map>
 #include <ostream>
 #include <string>
@@ -26,7 +27,9 @@ struct JobEnd {
 class JobWatcher {
  public:
   JobWatcher(sdbus::IConnection& bus, std::string service, const std::string& root);
-  JobEnd follow(const sdbus::ObjectPath& job, std::ostream& out, bool terminal);
+  // `limit` > 0: stop waiting after that long (state "timeout"); the job goes on.
+  JobEnd follow(const sdbus::ObjectPath& job, std::ostream& out, bool terminal,
+                std::chrono::milliseconds limit = std::chrono::milliseconds(0));
 
  private:
   // Stages of `job` announced since the last call.

@@ -1,9 +1,11 @@
 // The `banger vm` subcommands, by theme: lifecycle (commands_vm.cpp), inspection and
-// access (commands_vm_inspect.cpp), workspaces (commands_vm_workspace.cpp).
+// access (commands_vm_inspect.cpp), workspaces (commands_vm_workspace.cpp), and `vm run`
+// (commands_vm_run.cpp), which puts them together.
 #pragma once
 
 #include "banger/vm_spec.h"
 #include "commands.h"
+#include "job_watch.h"
 
 namespace banger::cli {
 
@@ -20,6 +22,22 @@ struct SpecFlags {
 
 void printJob(const sdbus::ObjectPath& job);
 
+// Follows a Vm job to its end; prints why it failed. True when it succeeded.
+bool followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what,
+               std::chrono::milliseconds limit = std::chrono::milliseconds(0));
+
+struct Created {
+  sdbus::ObjectPath machine;
+  std::string name;
+  JobEnd end;  // of the create job
+  bool ok() const { return end.state == "succeeded"; }
+};
+
+// Prints the spec line, asks the Vm service to create the machine and follows the job,
+// saying why when it failed.
+Created createMachine(Context& ctx, VmSpec overrides);
+
+void addVmRunCommand(CLI::App* vm, Context& ctx);
 void addVmLifecycleCommands(CLI::App* vm, Context& ctx);
 void addVmInspectCommands(CLI::App* vm, Context& ctx);
 void addVmWorkspaceCommands(CLI::App* vm, Context& ctx);

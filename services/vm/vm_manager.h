@@ -64,9 +64,8 @@ class VmManager final
   // vm_manager_workspace.cpp
   sdbus::ObjectPath prepareWorkspace(const std::string& name, const std::string& hostPath,
                                      const VariantMap& options, uint32_t caller) override;
-  void listWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result,
-                          const std::string& name, const std::string& hostPath,
-                          const VariantMap& options) override;
+  void listWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result, const std::string& name,
+                          const std::string& hostPath, const VariantMap& options) override;
 
   Config loadConfig() const;
   MachineObject& machine(const std::string& name);

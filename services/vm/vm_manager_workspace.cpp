@@ -11,10 +11,10 @@ namespace {
 // the host key pinned at creation are all it needs.
 std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles& files) {
   std::vector<std::string> argv =
-      sshArguments({"root", record.lease ? record.lease->address : "", 22,
-                    files.identity.string(), files.knownHosts.string(), record.name + ".vm"});
-  argv.insert(argv.end() - 1,
-              {"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15"});
+      sshArguments({"root", record.lease ? record.lease->address : "", 22, files.identity.string(),
+                    files.knownHosts.string(), record.name + ".vm"});
+  argv.insert(argv.end() - 1, {"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o",
+                               "ServerAliveInterval=15"});
   return argv;
 }
 
@@ -25,8 +25,7 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
   const WorkspaceOptions parsed = WorkspaceOptions::parse(options);
   const MachineRecord& record = machine(name).record();
   if (record.state != MachineState::Running || !record.lease)
-    fail(ErrorCode::Busy, "machine " + name + " is " +
-                              std::string(machineStateName(record.state)) +
+    fail(ErrorCode::Busy, "machine " + name + " is " + std::string(machineStateName(record.state)) +
                               "; a workspace is copied into a running machine: banger vm start " +
                               name);
   const SshFiles files = lifecycle_.sshFiles(loadConfig());

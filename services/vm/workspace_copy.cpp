@@ -73,8 +73,8 @@ void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::
   check(consumer, what);
   if (producer.thrown) std::rethrow_exception(producer.thrown);
   if (!producer.result.ok())
-    fail(ErrorCode::Failed, what + ": " + producer.command.argv[0] + " on this machine failed: " +
-                                trimmed(producer.err));
+    fail(ErrorCode::Failed, what + ": " + producer.command.argv[0] +
+                                " on this machine failed: " + trimmed(producer.err));
 }
 
 Step guestStep(const std::vector<std::string>& remoteShell, const std::string& script) {
@@ -90,9 +90,10 @@ std::string enterFresh(const std::string& path) {
 }
 
 std::string gitInit(const WorkspacePlan& plan) {
-  return std::string("command -v git >/dev/null 2>&1 || { echo 'the guest has no git, which a "
-                     "workspace in overlay mode needs: install git in the image, or copy with "
-                     "--mode full_copy' >&2; exit ") +
+  return std::string(
+             "command -v git >/dev/null 2>&1 || { echo 'the guest has no git, which a "
+             "workspace in overlay mode needs: install git in the image, or copy with "
+             "--mode full_copy' >&2; exit ") +
          std::to_string(kNoGitInGuest) + "; }; " + enterFresh(plan.options.guestPath) +
          " && git init -q" + (plan.branch.empty() ? "" : " -b " + shellQuote(plan.branch));
 }
@@ -101,23 +102,24 @@ std::string gitInit(const WorkspacePlan& plan) {
 void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
                  const std::vector<std::string>& remoteShell, const std::atomic<bool>* cancel) {
   // The commit, its trees and blobs: not its parents.
-  const ProcessResult objects = runner.run(Command({"git", "-C", plan.root.string(), "rev-list",
-                                                    "--objects", "--no-walk", plan.commit}));
+  const ProcessResult objects = runner.run(Command(
+      {"git", "-C", plan.root.string(), "rev-list", "--objects", "--no-walk", plan.commit}));
   if (!objects.ok())
     fail(ErrorCode::Failed, "listing the objects of " + plan.commit + " in " + plan.root.string() +
                                 " failed: " + trimmed(objects.err));
 
   Step pack;
   // Deltas and strong compression cost more time than they save on a local link.
-  pack.command.argv = {"git", "-C", plan.root.string(), "-c", "pack.compression=1",
-                       "pack-objects", "--stdout", "-q", "--window=0"};
+  pack.command.argv = {
+      "git",      "-C", plan.root.string(), "-c", "pack.compression=1", "pack-objects",
+      "--stdout", "-q", "--window=0"};
   const std::string c = shellQuote(plan.commit);
-  const std::string ref = plan.branch.empty() ? "git update-ref --no-deref HEAD " + c
-                                              : "git update-ref refs/heads/" +
-                                                    shellQuote(plan.branch) + " " + c;
-  Step guest = guestStep(remoteShell, gitInit(plan) + " && git index-pack --stdin >/dev/null && echo " +
-                                          c + " > .git/shallow && " + ref +
-                                          " && git reset -q --hard");
+  const std::string ref = plan.branch.empty()
+                              ? "git update-ref --no-deref HEAD " + c
+                              : "git update-ref refs/heads/" + shellQuote(plan.branch) + " " + c;
+  Step guest =
+      guestStep(remoteShell, gitInit(plan) + " && git index-pack --stdin >/dev/null && echo " + c +
+                                 " > .git/shallow && " + ref + " && git reset -q --hard");
   // rev-list's lines ("<id> <path>") are what pack-objects reads.
   pack.command.stdinData = objects.out;
   pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel);
@@ -151,8 +153,9 @@ void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
   }
   stage("files");
   Step tar;
-  tar.command.argv = {"tar", "--create", "--file=-", "--directory=" + plan.root.string(),
-                      "--null", "--no-recursion", "--files-from=-"};
+  tar.command.argv = {
+      "tar",    "--create",       "--file=-",      "--directory=" + plan.root.string(),
+      "--null", "--no-recursion", "--files-from=-"};
   tar.command.stdinData = joinNul(files);
   Step guest = guestStep(remoteShell, enter + " && tar -x --no-same-owner -f -");
   pipeInto(runner, tar, guest, "copying " + plan.root.string() + " to " + plan.options.guestPath,

@@ -86,12 +86,12 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
   if (auto commit = git(runner, root, {"rev-parse", "--verify", "-q", ref + "^{commit}"}, true))
     plan.commit = firstLine(*commit);
   else if (!o.from.empty())
-    fail(ErrorCode::InvalidArgument, "options: from '" + o.from + "' is no commit of " +
-                                         root.string());
+    fail(ErrorCode::InvalidArgument,
+         "options: from '" + o.from + "' is no commit of " + root.string());
 
-  const auto gitlinks = submodules(
-      o.from.empty() ? *git(runner, root, {"ls-files", "-z", "--stage"})
-                     : *git(runner, root, {"ls-tree", "-r", "-z", plan.commit}));
+  const auto gitlinks =
+      submodules(o.from.empty() ? *git(runner, root, {"ls-files", "-z", "--stage"})
+                                : *git(runner, root, {"ls-tree", "-r", "-z", plan.commit}));
   if (!gitlinks.empty())
     fail(ErrorCode::InvalidArgument, root.string() + " has submodules (" + gitlinks.front() +
                                          "), which overlay mode does not carry" + kUseFullCopy);
@@ -106,7 +106,8 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
 
   std::set<std::string> files;
   if (!o.from.empty()) {
-    for (auto& f : splitNul(*git(runner, root, {"ls-tree", "-r", "-z", "--name-only", plan.commit})))
+    for (auto& f :
+         splitNul(*git(runner, root, {"ls-tree", "-r", "-z", "--name-only", plan.commit})))
       files.insert(std::move(f));
   } else {
     for (auto& f : splitNul(*git(runner, root, {"ls-files", "-z", "--cached"})))
@@ -117,18 +118,19 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
       plan.changed.assign(files.begin(), files.end());
     } else {
       const std::set<std::string> gone(plan.deleted.begin(), plan.deleted.end());
-      for (auto& f : splitNul(*git(runner, root,
-                                   {"diff", "-z", "--name-only", "--no-renames", plan.commit})))
+      for (auto& f :
+           splitNul(*git(runner, root, {"diff", "-z", "--name-only", "--no-renames", plan.commit})))
         if (!gone.count(f) && files.count(f)) plan.changed.push_back(std::move(f));
       // Deleted from the index but still in the commit: gone from the guest's tree too.
       for (auto& f : splitNul(*git(runner, root,
-                                   {"diff", "-z", "--name-only", "--no-renames",
-                                    "--diff-filter=D", "--cached", plan.commit})))
+                                   {"diff", "-z", "--name-only", "--no-renames", "--diff-filter=D",
+                                    "--cached", plan.commit})))
         if (!files.count(f) && !gone.count(f)) plan.deleted.push_back(std::move(f));
     }
   }
   if (o.includeUntracked) {
-    for (auto& f : splitNul(*git(runner, root, {"ls-files", "-z", "--others", "--exclude-standard"}))) {
+    for (auto& f :
+         splitNul(*git(runner, root, {"ls-files", "-z", "--others", "--exclude-standard"}))) {
       plan.changed.push_back(f);
       files.insert(std::move(f));
     }
@@ -140,12 +142,11 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
 }  // namespace
 
 WorkspaceOptions WorkspaceOptions::parse(const VariantMap& input) {
-  const Options parsed = Options::parse(input,
-                                        {{"guest_path", "s"},
-                                         {"mode", "s"},
-                                         {"include_untracked", "b"},
-                                         {"branch", "s"},
-                                         {"from", "s"}});
+  const Options parsed = Options::parse(input, {{"guest_path", "s"},
+                                                {"mode", "s"},
+                                                {"include_untracked", "b"},
+                                                {"branch", "s"},
+                                                {"from", "s"}});
   WorkspaceOptions o;
   o.guestPath = parsed.string("guest_path").value_or(o.guestPath);
   requireGuestPath(o.guestPath);
@@ -183,8 +184,9 @@ WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
   if (auto bare = git(runner, path, {"rev-parse", "--is-bare-repository"}, true);
       bare && firstLine(*bare) == "true")
     fail(ErrorCode::InvalidArgument,
-         path.string() + " is a bare repository: it has no working tree to copy; clone it "
-                         "and give the clone's path");
+         path.string() +
+             " is a bare repository: it has no working tree to copy; clone it "
+             "and give the clone's path");
   const auto top = git(runner, path, {"rev-parse", "--show-toplevel"}, true);
   if (!top || firstLine(*top).empty())
     fail(ErrorCode::InvalidArgument, path.string() + " is not a git work tree" + kUseFullCopy);

@@ -76,7 +76,8 @@ WorkspaceOptions into(const fs::path& guest) {
 }
 
 void copy(const WorkspacePlan& plan) {
-  copyWorkspace(runner, plan, kLocalShell, [](const std::string&) {}, nullptr);
+  copyWorkspace(
+      runner, plan, kLocalShell, [](const std::string&) {}, nullptr);
 }
 
 std::string inGuest(const fs::path& guest, const std::string& command) {
@@ -89,7 +90,7 @@ TEST(Workspace, OverlayCarriesUncommittedWorkAndNothingUntrackedOrIgnored) {
   test::TempDir guestDir;
   const fs::path guest = guestDir.path() / "repo";
   const WorkspacePlan plan = planWorkspace(runner, repo.root().string(), into(guest));
-  const std::vector<std::string> expected = {".gitignore", "a.txt", "b.txt",  "c.txt",
+  const std::vector<std::string> expected = {".gitignore", "a.txt",   "b.txt",  "c.txt",
                                              "link",       "new.txt", "run.sh", "src/x.c"};
   EXPECT_EQ(plan.files, expected);
   EXPECT_EQ(plan.branch, "main");
@@ -107,8 +108,7 @@ TEST(Workspace, OverlayCarriesUncommittedWorkAndNothingUntrackedOrIgnored) {
   EXPECT_EQ(inGuest(guest, "git log --format=%s"), "third\n");
   EXPECT_EQ(inGuest(guest, "git rev-parse --abbrev-ref HEAD"), "main\n");
   EXPECT_EQ(inGuest(guest, "git rev-parse --is-shallow-repository"), "true\n");
-  EXPECT_EQ(inGuest(guest, "git status --porcelain"),
-            " M a.txt\n D doomed.txt\n?? new.txt\n");
+  EXPECT_EQ(inGuest(guest, "git status --porcelain"), " M a.txt\n D doomed.txt\n?? new.txt\n");
   EXPECT_EQ(inGuest(guest, "git fsck --no-dangling --no-progress && echo fine"), "fine\n");
 }
 
@@ -212,7 +212,8 @@ void expectRefused(const std::string& hostPath, const WorkspaceOptions& o,
 TEST(Workspace, WhatOverlayCannotCopyIsRefusedSayingWhatToDo) {
   test::TempDir plain, bare, guestDir;
   const WorkspaceOptions o = into(guestDir.path() / "repo");
-  expectRefused(plain.path().string(), o, "not a git work tree; copy it as it is with --mode full_copy");
+  expectRefused(plain.path().string(), o,
+                "not a git work tree; copy it as it is with --mode full_copy");
   sh("git init -q --bare " + q(bare.path()));
   expectRefused(bare.path().string(), o, "is a bare repository");
   expectRefused((plain.path() / "nothing").string(), o, "is no directory");
@@ -259,7 +260,8 @@ TEST(Workspace, AGuestThatFailsIsAnErrorNamingTheStepAndWhatItSaid) {
   const WorkspacePlan plan = planWorkspace(runner, repo.root().string(), into(guestDir.path()));
   const std::vector<std::string> failing = {"sh", "-c", "echo 'disk full' >&2; exit 4", "sh"};
   try {
-    copyWorkspace(runner, plan, failing, [](const std::string&) {}, nullptr);
+    copyWorkspace(
+        runner, plan, failing, [](const std::string&) {}, nullptr);
     FAIL() << "a failing guest was taken for a copy";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::Failed);
@@ -269,7 +271,8 @@ TEST(Workspace, AGuestThatFailsIsAnErrorNamingTheStepAndWhatItSaid) {
   // A guest without git: overlay says how to do without.
   const std::vector<std::string> noGit = {"env", "PATH=/nonexistent", "/bin/sh", "-c"};
   try {
-    copyWorkspace(runner, plan, noGit, [](const std::string&) {}, nullptr);
+    copyWorkspace(
+        runner, plan, noGit, [](const std::string&) {}, nullptr);
     FAIL() << "a guest without git was taken for a copy";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::NotSupported);
