@@ -1,10 +1,16 @@
+#include <filesystem>
 #include <iostream>
+
+#include "banger/paths.h"
 
 #include "commands.h"
 #include "completion.h"
 #include "doctor.h"
+#include "ssh_config_file.h"
 
 namespace banger::cli {
+
+namespace fs = std::filesystem;
 
 void addHostCommands(CLI::App& app, Context& ctx) {
   auto* doctor = app.add_subcommand("doctor", "Check this machine and banger's services");
@@ -19,14 +25,24 @@ void addHostCommands(CLI::App& app, Context& ctx) {
                                  "Add an Include of banger's ssh_config to ~/.ssh/config");
   sshConfig->add_flag("--uninstall", *uninstall, "Remove that Include")->excludes(in);
   onRun(sshConfig, ctx, [install, uninstall] {
-    // Flags accepted now so scripts written against the contract parse; both arrive
-    // with SSH access (issue 13).
-    const char* what = *install     ? "ssh-config --install"
-                       : *uninstall ? "ssh-config --uninstall"
-                                    : "ssh-config";
-    std::cerr << "banger: " << what
-              << " is not available in this version yet; it arrives with SSH access to VMs\n";
-    return 1;
+    const UserPaths paths = UserPaths::resolve(processEnvironment());
+    const fs::path ours = paths.configDir / "ssh_config";
+    const fs::path theirs = paths.home / ".ssh" / "config";
+    if (*install) {
+      std::cout << theirs.string() << ": Include of " << ours.string() << " "
+                << installInclude(theirs, ours) << "\n";
+    } else if (*uninstall) {
+      std::cout << theirs.string() << ": Include of banger's ssh_config "
+                << uninstallInclude(theirs) << "\n";
+    } else {
+      std::cout << "banger's ssh_config: " << ours.string()
+                << "\n(written by the Vm service: a Host entry per VM, its key, its pinned host "
+                   "key)\n\nTo use `ssh NAME.vm` from any terminal, ~/.ssh/config needs, at its "
+                   "top:\n\n"
+                << includeBlock(ours)
+                << "\nbanger ssh-config --install adds exactly that; --uninstall removes it.\n";
+    }
+    return 0;
   });
 
   auto* completion = app.add_subcommand("completion", "Print a shell completion script");

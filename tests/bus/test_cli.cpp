@@ -8,6 +8,7 @@
 
 using namespace banger;
 using namespace banger::test;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -69,7 +70,8 @@ TEST_F(Cli, CreatePrintsTheSpecLineFirstThenTheServiceError) {
 
 TEST_F(Cli, RunKeepsTheRepositoryAndTheCommandApart) {
   // The spec line proves the flags before -- were parsed and the command after it was not.
-  const auto r = banger({"vm", "run", "./repo", "--vcpu", "1", "--", "make", "--vcpu", "7"});
+  const auto r = banger(
+      {"vm", "run", harness_->root().string(), "--vcpu", "1", "--", "make", "--vcpu", "7"});
   EXPECT_EQ(r.out.rfind("spec: 1 vcpu", 0), 0U) << r.out << r.err;
 }
 
@@ -85,6 +87,68 @@ TEST_F(Cli, RunAndCreateUsageErrorsExitTwoBeforeAnythingIsCreated) {
   EXPECT_EQ(r.exitCode, 2);
   EXPECT_NE(r.err.find("'Web_1' is not a VM name"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("spec:"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, RunRefusesAPathThatIsNoDirectoryBeforeCreatingAnything) {
+  const auto r = banger({"vm", "run", "/no/such/repo", "--", "true"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("'/no/such/repo' is no directory"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("spec:"), std::string::npos) << r.out;
+}
+
+// ~/.ssh/config gets one fenced Include at its top however often --install runs, and
+// --uninstall gives back the very bytes that were there before.
+TEST_F(Cli, SshConfigInstallIsIdempotentAndUninstallRestoresTheFile) {
+  const fs::path home = harness_->root() / "home";
+  const fs::path config = home / ".ssh" / "config";
+  fs::remove_all(home / ".ssh");
+  auto r = banger({"ssh-config"});
+  EXPECT_EQ(r.exitCode, 0);
+  const std::string ours = (harness_->root() / "config" / "ssh_config").string();
+  EXPECT_NE(r.out.find("Include \"" + ours + "\""), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(config)) << "printing the path writes nothing";
+
+  // Absent: made 0600 in a 0700 ~/.ssh.
+  r = banger({"ssh-config", "--install"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(fs::status(config).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(home / ".ssh").permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(readFile(config).rfind("# >>> banger", 0), 0u) << readFile(config);
+  EXPECT_EQ(banger({"ssh-config", "--uninstall"}).exitCode, 0);
+  EXPECT_EQ(readFile(config), "");
+
+  const std::string before = "Host work\n  HostName work.example\n\nHost *\n  ServerAliveInterval 30\n";
+  writeFile(config, before);
+  fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  EXPECT_EQ(banger({"ssh-config", "--install"}).exitCode, 0);
+  r = banger({"ssh-config", "--install"});
+  EXPECT_NE(r.out.find("already there"), std::string::npos) << r.out;
+  const std::string installed = readFile(config);
+  EXPECT_EQ(installed.rfind("# >>> banger", 0), 0u) << installed;
+  size_t blocks = 0;
+  for (size_t at = 0; (at = installed.find("Include ", at)) != std::string::npos; ++at) ++blocks;
+  EXPECT_EQ(blocks, 1u) << installed;
+  EXPECT_EQ(installed.substr(installed.size() - before.size()), before);
+  EXPECT_EQ(fs::status(config).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read)
+      << "the file's own mode is kept";
+  r = banger({"ssh-config", "--uninstall"});
+  EXPECT_NE(r.out.find("removed"), std::string::npos) << r.out;
+  EXPECT_EQ(readFile(config), before);
+  r = banger({"ssh-config", "--uninstall"});
+  EXPECT_NE(r.out.find("not there"), std::string::npos) << r.out;
+  EXPECT_EQ(readFile(config), before);
+  EXPECT_EQ(banger({"ssh-config", "--install", "--uninstall"}).exitCode, 2);
+
+  // A dotfiles symlink stays a symlink; the file it points at is edited.
+  const fs::path dotfiles = home / "dotfiles-ssh-config";
+  fs::rename(config, dotfiles);
+  fs::create_symlink(dotfiles, config);
+  EXPECT_EQ(banger({"ssh-config", "--install"}).exitCode, 0);
+  EXPECT_TRUE(fs::is_symlink(config));
+  EXPECT_EQ(readFile(dotfiles).rfind("# >>> banger", 0), 0u);
+  EXPECT_EQ(banger({"ssh-config", "--uninstall"}).exitCode, 0);
+  EXPECT_EQ(readFile(dotfiles), before);
 }
 
 TEST_F(Cli, PruneWithoutATerminalWantsForce) {
