@@ -55,6 +55,19 @@ void addHostCommands(CLI::App& app, Context& ctx) {
     return 0;
   });
 
+  auto* complete = app.add_subcommand("__complete", "Live names for the completion scripts");
+  complete->group("");  // hidden from --help and from the scripts' own word lists
+  auto kind = std::make_shared<std::string>();
+  complete->add_option("KIND", *kind)->required()->check(CLI::IsMember({"vm", "image", "kernel"}));
+  onRun(complete, ctx, [&ctx, kind] {
+    try {
+      printLiveNames(ctx.buses.user(), *kind, std::cout);
+    } catch (const sdbus::Error&) {
+      // No session bus: a completion offers nothing and says nothing.
+    }
+    return 0;
+  });
+
   auto* system =
       app.add_subcommand("system", "Install and inspect banger's services")->require_subcommand(1);
   auto* status = system->add_subcommand("status", "Show whether each service answers");

@@ -70,8 +70,8 @@ TEST_F(Cli, CreatePrintsTheSpecLineFirstThenTheServiceError) {
 
 TEST_F(Cli, RunKeepsTheRepositoryAndTheCommandApart) {
   // The spec line proves the flags before -- were parsed and the command after it was not.
-  const auto r = banger(
-      {"vm", "run", harness_->root().string(), "--vcpu", "1", "--", "make", "--vcpu", "7"});
+  const auto r =
+      banger({"vm", "run", harness_->root().string(), "--vcpu", "1", "--", "make", "--vcpu", "7"});
   EXPECT_EQ(r.out.rfind("spec: 1 vcpu", 0), 0U) << r.out << r.err;
 }
 
@@ -111,13 +111,15 @@ TEST_F(Cli, SshConfigInstallIsIdempotentAndUninstallRestoresTheFile) {
   // Absent: made 0600 in a 0700 ~/.ssh.
   r = banger({"ssh-config", "--install"});
   EXPECT_EQ(r.exitCode, 0) << r.err;
-  EXPECT_EQ(fs::status(config).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(config).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(fs::status(home / ".ssh").permissions() & fs::perms::all, fs::perms::owner_all);
   EXPECT_EQ(readFile(config).rfind("# >>> banger", 0), 0u) << readFile(config);
   EXPECT_EQ(banger({"ssh-config", "--uninstall"}).exitCode, 0);
   EXPECT_EQ(readFile(config), "");
 
-  const std::string before = "Host work\n  HostName work.example\n\nHost *\n  ServerAliveInterval 30\n";
+  const std::string before =
+      "Host work\n  HostName work.example\n\nHost *\n  ServerAliveInterval 30\n";
   writeFile(config, before);
   fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   EXPECT_EQ(banger({"ssh-config", "--install"}).exitCode, 0);
@@ -198,6 +200,58 @@ TEST_F(Cli, BashCompletionCompletesSubcommands) {
            "; COMP_WORDS=(banger vm wo); COMP_CWORD=2; _banger; echo \"${COMPREPLY[*]}\""}};
   const auto r = SystemProcessRunner().run(bash);
   EXPECT_EQ(r.out, "workspace\n") << r.err;
+}
+
+// Completion asks only services that already run, and offers live names not yet typed.
+TEST(Completion, OffersLiveNamesAndNeverStartsAService) {
+  BusHarness harness({60, false, false});
+  const auto banger = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), BANGER_CLI_BIN);
+    Command command(std::move(args));
+    command.extraEnv = harness.clientEnvironment();
+    command.timeout = std::chrono::seconds(30);
+    return SystemProcessRunner().run(command);
+  };
+  const auto running = [&](const std::string& name) {
+    bool owned = false;
+    auto bus = harness.connectSession();
+    sdbus::createProxy(*bus, "org.freedesktop.DBus", "/org/freedesktop/DBus")
+        ->callMethod("NameHasOwner")
+        .onInterface("org.freedesktop.DBus")
+        .withArguments(name)
+        .storeResultsTo(owned);
+    return owned;
+  };
+  for (const char* kind : {"vm", "image", "kernel"}) {
+    const auto r = banger({"__complete", kind});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out, "") << kind;
+  }
+  EXPECT_FALSE(running("org.banger.Vm"));
+  EXPECT_FALSE(running("org.banger.Image"));
+  const std::string busLog = readFile(harness.root() / "session-bus.log");
+  EXPECT_EQ(busLog.find("Activating"), std::string::npos) << busLog;
+
+  // Machines exist (in error: there is no such image here); the Vm service runs now.
+  for (const char* name : {"alpha", "beta"})
+    banger({"vm", "create", "--name", name, "--image", "no-such-image"});
+  ASSERT_TRUE(running("org.banger.Vm"));
+  EXPECT_EQ(banger({"__complete", "vm"}).out, "alpha\nbeta\n");
+  const auto script = harness.root() / "banger.bash";
+  writeFile(script, banger({"completion", "bash"}).out);
+  const auto complete = [&](const std::string& words, int cword) {
+    Command bash{{"bash", "-c",
+                  "source " + script.string() + "; COMP_WORDS=(" + BANGER_CLI_BIN + " " + words +
+                      "); COMP_CWORD=" + std::to_string(cword) +
+                      "; _banger; echo \"${COMPREPLY[*]}\""}};
+    bash.extraEnv = harness.clientEnvironment();
+    return SystemProcessRunner().run(bash).out;
+  };
+  EXPECT_EQ(complete("vm ssh ''", 3), "alpha beta\n");
+  EXPECT_EQ(complete("vm ssh b", 3), "beta\n");
+  EXPECT_EQ(complete("vm delete alpha ''", 4), "beta\n") << "a typed name is not offered again";
+  EXPECT_EQ(complete("vm st", 2), "start stop stats\n");
+  for (const char* name : {"alpha", "beta"}) banger({"vm", "delete", name});
 }
 
 TEST_F(Cli, WithoutAUserBusTheErrorSaysSo) {
