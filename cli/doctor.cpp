@@ -1,18 +1,23 @@
 #include "doctor.h"
 
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "banger/config.h"
 #include "banger/errors.h"
 #include "banger/files.h"
 #include "banger/paths.h"
 #include "banger/size.h"
-#include "banger/vm_spec.h"
+#include "banger/text.h"
+#include "job_watch.h"
+#include "ssh_config_file.h"
 
 namespace banger::cli {
 
@@ -44,6 +49,27 @@ std::string SystemHostInspector::configuredFirecracker(std::string& error) const
   }
 }
 
+std::string SystemHostInspector::versionOf(const std::string& program) const {
+  FILE* pipe = popen((shellQuote(program) + " --version 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return {};
+  char line[256] = {};
+  const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+  pclose(pipe);
+  std::string first = read ? line : "";
+  if (!first.empty() && first.back() == '\n') first.pop_back();
+  return first;
+}
+
+std::uint64_t SystemHostInspector::freeBytes(const std::filesystem::path& path) const {
+  std::filesystem::path at = path;
+  std::error_code ec;
+  while (!std::filesystem::exists(at, ec) && at.has_parent_path() && at != at.parent_path())
+    at = at.parent_path();
+  struct statvfs fs {};
+  if (statvfs(at.c_str(), &fs) != 0) return 0;
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 namespace {
 Check checkArch(const HostInspector& host) {
   const std::string m = host.machine();
@@ -64,23 +90,57 @@ Check checkKvm(const HostInspector& host) {
       detail + ": add yourself to the 'kvm' group (sudo usermod -aG kvm $USER) and log in again"};
 }
 
+// banger speaks Firecracker's v1.16 API; another version may refuse its requests.
+Check withVersion(const HostInspector& host, const std::string& program, const std::string& where) {
+  const std::string version = host.versionOf(program);
+  if (version.rfind("Firecracker v1.16", 0) == 0)
+    return {Verdict::Pass, "firecracker", where + ", " + version.substr(12)};
+  if (version.rfind("Firecracker v", 0) == 0)
+    return {Verdict::Warn, "firecracker",
+            where + ", " + version.substr(12) +
+                ": banger speaks the v1.16 API; install v1.16.1 if VMs fail to boot"};
+  return {Verdict::Warn, "firecracker",
+          where + " does not say it is Firecracker (--version: " +
+              (version.empty() ? "nothing" : "'" + version + "'") + ")"};
+}
+
 Check checkFirecracker(const HostInspector& host) {
   std::string configError;
   const std::string configured = host.configuredFirecracker(configError);
   if (!configError.empty()) return {Verdict::Fail, "firecracker", "config.toml: " + configError};
   if (!configured.empty()) {
     if (access(configured.c_str(), X_OK) == 0)
-      return {Verdict::Pass, "firecracker", configured + " (firecracker_bin)"};
+      return withVersion(host, configured, configured + " (firecracker_bin)");
     return {
         Verdict::Fail, "firecracker",
         "firecracker_bin = " + configured + " is not an executable file; fix it in config.toml"};
   }
   const std::string found = host.findProgram("firecracker");
-  if (!found.empty()) return {Verdict::Pass, "firecracker", found};
+  if (!found.empty()) return withVersion(host, found, found);
   return {
       Verdict::Fail, "firecracker",
       "not found on PATH and firecracker_bin is not set; install Firecracker (v1.16) and put it "
       "on PATH, or set firecracker_bin in ~/.config/banger/config.toml"};
+}
+
+Check checkFreeSpace(const HostInspector& host, const std::filesystem::path& stateDir) {
+  const std::uint64_t free = host.freeBytes(stateDir);
+  const std::string amount = humanBytes(free) + " free under " + stateDir.string();
+  if (free < (2ull << 30))
+    return {Verdict::Fail, "disk space",
+            amount + ": a VM's disks and an image need a few GiB; free some space there"};
+  if (free < (10ull << 30))
+    return {Verdict::Warn, "disk space", amount + ": enough for a few VMs, not for many images"};
+  return {Verdict::Pass, "disk space", amount};
+}
+
+Check checkSshConfig(const UserPaths& paths) {
+  const auto config = readTextFileIfExists(paths.home / ".ssh" / "config");
+  if (config && config->find(kIncludeBegin) != std::string::npos)
+    return {Verdict::Pass, "ssh-config", "~/.ssh/config includes banger's ssh_config"};
+  return {Verdict::Warn, "ssh-config",
+          "plain `ssh NAME.vm` needs banger's ssh_config: banger ssh-config --install "
+          "(`banger vm ssh NAME` works without it)"};
 }
 
 Check checkService(Buses& buses, const ServiceAddress& service) {
@@ -95,38 +155,20 @@ Check checkService(Buses& buses, const ServiceAddress& service) {
   }
 }
 
-std::vector<Check> checkDefaults(Buses& buses) {
-  try {
-    using namespace spec_keys;
-    auto [resolved, provenance] = buses.vm().ResolveSpec({});
-    const VmSpec spec = VmSpec::fromVariants(resolved, "the Vm service's spec");
-    return {
-        {Verdict::Pass, "vm_defaults.vcpu",
-         std::to_string(spec.vcpus.value_or(0)) + " (" + provenance[kVcpus] + ")"},
-        {Verdict::Pass, "vm_defaults.memory_mib",
-         std::to_string(spec.memoryMib.value_or(0)) + " (" + provenance[kMemoryMib] + ")"},
-        {Verdict::Pass, "vm_defaults.disk_size",
-         formatSize(spec.diskBytes.value_or(0)) + " (" + provenance[kDiskBytes] + ")"},
-    };
-  } catch (const sdbus::Error& e) {
-    return {{Verdict::Fail, "vm_defaults", e.getMessage()}};
-  } catch (const Error& e) {  // the service's spec does not parse: a mismatched version
-    return {{Verdict::Fail, "vm_defaults", e.what()}};
-  }
-}
 }  // namespace
 
 std::vector<Check> runDoctor(const HostInspector& host, Buses& buses) {
-  std::vector<Check> checks{checkArch(host), checkKvm(host), checkFirecracker(host)};
-  bool vmAnswers = false;
+  const UserPaths paths = UserPaths::resolve(processEnvironment());
+  std::vector<Check> checks{checkArch(host), checkKvm(host), checkFirecracker(host),
+                            checkFreeSpace(host, paths.stateDir), checkSshConfig(paths)};
+  std::map<std::string, bool> answers;
   for (const auto& service : kServices) {
     checks.push_back(checkService(buses, service));
-    if (std::string_view(service.busName) == names::kVmBus)
-      vmAnswers = checks.back().verdict == Verdict::Pass;
+    answers[service.busName] = checks.back().verdict == Verdict::Pass;
   }
-  if (vmAnswers) {  // the Vm service resolves the defaults
-    for (auto& c : checkDefaults(buses)) checks.push_back(std::move(c));
-  }
+  for (auto& c : serviceChecks(buses, answers[names::kVmBus], answers[names::kImageBus],
+                               answers[names::kNetBus]))
+    checks.push_back(std::move(c));
   return checks;
 }
 

@@ -374,20 +374,71 @@ TEST_F(Services, DoctorPrintsItsChecksAndFailsWithoutFirecracker) {
   EXPECT_NE(result.out.find("vm_defaults.vcpu: "), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("architecture"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("/dev/kvm"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("free under " + (harness_->root() / "state").string()),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("warn  ssh-config: plain `ssh NAME.vm` needs banger's ssh_config: "
+                            "banger ssh-config --install"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("pass  default image: debian-bookworm (in the catalog"),
+            std::string::npos)
+      << result.out;
   if (geteuid() == 0) {
     EXPECT_NE(result.out.find("pass  net service"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("pass  authorised: root"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("warn  dns routing: "), std::string::npos) << result.out;
   }
 }
 
-TEST_F(Services, DoctorHonoursFirecrackerBinFromConfig) {
-  writeFile(harness_->root() / "config/config.toml", "firecracker_bin = \"/bin/true\"\n");
-  Command doctor{{BANGER_CLI_BIN, "doctor"}};
-  doctor.extraEnv = harness_->clientEnvironment();
-  SystemProcessRunner runner;
-  const auto result = runner.run(doctor);
-  std::filesystem::remove(harness_->root() / "config/config.toml");
-  EXPECT_NE(result.out.find("pass  firecracker: /bin/true (firecracker_bin)"), std::string::npos)
-      << result.out;
+// doctor asks polkit, as Net would, whether this user may lease a TAP: yes for a member of
+// the banger group, no for anyone else, with the fix.
+TEST_F(Services, DoctorSaysWhetherThisUserIsAuthorisedForNet) {
+  requireRoot();
+  ASSERT_TRUE(harness_->polkitRunning());
+  const auto doctorAs = [&](const TestUser& user) {
+    Command doctor{{"setpriv", "--reuid=" + user.name, "--regid=" + user.name, "--init-groups",
+                    BANGER_CLI_BIN, "doctor"}};
+    doctor.extraEnv = harness_->clientEnvironment();
+    doctor.extraEnv["HOME"] = "/nonexistent";
+    return SystemProcessRunner().run(doctor).out;
+  };
+  std::string out = doctorAs(host_.members[0]);
+  EXPECT_NE(out.find("pass  authorised: org.banger.Net.manage-leases: yes"), std::string::npos)
+      << out;
+  out = doctorAs(host_.outsider);
+  EXPECT_NE(out.find("FAIL  authorised: org.banger.Net.manage-leases: no; join the banger group"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(Services, DoctorHonoursFirecrackerBinFromConfigAndSaysItsVersion) {
+  const auto doctorWith = [&](const std::string& program) {
+    writeFile(harness_->root() / "config/config.toml", "firecracker_bin = \"" + program + "\"\n");
+    Command doctor{{BANGER_CLI_BIN, "doctor"}};
+    doctor.extraEnv = harness_->clientEnvironment();
+    const auto result = SystemProcessRunner().run(doctor);
+    std::filesystem::remove(harness_->root() / "config/config.toml");
+    return result.out;
+  };
+  const auto firecracker = harness_->root() / "firecracker";
+  writeFile(firecracker, "#!/bin/sh\necho 'Firecracker v1.16.1'\necho\n");
+  std::filesystem::permissions(firecracker, std::filesystem::perms::owner_all);
+  std::string out = doctorWith(firecracker.string());
+  EXPECT_NE(out.find("pass  firecracker: " + firecracker.string() + " (firecracker_bin), v1.16.1"),
+            std::string::npos)
+      << out;
+  writeFile(firecracker, "#!/bin/sh\necho 'Firecracker v1.7.0'\n");
+  out = doctorWith(firecracker.string());
+  EXPECT_NE(out.find("warn  firecracker: " + firecracker.string() +
+                     " (firecracker_bin), v1.7.0: banger speaks the v1.16 API"),
+            std::string::npos)
+      << out;
+  out = doctorWith("/bin/true");
+  EXPECT_NE(
+      out.find("warn  firecracker: /bin/true (firecracker_bin) does not say it is Firecracker"),
+      std::string::npos)
+      << out;
 }
 
 }  // namespace
