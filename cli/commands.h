@@ -22,6 +22,7 @@ void addImageCommands(CLI::App& app, Context& ctx);
 void addKernelCommands(CLI::App& app, Context& ctx);
 void addDnsCommands(CLI::App& app, Context& ctx);
 void addHostCommands(CLI::App& app, Context& ctx);  // doctor, ssh-config, completion, system
+void addSystemCommands(CLI::App& app, Context& ctx);
 
 // Sets what `sub` does when chosen.
 inline void onRun(CLI::App* sub, Context& ctx, std::function<int()> action) {

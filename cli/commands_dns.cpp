@@ -31,6 +31,17 @@ void addDnsCommands(CLI::App& app, Context& ctx) {
     return 0;
   });
 
+  // The routing of .vm has one owner on the host: whoever turns it on (docs/dns-routing.md).
+  auto* route = dns->add_subcommand("route", "Route the host's .vm names to your VMs, or stop");
+  auto state = std::make_shared<std::string>();
+  route->add_option("STATE", *state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
+  onRun(route, ctx, [&ctx, state] {
+    ctx.buses.net().ConfigureResolver(*state == "on");
+    std::cout << (*state == "on" ? ".vm now resolves to your VMs through systemd-resolved\n"
+                                 : ".vm routing removed\n");
+    return 0;
+  });
+
   auto* records = dns->add_subcommand("records", "List the names the zone answers");
   records->add_flag("--json", *json, "Print JSON");
   onRun(records, ctx, [&ctx, json] {

@@ -67,32 +67,7 @@ void addHostCommands(CLI::App& app, Context& ctx) {
     }
     return 0;
   });
-
-  auto* system =
-      app.add_subcommand("system", "Install and inspect banger's services")->require_subcommand(1);
-  auto* status = system->add_subcommand("status", "Show whether each service answers");
-  onRun(status, ctx, [&ctx] {
-    int failed = 0;
-    for (const auto& service : kServices) {
-      try {
-        ping(ctx.buses, service);
-        std::cout << service.busName << ": running\n";
-      } catch (const sdbus::Error& e) {
-        std::cout << service.busName << ": not reachable (" << e.getMessage() << ")\n";
-        ++failed;
-      }
-    }
-    return failed ? 1 : 0;
-  });
-  for (const char* verb : {"install", "restart", "uninstall"}) {
-    auto* sub = system->add_subcommand(verb, std::string(verb) + " banger's services");
-    onRun(sub, ctx, [verb = std::string(verb)] {
-      std::cerr << "banger: system " << verb
-                << " is not available in this version yet; install with `meson install` as the "
-                   "README describes\n";
-      return 1;
-    });
-  }
+  addSystemCommands(app, ctx);
 }
 
 }  // namespace banger::cli

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bus_client.h"
+#include "child_process.h"
 
 namespace banger::cli {
 
@@ -16,10 +17,6 @@ std::vector<std::string> sshCommand(MachineClient& machine, const std::string& n
 // One shell command line that runs `argv` in `directory` (none when empty) and ends with
 // its status, 128+n when a signal ended it, as ssh reports it.
 std::string remoteCommandLine(const std::vector<std::string>& argv, const std::string& directory);
-
-// Runs `argv` (ssh) as a child and waits: its exit status, or 128+n for a signal. A SIGINT
-// sent to banger alone ends the child (SIGTERM); `*interrupted` says it came.
-int runChild(const std::vector<std::string>& argv, bool* interrupted);
 
 // True when both stdin and stdout are terminals: then ssh gets one (-t).
 bool onTerminal();

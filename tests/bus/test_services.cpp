@@ -442,3 +442,62 @@ TEST_F(Services, DoctorHonoursFirecrackerBinFromConfigAndSaysItsVersion) {
 }
 
 }  // namespace
+
+namespace {
+
+// `system install` readies the host for the user who ran sudo, `system uninstall` takes
+// banger's network things away and keeps the data; both as root only. Own buses and
+// namespace, since uninstall removes the bridge and table other tests' Net would use.
+TEST(SystemCommands, InstallAddsTheInvokingUserAndUninstallRemovesBridgeAndTableKeepingData) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (groups, a system bus, a namespace); CI is root";
+  BusHarness::Options options;
+  options.isolateNetwork = true;
+  BusHarness harness(options);
+  TestHost& host = testHost();
+  const std::string user = "banger-tsys";
+  shell("userdel " + user + " 2>/dev/null; useradd --system --no-create-home --home-dir /home/" +
+        user + " " + user);
+  const auto banger = [&](const std::string& args, const std::string& prefix = "") {
+    std::string env;
+    for (const auto& [key, value] : harness.clientEnvironment()) env += key + "='" + value + "' ";
+    return shell("nsenter --net=/run/netns/" + harness.netns() + " " + prefix + " env " + env +
+                 "SUDO_USER=" + user + " " + BANGER_CLI_BIN + " " + args + " 2>&1");
+  };
+  const auto inNamespace = [&](const std::string& command) {
+    return shell("ip netns exec " + harness.netns() + " sh -c '" + command + "' >/dev/null 2>&1")
+        .status;
+  };
+
+  Shell r = banger("system install", "setpriv --reuid=" + host.outsider.name +
+                                         " --regid=" + host.outsider.name + " --init-groups");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("run it as root, e.g. sudo banger system install"), std::string::npos)
+      << r.out;
+
+  r = banger("system install");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("system: group banger exists"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("system: added " + user + " to the group banger"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("reloaded the system bus's policy"), std::string::npos) << r.out;
+  // Routing is asked for as that user; there is no resolved on the test's bus.
+  EXPECT_NE(r.out.find("systemd-resolved is not running"), std::string::npos) << r.out;
+  EXPECT_NE(shell("id -nG " + user).out.find("banger"), std::string::npos);
+  r = banger("system install");
+  EXPECT_NE(r.out.find("system: " + user + " is in the group banger"), std::string::npos) << r.out;
+
+  // Net may have made them already; if not, they are made as it would.
+  ASSERT_EQ(inNamespace("ip link show banger0 || ip link add banger0 type bridge"), 0);
+  ASSERT_EQ(inNamespace("nft add table inet banger"), 0);
+  r = banger("system uninstall");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("removed the bridge banger0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("removed the nftables table inet banger"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rm -rf /home/" + user + "/.local/state/banger"), std::string::npos)
+      << r.out;
+  EXPECT_NE(inNamespace("ip link show banger0"), 0);
+  EXPECT_NE(inNamespace("nft list table inet banger"), 0);
+  shell("userdel " + user);
+}
+
+}  // namespace
