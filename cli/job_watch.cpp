@@ -1,5 +1,6 @@
 #include "job_watch.h"
 
+#include <poll.h>
 #include <signal.h>
 
 #include <atomic>
@@ -77,6 +78,19 @@ JobWatcher::JobWatcher(sdbus::IConnection& bus, std::string service, const std::
                                   message >> stage >> detail;
                                   stages_[message.getPath()].emplace_back(stage, detail);
                                 });
+  // Only to wake the wait below; the job's properties say how it ended.
+  finishedSignals_ = bus_.addMatch("type='signal',interface='" + std::string(names::kJob) +
+                                       "',member='Finished',path_namespace='" + root + "'",
+                                   [](sdbus::Message&) {});
+}
+
+void JobWatcher::waitForSignals(std::chrono::milliseconds most) {
+  if (bus_.processPendingRequest()) return;
+  const auto poll = bus_.getEventLoopPollData();
+  pollfd fd{poll.fd, poll.events, 0};
+  const auto ms = static_cast<int>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(most.count()), poll.timeout_usec / 1000));
+  ::poll(&fd, 1, ms);
 }
 
 std::vector<std::pair<std::string, std::string>> JobWatcher::newStages(const std::string& job) {
@@ -157,7 +171,7 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
                     "stopped waiting after " + std::to_string(limit.count() / 1000) +
                         " s; the job goes on in the service",
                     interrupts > 0};
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    waitForSignals(std::chrono::milliseconds(100));
   }
 }
 

@@ -34,10 +34,14 @@ class JobWatcher {
  private:
   // Stages of `job` announced since the last call.
   std::vector<std::pair<std::string, std::string>> newStages(const std::string& job);
+  // Returns once a signal arrived or `most` passed, whichever is first: a job's end is
+  // seen when it is announced, not at the next tick.
+  void waitForSignals(std::chrono::milliseconds most);
 
   sdbus::IConnection& bus_;
   std::string service_;
   sdbus::Slot stageSignals_;
+  sdbus::Slot finishedSignals_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> stages_;
 };
 

@@ -27,6 +27,8 @@ packages=(
   # the Firecracker stand-ins: the spec converter, the guest simulator's containers, and
   # what its tests reach the guest with
   python3-yaml systemd-container openssh-client iperf3
+  # set-up: curl fetches Firecracker when the user accepts the offer
+  curl
   # a TLS web server for the port probe's test
   openssl
 )

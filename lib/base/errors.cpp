@@ -39,10 +39,3 @@ ErrorCode errorCodeFromName(std::string_view name) {
 void fail(ErrorCode code, const std::string& message) { throw Error(code, message); }
 
 }  // namespace banger
-
-namespace banger {
-void notSupportedYet(const std::string& member, const std::string& arrivesWith) {
-  fail(ErrorCode::NotSupported,
-       member + " is not supported by this version of banger yet; it arrives with " + arrivesWith);
-}
-}  // namespace banger

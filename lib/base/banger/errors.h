@@ -42,8 +42,3 @@ class Error : public std::runtime_error {
 [[noreturn]] void fail(ErrorCode code, const std::string& message);
 
 }  // namespace banger
-
-namespace banger {
-// The only placeholder allowed: a member whose behaviour a later release brings.
-[[noreturn]] void notSupportedYet(const std::string& member, const std::string& arrivesWith);
-}  // namespace banger

@@ -1,0 +1,151 @@
+// `banger vm run <repo of 1,000 files> -- true` in the guest simulator, cold (services not
+// running, image local, no VM) and warm (services running), ten runs each, split by stage
+// from the moment each of banger's own lines arrives; and a workspace copy of a
+// 10,000-file repository against `git archive HEAD | ssh guest tar -x`, same file set, in
+// the same run. Prints; asserts only that the runs worked. Root (the guest simulator).
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "vm_lifecycle_fixture.h"
+
+namespace banger::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// banger's stdout lines with the moment each arrived (ms after the start), and its status.
+struct TimedRun {
+  std::vector<std::pair<double, std::string>> lines;
+  double total = 0;
+  int status = -1;
+  double at(const std::string& prefix) const {
+    for (const auto& [when, text] : lines)
+      if (text.rfind(prefix, 0) == 0) return when;
+    return -1;
+  }
+};
+
+TimedRun timed(const std::string& command) {
+  TimedRun run;
+  const auto start = Clock::now();
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  char buffer[8192];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr)
+    run.lines.emplace_back(ms(Clock::now() - start), buffer);
+  const int status = pclose(pipe);
+  run.total = ms(Clock::now() - start);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+struct Stats {
+  std::vector<double> values;
+  double pct(double p) const {
+    if (values.empty()) return 0;
+    std::vector<double> v = values;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1,
+                      static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())))];
+  }
+};
+
+void makeRepo(const fs::path& repo, int files) {
+  fs::create_directories(repo);
+  const Shell made = shell("cd '" + repo.string() +
+                           "' && git init -q -b main && git config user.email b@b && git config "
+                           "user.name b && for d in $(seq 1 " +
+                           std::to_string(files / 100) +
+                           "); do mkdir -p src/d$d; for f in $(seq 1 100); do echo \"file $d $f "
+                           "$(head -c 600 /dev/urandom | base64 -w0)\" > src/d$d/f$f.txt; done; "
+                           "done && printf 'test:\\n\\ttrue\\n' > Makefile && git add . && git "
+                           "commit -qm files");
+  ASSERT_EQ(made.status, 0) << made.out;
+}
+
+TEST_F(VmLifecycle, BenchmarkVmRunAndWorkspaceCopy) {
+  const fs::path small = harness_->root() / "bench-1k";
+  const fs::path large = harness_->root() / "bench-10k";
+  makeRepo(small, 1000);
+  makeRepo(large, 10000);
+  std::string env;
+  for (const auto& [key, value] : harness_->clientEnvironment()) env += key + "='" + value + "' ";
+  const std::string banger =
+      "nsenter --net=/run/netns/" + harness_->netns() + " env " + env + BANGER_CLI_BIN;
+  const auto stopServices = [&] {
+    shell("pkill -TERM -f '" + std::string(BANGER_VM_BIN) + "'; pkill -TERM -f '" +
+          BANGER_IMAGE_BIN + "'");
+    waitFor([&] { return shell("pgrep -f '" + std::string(BANGER_VM_BIN) + "'").status != 0; },
+            10s);
+  };
+
+  for (const bool cold : {true, false}) {
+    std::map<std::string, Stats> stages;
+    for (int i = 0; i < 10; ++i) {
+      if (cold) stopServices();
+      const TimedRun run =
+          timed(banger + " vm run '" + small.string() + "' --rm --name bench-run -- true");
+      ASSERT_EQ(run.status, 0) << run.lines.size();
+      const double agent = run.at("agent:"), ssh = run.at("ssh:"), reading = run.at("reading:"),
+                   copied = run.at("copied:"), stop = run.at("stop:");
+      ASSERT_TRUE(agent > 0 && ssh > 0 && reading > 0 && copied > 0 && stop > 0);
+      stages["create (to the guest's boot)"].values.push_back(agent);
+      stages["stand-in boot (to its agent)"].values.push_back(ssh - agent);
+      stages["ssh ready"].values.push_back(reading - ssh);
+      stages["workspace"].values.push_back(copied - reading);
+      stages["command"].values.push_back(stop - copied);
+      stages["delete"].values.push_back(run.total - stop);
+      stages["total"].values.push_back(run.total);
+      stages["banger's share (total - stand-in boot)"].values.push_back(run.total - (ssh - agent));
+    }
+    std::printf("\nvm run <repo of 1,000 files> -- true, %s, 10 runs (ms)\n",
+                cold ? "cold: services not running, image local" : "warm: services running");
+    std::printf("  %-42s %9s %9s\n", "stage", "p50", "p95");
+    for (const auto& [name, s] : stages)
+      std::printf("  %-42s %9.1f %9.1f\n", name.c_str(), s.pct(50), s.pct(95));
+  }
+
+  // The workspace copy against its peer, alternating, same committed file set.
+  ASSERT_EQ(shell(banger + " vm create --name bench-ws").status, 0);
+  const fs::path config = harness_->root() / "config" / "ssh_config";
+  Stats ours, peer;
+  for (int i = 0; i < 5; ++i) {
+    auto start = Clock::now();
+    const Shell copied =
+        shell(banger + " vm workspace prepare bench-ws '" + large.string() + "' >/dev/null");
+    ours.values.push_back(ms(Clock::now() - start));
+    ASSERT_EQ(copied.status, 0) << copied.out;
+    start = Clock::now();
+    const Shell piped =
+        shell("git -C '" + large.string() + "' archive HEAD | nsenter --net=/run/netns/" +
+              harness_->netns() + " ssh -F '" + config.string() +
+              "' -o BatchMode=yes bench-ws.vm 'rm -rf /root/ref && mkdir -p "
+              "/root/ref && tar -x -C /root/ref'");
+    peer.values.push_back(ms(Clock::now() - start));
+    ASSERT_EQ(piped.status, 0) << piped.out;
+  }
+  const Shell same =
+      ssh("bench-ws.vm",
+          "cd /root/repo && find . -path ./.git -prune -o -type f -print | sort > "
+          "/tmp/a; cd /root/ref && find . -type f | sort > /tmp/b; cmp /tmp/a /tmp/b "
+          "&& wc -l < /tmp/a");
+  std::printf("\nworkspace copy of 10,000 files (ms, 5 runs each, alternating)\n");
+  std::printf("  banger vm workspace prepare            p50 %8.1f  p95 %8.1f\n", ours.pct(50),
+              ours.pct(95));
+  std::printf("  git archive HEAD | ssh guest tar -x    p50 %8.1f  p95 %8.1f\n", peer.pct(50),
+              peer.pct(95));
+  std::printf("  ratio (peer / banger, >= 1 means banger is as fast): %.2f\n",
+              peer.pct(50) / ours.pct(50));
+  std::printf("  same file set in the guest: %s",
+              same.status == 0 ? ("yes, " + same.out).c_str() : ("NO\n" + same.out).c_str());
+  shell(banger + " vm delete bench-ws");
+}
+
+}  // namespace
+}  // namespace banger::test
