@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,18 @@ void mountOrFail(const std::string& step, const std::string& source, const std::
   if (::mount(source.c_str(), target.c_str(), type.empty() ? nullptr : type.c_str(), flags,
               data.empty() ? nullptr : data.c_str()) != 0)
     throw BootStepError(step, what + ": " + errorText(errno));
+}
+
+// `hosts` with one "127.0.1.1 NAME" line for this boot's name, replacing any from before.
+std::string hostsWithName(const std::string& hosts, const std::string& name) {
+  constexpr const char* kMark = "# banger-init: this VM's name";
+  std::string kept, line;
+  std::istringstream in(hosts);
+  while (std::getline(in, line))
+    if (line.find(kMark) == std::string::npos && line.rfind("127.0.1.1", 0) != 0)
+      kept += line + "\n";
+  if (kept.find("localhost") == std::string::npos) kept = "127.0.0.1\tlocalhost\n" + kept;
+  return kept + "127.0.1.1\t" + name + "\t" + kMark + "\n";
 }
 
 void writeWhole(const std::string& step, const std::string& path, const std::string& text) {
@@ -217,6 +230,10 @@ void configureGuest(const BootParams& params, const std::string& newRoot) {
     makeDirectory("hostname", newRoot + "/etc");
     // systemd sets the host name from /etc/hostname at boot, so it must agree.
     writeWhole("hostname", newRoot + "/etc/hostname", params.hostname + "\n");
+    // The VM's own name resolves without DNS (Debian's 127.0.1.1 line): git, sudo and
+    // others look it up, and would wait for DNS timeouts where no server answers.
+    writeWhole("hostname", newRoot + "/etc/hosts",
+               hostsWithName(readWholeFile(newRoot + "/etc/hosts"), params.hostname));
   }
   if (params.network && !params.network->nameservers.empty()) {
     std::string text = "# Written at boot by banger-init from banger.dns=\n";

@@ -1,6 +1,7 @@
 // Carrying out a workspace plan: host git and tar piped into ssh, one guest shell script
 // per step.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <exception>
@@ -70,11 +71,15 @@ void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::
   consumer.run(runner, cancel);
   close(fds[0]);  // a producer still writing to a consumer that ended gets EPIPE and ends
   writer.join();
-  check(consumer, what);
+  // A producer that failed on its own is the cause; one ended by SIGPIPE only saw the
+  // consumer (ssh, the guest) end first, which then says why.
   if (producer.thrown) std::rethrow_exception(producer.thrown);
-  if (!producer.result.ok())
-    fail(ErrorCode::Failed, what + ": " + producer.command.argv[0] +
-                                " on this machine failed: " + trimmed(producer.err));
+  const bool producerFailed = !producer.result.ok() && producer.result.termSignal != SIGPIPE;
+  if (producerFailed || producer.result.canceled)
+    fail(producer.result.canceled ? ErrorCode::Canceled : ErrorCode::Failed,
+         what + ": " + producer.command.argv[0] + " on this machine " +
+             (producer.result.canceled ? "was canceled" : "failed: " + trimmed(producer.err)));
+  check(consumer, what);
 }
 
 Step guestStep(const std::vector<std::string>& remoteShell, const std::string& script) {

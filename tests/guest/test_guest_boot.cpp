@@ -119,6 +119,11 @@ TEST_F(GuestBoot, NetworkHostnameAndResolvConfComeFromTheCommandLine) {
   EXPECT_EQ(guest_->ssh("ip -o link show eth0 | grep -o \"mtu [0-9]*\"").out, "mtu 1400\n");
   EXPECT_EQ(guest_->ssh("hostname").out, "full-vm\n");
   EXPECT_EQ(guest_->ssh("cat /etc/hostname").out, "full-vm\n");
+  // Its own name resolves from /etc/hosts, without asking DNS, and localhost stays.
+  EXPECT_EQ(guest_->ssh("getent -s files hosts full-vm | tr -s \"[:blank:]\" \" \"").out,
+            "127.0.1.1 full-vm\n");
+  EXPECT_EQ(guest_->ssh("getent -s files ahostsv4 localhost | head -n1 | cut -d\" \" -f1").out,
+            "127.0.0.1\n");
   EXPECT_EQ(guest_->ssh("grep ^nameserver /etc/resolv.conf").out,
             "nameserver 10.78.0.1\nnameserver 10.78.0.254\n");
   EXPECT_EQ(guest_->ssh("ping -c 1 -W 2 10.78.0.1 >/dev/null && echo reached").out, "reached\n");

@@ -50,10 +50,19 @@ TEST_F(VmLifecycle, VmRunCopiesTheRepositoryRunsTheCommandAndPassesItsStatusBack
   EXPECT_FALSE(exists("run-make"));
   EXPECT_EQ(leasedIds().size(), leasesBefore);
 
-  // Without --rm the machine stays, and the workspace is what the dry run lists.
+  // Without --rm the machine stays, and the workspace is what the dry run lists; the
+  // config's [[file_sync]] entries arrive as with any create.
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  writeFile(harness_->root() / "home" / "gitconfig", "[user]\n\tname = Runner\n");
+  writeFile(config, before + "\n[[file_sync]]\nhost = \"" +
+                        (harness_->root() / "home" / "gitconfig").string() +
+                        "\"\nguest = \"~/.gitconfig\"\n");
   r = banger("vm run '" + repo.string() +
              "' --name run-keep -- sh -c 'git status --porcelain; cat notes.txt; "
-             "git log --format=%s; ./tool.sh; readlink notes.link; ls -A'");
+             "git log --format=%s; ./tool.sh; readlink notes.link; git config user.name'");
+  writeFile(config, before);
+  EXPECT_NE(r.out.find("Runner"), std::string::npos) << r.out;
   EXPECT_EQ(r.status, 0) << r.out;
   for (const char* expected :
        {" M notes.txt", "?? added.txt", "uncommitted", "second", "tool", "notes.txt\n"})

@@ -268,6 +268,20 @@ TEST(Workspace, AGuestThatFailsIsAnErrorNamingTheStepAndWhatItSaid) {
     EXPECT_NE(std::string(e.what()).find("sending the history"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
   }
+  // A file gone between the plan and the copy: tar on this machine is the cause, not the
+  // guest that saw its stream end early.
+  test::TempDir guestCopy;
+  WorkspacePlan vanishing =
+      planWorkspace(runner, repo.root().string(), into(guestCopy.path() / "r"));
+  fs::remove(repo.root() / "new.txt");
+  try {
+    copy(vanishing);
+    FAIL() << "a copy missing a file was taken for a copy";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tar on this machine failed"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("new.txt"), std::string::npos) << e.what();
+  }
   // A guest without git: overlay says how to do without.
   const std::vector<std::string> noGit = {"env", "PATH=/nonexistent", "/bin/sh", "-c"};
   try {
