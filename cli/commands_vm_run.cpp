@@ -36,15 +36,20 @@ std::string checkedPath(const RunOptions& o) {
   return fs::absolute(o.path, ec).lexically_normal().string();
 }
 
-bool prepareWorkspace(Context& ctx, const Created& created, const std::string& path,
-                      const RunOptions& o) {
+// The copy job's end; a failure has been printed.
+JobEnd prepareWorkspace(Context& ctx, const Created& created, const std::string& path,
+                        const RunOptions& o) {
   MachineClient machine(ctx.buses.user(), names::kVmBus, created.machine);
   std::map<std::string, sdbus::Variant> options{{"guest_path", std::string(kGuestRepo)}};
   if (!o.branch.empty()) options["branch"] = o.branch;
   if (!o.from.empty()) options["from"] = o.from;
   JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
-  return followJob(watcher, machine.PrepareWorkspace(path, options),
-                   "copying " + path + " into " + created.name);
+  const JobEnd end = watcher.follow(machine.PrepareWorkspace(path, options), std::cout,
+                                    isatty(STDOUT_FILENO) != 0);
+  if (end.state != "succeeded")
+    std::cerr << "banger: copying " << path << " into " << created.name << ": "
+              << (end.errorMessage.empty() ? end.state : end.errorMessage) << "\n";
+  return end;
 }
 
 // The session or the command: its exit status.
@@ -89,8 +94,13 @@ int run(Context& ctx, const RunOptions& o) {
   }
   int status = 1;
   bool interrupted = false;
-  if (path.empty() || prepareWorkspace(ctx, created, path, o))
-    status = session(ctx, created, !path.empty(), &interrupted);
+  if (!path.empty()) {
+    const JobEnd copied = prepareWorkspace(ctx, created, path, o);
+    interrupted = copied.interrupted;
+    if (copied.state == "succeeded") status = session(ctx, created, true, &interrupted);
+  } else {
+    status = session(ctx, created, false, &interrupted);
+  }
   if (interrupted) status = 130;  // ssh itself ends with 255 on the SIGTERM it was sent
   if (o.rm && !deleteMachine(ctx, created, interrupted) && status == 0) status = 1;
   return status;

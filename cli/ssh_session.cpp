@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "banger/paths.h"
 #include "banger/ssh_command.h"
 #include "banger/text.h"
 
@@ -10,8 +11,11 @@ namespace banger::cli {
 std::vector<std::string> sshCommand(MachineClient& machine, const std::string& name, bool terminal,
                                     const std::vector<std::string>& remoteCommand) {
   const auto [user, host, port, identity, knownHosts] = machine.SshTarget();
+  // The VM's master connection, shared with the Vm service's own ssh (workspaces).
+  const std::string runtimeDir = UserPaths::resolve(processEnvironment()).runtimeDir.string();
   std::vector<std::string> argv =
-      sshArguments({user, host, port, identity, knownHosts, name + ".vm"});
+      sshArguments({user, host, port, identity, knownHosts, name + ".vm",
+                    sshControlPath(runtimeDir, machine.Id())});
   argv.insert(argv.end() - 1, terminal ? "-t" : "-T");
   argv.insert(argv.end(), remoteCommand.begin(), remoteCommand.end());
   return argv;

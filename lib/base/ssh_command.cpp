@@ -2,13 +2,22 @@
 
 namespace banger {
 
+std::string sshControlPath(const std::string& runtimeDir, const std::string& vmId) {
+  return runtimeDir + "/vm/" + vmId + "/ssh.ctl";
+}
+
 std::vector<std::string> sshArguments(const SshTarget& target) {
-  return {"ssh", "-i", target.identityFile, "-p", std::to_string(target.port), "-o",
-          "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + target.knownHostsFile, "-o",
-          "StrictHostKeyChecking=yes", "-o", "HostKeyAlias=" + target.hostKeyAlias, "-o",
-          "CheckHostIP=no",
-          // ~/.ssh/config may Include banger's ssh_config; nothing in it should change this.
-          "-F", "none", "-o", "LogLevel=ERROR", target.user + "@" + target.host};
+  std::vector<std::string> argv = {
+      "ssh", "-i", target.identityFile, "-p", std::to_string(target.port),
+      // ~/.ssh/config may Include banger's ssh_config; nothing in it should change this.
+      "-F", "none", "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + target.knownHostsFile,
+      "-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlias=" + target.hostKeyAlias, "-o",
+      "CheckHostIP=no", "-o", "LogLevel=ERROR"};
+  if (!target.controlPath.empty())
+    argv.insert(argv.end(), {"-o", "ControlMaster=auto", "-o", "ControlPath=" + target.controlPath,
+                             "-o", "ControlPersist=" + std::to_string(kSshControlPersistSec)});
+  argv.push_back(target.user + "@" + target.host);
+  return argv;
 }
 
 }  // namespace banger

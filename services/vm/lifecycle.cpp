@@ -17,6 +17,7 @@
 #include "banger/files.h"
 #include "banger/log.h"
 #include "banger/size.h"
+#include "banger/ssh_command.h"
 #include "boot_params.h"
 #include "disks.h"
 #include "readiness.h"
@@ -280,10 +281,25 @@ void Lifecycle::windDown(MachineRecord& record) {
   }
 }
 
+void Lifecycle::endSshMaster(const MachineRecord& record) {
+  const std::string control = sshControlPath(paths_.runtimeDir.string(), record.id);
+  std::error_code ignored;
+  if (!fs::exists(control, ignored) || !peers_.programs) return;
+  Command exit({"ssh", "-o", "ControlPath=" + control, "-O", "exit", "banger-vm"});
+  exit.timeout = std::chrono::seconds(5);
+  try {
+    peers_.programs->run(exit);
+  } catch (const Error& error) {
+    log::warning("ending the ssh master of " + record.name + ": " + error.what());
+  }
+  fs::remove(control, ignored);
+}
+
 void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet& set,
                      JobContext& job) {
   job.stage("boot", "firecracker");
   const MachinePaths where = pathsOf(record);
+  endSshMaster(record);  // one from an earlier boot would carry sessions to nothing
   const DiskSet disks = disksIn(where.dir);
   fs::create_directories(where.runtimeDir);
   fs::permissions(where.runtimeDir, fs::perms::owner_all);
@@ -404,6 +420,7 @@ void Lifecycle::destroy(MachineRecord record, JobContext& job) {
   releaseLease(record);
   job.stage("disks", "remove");
   const MachinePaths where = pathsOf(record);
+  endSshMaster(record);
   removeTreeOnThisFilesystem(where.dir);
   removeTreeOnThisFilesystem(where.runtimeDir);
   store_.remove(record.name);

@@ -82,6 +82,8 @@ class Lifecycle {
   // A lease is held only while a machine runs: released at stop, on a failed start and
   // when its Firecracker ends on its own.
   void releaseLease(MachineRecord& record);
+  // Ends the ssh master connection the CLI or a workspace left for this VM (ControlMaster).
+  void endSshMaster(const MachineRecord& record);
   // Set's changes, applied to the stored record (not a copy that may be behind it). Disks
   // only grow (InvalidArgument otherwise).
   void setNat(const std::string& name, bool enabled);

@@ -9,10 +9,12 @@ namespace {
 
 // ssh that runs one command in the guest, never asking anything (BatchMode): the key and
 // the host key pinned at creation are all it needs.
-std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles& files) {
+std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles& files,
+                                    const std::filesystem::path& runtimeDir) {
   std::vector<std::string> argv =
       sshArguments({"root", record.lease ? record.lease->address : "", 22, files.identity.string(),
-                    files.knownHosts.string(), record.name + ".vm"});
+                    files.knownHosts.string(), record.name + ".vm",
+                    sshControlPath(runtimeDir.string(), record.id)});
   argv.insert(argv.end() - 1, {"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o",
                                "ServerAliveInterval=15"});
   return argv;
@@ -36,7 +38,7 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
                   const std::string detail = std::to_string(plan.files.size()) + " files from " +
                                              plan.root.string() + " to " + parsed.guestPath;
                   copyWorkspace(
-                      lifecycle_.programs(), plan, guestShell(r, files),
+                      lifecycle_.programs(), plan, guestShell(r, files, paths_.runtimeDir),
                       [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
                       job.cancelFlag());
                   job.stage("copied", detail);

@@ -16,7 +16,19 @@ struct SshTarget {
   std::string identityFile;
   std::string knownHostsFile;
   std::string hostKeyAlias;  // NAME.vm: the name its host key is pinned under
+  // Where the first ssh to this VM leaves a master connection that later ones reuse
+  // (ControlMaster): a session then costs a channel, not a key exchange and a login.
+  // Empty: every ssh connects anew.
+  std::string controlPath;
 };
+
+// The one place that says where a VM's ssh master listens: beside its API socket, in the
+// VM's runtime directory, which goes with the VM. By id, never by name or address, which
+// a later VM may have again.
+std::string sshControlPath(const std::string& runtimeDir, const std::string& vmId);
+
+// A master outlives the ssh that started it by this long without sessions.
+inline constexpr int kSshControlPersistSec = 30;
 
 // "ssh", its options and user@host; the caller appends -t/-T and the remote command.
 std::vector<std::string> sshArguments(const SshTarget& target);
