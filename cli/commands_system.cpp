@@ -64,6 +64,23 @@ void callSystem(Buses& buses, const char* service, const char* path, const char*
   }
 }
 
+// Asks a systemd manager (the system's or the user's) to StopUnit/TryRestartUnit `unit`;
+// says what happened in one line. True when systemd took it.
+bool unitJob(sdbus::IConnection& bus, const char* method, const std::string& unit,
+             const std::string& did) {
+  try {
+    sdbus::createProxy(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+        ->callMethod(method)
+        .onInterface("org.freedesktop.systemd1.Manager")
+        .withArguments(unit, std::string("replace"));
+    say(did + " " + unit);
+    return true;
+  } catch (const sdbus::Error& e) {
+    say(unit + ": " + method + " through systemd failed (" + e.getMessage() + ")");
+    return false;
+  }
+}
+
 void reloadManagers(Buses& buses) {
   callSystem(buses, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
              "ReloadConfig", "reloaded the system bus's policy and activation files",
@@ -124,15 +141,7 @@ int uninstall(Buses& buses) {
   } catch (const sdbus::Error& e) {
     say("no .vm routing to remove (" + e.getMessage() + ")");
   }
-  try {
-    sdbus::createProxy(buses.system(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
-        ->callMethod("StopUnit")
-        .onInterface("org.freedesktop.systemd1.Manager")
-        .withArguments(std::string("banger-net.service"), std::string("replace"));
-    say("stopped banger-net.service");
-  } catch (const sdbus::Error& e) {
-    say("banger-net.service not stopped through systemd (" + e.getMessage() + ")");
-  }
+  unitJob(buses.system(), "StopUnit", "banger-net.service", "stopped");
   if (quietly({"ip", "link", "show", "banger0"}))
     say(quietly({"ip", "link", "delete", "banger0"}) ? "removed the bridge banger0"
                                                      : "could not remove the bridge banger0");
@@ -156,34 +165,16 @@ int uninstall(Buses& buses) {
 
 int restart(Buses& buses) {
   if (geteuid() == 0) {
-    try {
-      sdbus::createProxy(buses.system(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
-          ->callMethod("TryRestartUnit")
-          .onInterface("org.freedesktop.systemd1.Manager")
-          .withArguments(std::string("banger-net.service"), std::string("replace"));
-      say("restarted banger-net.service (if it ran)");
-    } catch (const sdbus::Error& e) {
-      say("banger-net.service not restarted through systemd (" + e.getMessage() + ")");
-    }
+    unitJob(buses.system(), "TryRestartUnit", "banger-net.service", "restarted (if it ran)");
     say("your own services (vm, image, dns) restart from `banger system restart` without sudo");
     return 0;
   }
   // The user's services: stopped now, started again by their next call. Running VMs live
   // in units of their own and are re-adopted.
-  int status = 0;
-  for (const char* unit : {"banger-vm.service", "banger-image.service", "banger-dns.service"}) {
-    try {
-      sdbus::createProxy(buses.user(), "org.freedesktop.systemd1", "/org/freedesktop/systemd1")
-          ->callMethod("TryRestartUnit")
-          .onInterface("org.freedesktop.systemd1.Manager")
-          .withArguments(std::string(unit), std::string("replace"));
-      say(std::string("restarted ") + unit + " (if it ran)");
-    } catch (const sdbus::Error& e) {
-      say(std::string(unit) + " not restarted: " + e.getMessage());
-      status = 1;
-    }
-  }
-  return status;
+  bool restarted = true;
+  for (const char* unit : {"banger-vm.service", "banger-image.service", "banger-dns.service"})
+    restarted = unitJob(buses.user(), "TryRestartUnit", unit, "restarted (if it ran)") && restarted;
+  return restarted ? 0 : 1;
 }
 
 }  // namespace
