@@ -29,7 +29,7 @@ std::optional<std::string> git(ProcessRunner& runner, const fs::path& root,
   ProcessResult result;
   try {
     result = runner.run(command);
-  } catch (const Error& error) {
+  } catch (const Error&) {
     fail(ErrorCode::Unavailable,
          "git is not installed on this machine; a workspace in overlay mode needs it "
          "(apt install git)" +
