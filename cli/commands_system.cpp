@@ -50,7 +50,10 @@ bool inGroup(const std::string& user) {
 // Runs a program quietly; true when it exited 0.
 bool quietly(std::vector<std::string> argv) {
   std::string line;
-  for (const auto& word : argv) line += (line.empty() ? "" : " ") + shellQuote(word);
+  for (const auto& word : argv) {
+    if (!line.empty()) line += ' ';
+    line += shellQuote(word);
+  }
   return std::system((line + " >/dev/null 2>&1").c_str()) == 0;
 }
 

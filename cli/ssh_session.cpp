@@ -23,7 +23,10 @@ std::vector<std::string> sshCommand(MachineClient& machine, const std::string& n
 
 std::string remoteCommandLine(const std::vector<std::string>& argv, const std::string& directory) {
   std::string words;
-  for (const auto& word : argv) words += (words.empty() ? "" : " ") + shellQuote(word);
+  for (const auto& word : argv) {
+    if (!words.empty()) words += ' ';
+    words += shellQuote(word);
+  }
   // Not the shell's last command, so it is not exec'd: a signal death comes back as
   // 128+n in $? and leaves as an ordinary status.
   const std::string run = "{ " + words + "; }; exit $?";
