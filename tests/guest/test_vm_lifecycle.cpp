@@ -709,17 +709,27 @@ TEST_F(VmLifecycle, AnImageThatExistsNowhereIsNotFoundNamingTheCatalog) {
   EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
   EXPECT_NE(machineProperty<std::string>(machine, "LastError").find("no-such-image"),
             std::string::npos);
-  // What a later release brings says so by name.
-  const sdbus::Error later = callError([&] {
-    sdbus::createProxy(*bus_, kVm, machine)
-        ->callMethod("PrepareWorkspace")
-        .onInterface(kMachine)
-        .withArguments(std::string("/tmp"), VariantMap{});
-  });
-  EXPECT_EQ(later.getName(), "org.banger.Error.NotSupported");
-  EXPECT_NE(later.getMessage().find("PrepareWorkspace is not supported by this version"),
+  // A workspace needs a running machine, and says how to get one; a bad option is named
+  // before that.
+  const auto workspaceError = [&](const VariantMap& options) {
+    return callError([&] {
+      sdbus::createProxy(*bus_, kVm, machine)
+          ->callMethod("PrepareWorkspace")
+          .onInterface(kMachine)
+          .withArguments(std::string("/tmp"), options);
+    });
+  };
+  const sdbus::Error notRunning = workspaceError({});
+  EXPECT_EQ(notRunning.getName(), "org.banger.Error.Busy");
+  EXPECT_NE(notRunning.getMessage().find(
+                "machine nowhere is error; a workspace is copied into a running machine: banger "
+                "vm start nowhere"),
             std::string::npos)
-      << later.getMessage();
+      << notRunning.getMessage();
+  const sdbus::Error badOption = workspaceError({{"mode", sdbus::Variant(std::string("rsync"))}});
+  EXPECT_EQ(badOption.getName(), "org.banger.Error.InvalidArgument");
+  EXPECT_NE(badOption.getMessage().find("mode 'rsync'"), std::string::npos)
+      << badOption.getMessage();
   // Health says why a machine that does not run is not healthy.
   bool healthy = true;
   std::string detail;
