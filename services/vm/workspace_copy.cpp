@@ -23,11 +23,6 @@ std::string joinNul(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 struct Step {
   Command command;
   std::string err;  // what it wrote to stderr
@@ -51,10 +46,12 @@ struct Step {
 void check(const Step& guest, const std::string& what) {
   if (guest.thrown) std::rethrow_exception(guest.thrown);
   if (guest.result.canceled) fail(ErrorCode::Canceled, what + " was canceled");
-  if (guest.result.exitCode == kNoGitInGuest) fail(ErrorCode::NotSupported, trimmed(guest.err));
+  if (guest.result.exitCode == kNoGitInGuest)
+    fail(ErrorCode::NotSupported, withoutTrailingSpace(guest.err));
   if (!guest.result.ok())
     fail(ErrorCode::Failed, what + " failed in the guest (status " +
-                                std::to_string(guest.result.exitCode) + "): " + trimmed(guest.err));
+                                std::to_string(guest.result.exitCode) +
+                                "): " + withoutTrailingSpace(guest.err));
 }
 
 // Runs `producer` with its stdout piped into `consumer`'s stdin, side by side.
@@ -78,7 +75,8 @@ void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::
   if (producerFailed || producer.result.canceled)
     fail(producer.result.canceled ? ErrorCode::Canceled : ErrorCode::Failed,
          what + ": " + producer.command.argv[0] + " on this machine " +
-             (producer.result.canceled ? "was canceled" : "failed: " + trimmed(producer.err)));
+             (producer.result.canceled ? "was canceled"
+                                       : "failed: " + withoutTrailingSpace(producer.err)));
   check(consumer, what);
 }
 
@@ -111,7 +109,7 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
       {"git", "-C", plan.root.string(), "rev-list", "--objects", "--no-walk", plan.commit}));
   if (!objects.ok())
     fail(ErrorCode::Failed, "listing the objects of " + plan.commit + " in " + plan.root.string() +
-                                " failed: " + trimmed(objects.err));
+                                " failed: " + withoutTrailingSpace(objects.err));
 
   Step pack;
   // Deltas and strong compression cost more time than they save on a local link.

@@ -39,9 +39,8 @@ std::optional<std::string> git(ProcessRunner& runner, const fs::path& root,
   }
   if (result.ok()) return result.out;
   if (mayFail) return std::nullopt;
-  std::string err = result.err;
-  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-  fail(ErrorCode::Failed, "git " + command.argv[3] + " in " + root.string() + " failed: " + err);
+  fail(ErrorCode::Failed, "git " + command.argv[3] + " in " + root.string() +
+                              " failed: " + withoutTrailingSpace(result.err));
 }
 
 std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }

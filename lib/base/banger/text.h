@@ -14,6 +14,12 @@ inline std::string asciiLower(std::string text) {
   return text;
 }
 
+// `text` without the newlines and spaces that end it: a program's stderr as one message.
+inline std::string withoutTrailingSpace(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 // One word for a POSIX shell, whatever it holds: 'it'\''s' for it's.
 inline std::string shellQuote(const std::string& word) {
   std::string out = "'";
