@@ -49,13 +49,13 @@ struct CreateOptions {
 
 }  // namespace
 
-bool followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what,
-               std::chrono::milliseconds limit) {
+JobEnd followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what,
+                 std::chrono::milliseconds limit) {
   const JobEnd end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0, limit);
-  if (end.state == "succeeded") return true;
-  std::cerr << "banger: " << what << ": "
-            << (end.errorMessage.empty() ? end.state : end.errorMessage) << "\n";
-  return false;
+  if (!end.succeeded())
+    std::cerr << "banger: " << what << ": "
+              << (end.errorMessage.empty() ? end.state : end.errorMessage) << "\n";
+  return end;
 }
 
 Created createMachine(Context& ctx, VmSpec overrides) {
@@ -68,13 +68,8 @@ Created createMachine(Context& ctx, VmSpec overrides) {
   auto [machine, job] = vm.CreateVm(resolved);
   MachineClient m(ctx.buses.user(), names::kVmBus, machine);
   Created created{machine, m.Name(), {}};
-  created.end = watcher.follow(job, std::cout, isatty(STDOUT_FILENO) != 0);
-  if (!created.ok()) {
-    std::cerr << "banger: creating " << created.name << ": "
-              << (created.end.errorMessage.empty() ? created.end.state : created.end.errorMessage)
-              << "\n";
-    return created;
-  }
+  created.end = followJob(watcher, job, "creating " + created.name);
+  if (!created.ok()) return created;
   const std::string address = m.Address();
   std::cout << created.name << " is " << m.State() << (address.empty() ? "" : " at " + address)
             << "; banger vm ssh " << created.name << "\n";
@@ -126,7 +121,7 @@ void addVmLifecycleCommands(CLI::App* vm, Context& ctx) {
         }
       }
       for (const auto& [n, job] : started) {
-        if (job && !followJob(watcher, *job, verb + " " + n)) {
+        if (job && !followJob(watcher, *job, verb + " " + n).succeeded()) {
           status = 1;
           continue;
         }

@@ -44,12 +44,8 @@ JobEnd prepareWorkspace(Context& ctx, const Created& created, const std::string&
   if (!o.branch.empty()) options["branch"] = o.branch;
   if (!o.from.empty()) options["from"] = o.from;
   JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
-  const JobEnd end = watcher.follow(machine.PrepareWorkspace(path, options), std::cout,
-                                    isatty(STDOUT_FILENO) != 0);
-  if (end.state != "succeeded")
-    std::cerr << "banger: copying " << path << " into " << created.name << ": "
-              << (end.errorMessage.empty() ? end.state : end.errorMessage) << "\n";
-  return end;
+  return followJob(watcher, machine.PrepareWorkspace(path, options),
+                   "copying " + path + " into " + created.name);
 }
 
 // The session or the command: its exit status.
@@ -73,7 +69,8 @@ bool deleteMachine(Context& ctx, const Created& created, bool interrupted) {
   JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
   const bool deleted = followJob(watcher, machine.Delete({}), "deleting " + created.name,
                                  interrupted ? std::chrono::milliseconds(kDeleteAfterInterrupt)
-                                             : std::chrono::milliseconds(0));
+                                             : std::chrono::milliseconds(0))
+                           .succeeded();
   if (deleted) std::cout << created.name << " deleted\n";
   return deleted;
 }
@@ -97,7 +94,7 @@ int run(Context& ctx, const RunOptions& o) {
   if (!path.empty()) {
     const JobEnd copied = prepareWorkspace(ctx, created, path, o);
     interrupted = copied.interrupted;
-    if (copied.state == "succeeded") status = session(ctx, created, true, &interrupted);
+    if (copied.succeeded()) status = session(ctx, created, true, &interrupted);
   } else {
     status = session(ctx, created, false, &interrupted);
   }

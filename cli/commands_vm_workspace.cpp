@@ -24,7 +24,8 @@ int prepare(Context& ctx, const PrepareOptions& o) {
   } else {
     JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
     if (!followJob(watcher, m.PrepareWorkspace(path, options),
-                   "copying " + path + " into " + o.name))
+                   "copying " + path + " into " + o.name)
+             .succeeded())
       return 1;
   }
   return 0;

@@ -20,6 +20,7 @@ struct JobEnd {
   std::string errorName;
   std::string errorMessage;
   bool interrupted = false;  // the user pressed Ctrl-C
+  bool succeeded() const { return state == "succeeded"; }
 };
 
 // Made before the call that starts a job: a stage can pass before the call returns, so

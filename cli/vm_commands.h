@@ -22,15 +22,15 @@ struct SpecFlags {
 
 void printJob(const sdbus::ObjectPath& job);
 
-// Follows a Vm job to its end; prints why it failed. True when it succeeded.
-bool followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what,
-               std::chrono::milliseconds limit = std::chrono::milliseconds(0));
+// Follows a Vm job to its end and prints why it failed, naming `what`.
+JobEnd followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::string& what,
+                 std::chrono::milliseconds limit = std::chrono::milliseconds(0));
 
 struct Created {
   sdbus::ObjectPath machine;
   std::string name;
   JobEnd end;  // of the create job
-  bool ok() const { return end.state == "succeeded"; }
+  bool ok() const { return end.succeeded(); }
 };
 
 // Prints the spec line, asks the Vm service to create the machine and follows the job,
