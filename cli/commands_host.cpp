@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "banger/paths.h"
+#include "banger/ssh_command.h"
 
 #include "commands.h"
 #include "completion.h"
@@ -26,7 +27,7 @@ void addHostCommands(CLI::App& app, Context& ctx) {
   sshConfig->add_flag("--uninstall", *uninstall, "Remove that Include")->excludes(in);
   onRun(sshConfig, ctx, [install, uninstall] {
     const UserPaths paths = UserPaths::resolve(processEnvironment());
-    const fs::path ours = paths.configDir / "ssh_config";
+    const fs::path ours = sshConfigPath(paths.configDir.string());
     const fs::path theirs = paths.home / ".ssh" / "config";
     if (*install) {
       std::cout << theirs.string() << ": Include of " << ours.string() << " "

@@ -6,6 +6,8 @@ std::string sshControlPath(const std::string& runtimeDir, const std::string& vmI
   return runtimeDir + "/vm/" + vmId + "/ssh.ctl";
 }
 
+std::string sshConfigPath(const std::string& configDir) { return configDir + "/ssh_config"; }
+
 std::vector<std::string> sshArguments(const SshTarget& target) {
   std::vector<std::string> argv = {
       "ssh", "-i", target.identityFile, "-p", std::to_string(target.port),

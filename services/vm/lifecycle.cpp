@@ -106,7 +106,8 @@ MachinePaths Lifecycle::pathsOf(const MachineRecord& record) const {
 SshFiles Lifecycle::sshFiles(const Config& config) const {
   const fs::path identity =
       config.sshKeyPath ? fs::path(*config.sshKeyPath) : paths_.configDir / "ssh" / "id_ed25519";
-  return {identity, paths_.configDir / "ssh" / "known_hosts", paths_.configDir / "ssh_config"};
+  return {identity, paths_.configDir / "ssh" / "known_hosts",
+          sshConfigPath(paths_.configDir.string())};
 }
 
 void Lifecycle::commit(MachineRecord& record) {

@@ -27,6 +27,10 @@ struct SshTarget {
 // a later VM may have again.
 std::string sshControlPath(const std::string& runtimeDir, const std::string& vmId);
 
+// banger's ssh_config (a Host entry per VM), which the Vm service writes and
+// `banger ssh-config` points ~/.ssh/config at.
+std::string sshConfigPath(const std::string& configDir);
+
 // A master outlives the ssh that started it by this long without sessions.
 inline constexpr int kSshControlPersistSec = 30;
 
