@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 
 #include "banger/errors.h"
 #include "banger/files.h"
@@ -25,6 +26,19 @@ void sh(const std::string& command) {
 }
 
 std::string read(const fs::path& p) { return readTextFileIfExists(p).value_or("<missing>"); }
+
+// `work` must throw banger::Error with `code` and a message holding each of `saying`.
+void expectError(const std::function<void()>& work, ErrorCode code,
+                 const std::vector<std::string>& saying, const std::string& what) {
+  try {
+    work();
+    ADD_FAILURE() << what;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    for (const auto& words : saying)
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
 
 // A repository with three commits on `main`, then uncommitted work of every kind.
 class Repo {
@@ -180,14 +194,9 @@ TEST(Workspace, FullCopyTakesTheDirectoryAsItIsSubmodulesIncluded) {
      q(sub.path()) + " vendor/sub && git commit -qm sub");
 
   WorkspaceOptions overlay = into(guestDir.path() / "repo");
-  try {
-    planWorkspace(runner, repo.root().string(), overlay);
-    FAIL() << "overlay mode must refuse submodules";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("vendor/sub"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("--mode full_copy"), std::string::npos) << e.what();
-  }
+  expectError([&] { planWorkspace(runner, repo.root().string(), overlay); },
+              ErrorCode::InvalidArgument, {"vendor/sub", "--mode full_copy"},
+              "overlay mode must refuse submodules");
 
   WorkspaceOptions full = overlay;
   full.mode = WorkspaceMode::FullCopy;
@@ -200,13 +209,8 @@ TEST(Workspace, FullCopyTakesTheDirectoryAsItIsSubmodulesIncluded) {
 
 void expectRefused(const std::string& hostPath, const WorkspaceOptions& o,
                    const std::string& saying) {
-  try {
-    planWorkspace(runner, hostPath, o);
-    ADD_FAILURE() << hostPath << " was not refused";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument) << e.what();
-    EXPECT_NE(std::string(e.what()).find(saying), std::string::npos) << e.what();
-  }
+  expectError([&] { planWorkspace(runner, hostPath, o); }, ErrorCode::InvalidArgument, {saying},
+              hostPath + " was not refused");
 }
 
 TEST(Workspace, WhatOverlayCannotCopyIsRefusedSayingWhatToDo) {
@@ -229,14 +233,9 @@ TEST(Workspace, WhatOverlayCannotCopyIsRefusedSayingWhatToDo) {
 }
 
 TEST(Workspace, OptionsAreCheckedNamingTheKey) {
-  const auto refused = [](VariantMap options, const std::string& saying) {
-    try {
-      WorkspaceOptions::parse(options);
-      ADD_FAILURE() << saying;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
-      EXPECT_NE(std::string(e.what()).find(saying), std::string::npos) << e.what();
-    }
+  const auto refused = [](const VariantMap& options, const std::string& saying) {
+    expectError([&] { WorkspaceOptions::parse(options); }, ErrorCode::InvalidArgument, {saying},
+                saying);
   };
   refused({{"mode", sdbus::Variant(std::string("rsync"))}}, "mode 'rsync'");
   refused({{"from", sdbus::Variant(std::string("HEAD~1"))}}, "from needs branch");
@@ -259,39 +258,30 @@ TEST(Workspace, AGuestThatFailsIsAnErrorNamingTheStepAndWhatItSaid) {
   test::TempDir guestDir;
   const WorkspacePlan plan = planWorkspace(runner, repo.root().string(), into(guestDir.path()));
   const std::vector<std::string> failing = {"sh", "-c", "echo 'disk full' >&2; exit 4", "sh"};
-  try {
-    copyWorkspace(
-        runner, plan, failing, [](const std::string&) {}, nullptr);
-    FAIL() << "a failing guest was taken for a copy";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::Failed);
-    EXPECT_NE(std::string(e.what()).find("sending the history"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
-  }
+  expectError(
+      [&] {
+        copyWorkspace(
+            runner, plan, failing, [](const std::string&) {}, nullptr);
+      },
+      ErrorCode::Failed, {"sending the history", "disk full"},
+      "a failing guest was taken for a copy");
   // A file gone between the plan and the copy: tar on this machine is the cause, not the
   // guest that saw its stream end early.
   test::TempDir guestCopy;
   WorkspacePlan vanishing =
       planWorkspace(runner, repo.root().string(), into(guestCopy.path() / "r"));
   fs::remove(repo.root() / "new.txt");
-  try {
-    copy(vanishing);
-    FAIL() << "a copy missing a file was taken for a copy";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("tar on this machine failed"), std::string::npos)
-        << e.what();
-    EXPECT_NE(std::string(e.what()).find("new.txt"), std::string::npos) << e.what();
-  }
+  expectError([&] { copy(vanishing); }, ErrorCode::Failed,
+              {"tar on this machine failed", "new.txt"},
+              "a copy missing a file was taken for a copy");
   // A guest without git: overlay says how to do without.
   const std::vector<std::string> noGit = {"env", "PATH=/nonexistent", "/bin/sh", "-c"};
-  try {
-    copyWorkspace(
-        runner, plan, noGit, [](const std::string&) {}, nullptr);
-    FAIL() << "a guest without git was taken for a copy";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::NotSupported);
-    EXPECT_NE(std::string(e.what()).find("--mode full_copy"), std::string::npos) << e.what();
-  }
+  expectError(
+      [&] {
+        copyWorkspace(
+            runner, plan, noGit, [](const std::string&) {}, nullptr);
+      },
+      ErrorCode::NotSupported, {"--mode full_copy"}, "a guest without git was taken for a copy");
 }
 
 }  // namespace
