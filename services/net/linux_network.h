@@ -33,6 +33,7 @@ class LinuxNetwork final : public HostNetwork {
   int ifindex(const std::string& name);
   // Up, enslaved to `masterIndex` (0: none), with `alias` (nullptr: unchanged).
   void setUpWithMaster(const std::string& name, int masterIndex, const char* alias);
+  void quickAckSubnetRoute(int bridgeIndex, Ipv4 gateway, unsigned prefix);
   nl_sock* socket_ = nullptr;
 };
 

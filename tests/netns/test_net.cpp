@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <fstream>
 #include <future>
@@ -72,6 +73,12 @@ TEST_F(NetNs, RootAcquiresAnOwnedBridgedTapAndTheSameLeaseAgain) {
   const auto addr = run({"ip", "-n", ns, "-j", "addr", "show", "banger0"});
   EXPECT_NE(addr.out.find("\"local\":\"172.16.0.1\",\"prefixlen\":24"), std::string::npos)
       << addr.out;
+  // Its guests' segments are acknowledged at once (ssh's handshake waits on no delayed ACK).
+  const std::string route = run({"ip", "-n", ns, "route", "show", "172.16.0.0/24"}).out;
+  EXPECT_EQ(route.rfind("172.16.0.0/24 dev banger0 proto kernel scope link src 172.16.0.1 ", 0), 0U)
+      << route;
+  EXPECT_NE(route.find(" quickack 1 "), std::string::npos) << route;
+  EXPECT_EQ(std::count(route.begin(), route.end(), '\n'), 1) << "one route, replaced";
   EXPECT_EQ(call("", {"acquire", "vm-1"}), first);
 }
 
