@@ -14,7 +14,7 @@ std::vector<std::string> sshArguments(const SshTarget& target) {
       // ~/.ssh/config may Include banger's ssh_config; nothing in it should change this.
       "-F", "none", "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + target.knownHostsFile,
       "-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlias=" + target.hostKeyAlias, "-o",
-      "CheckHostIP=no", "-o", "LogLevel=ERROR"};
+      "CheckHostIP=no", "-o", "LogLevel=ERROR", "-o", std::string("KexAlgorithms=") + kSshKex};
   if (!target.controlPath.empty())
     argv.insert(argv.end(), {"-o", "ControlMaster=auto", "-o", "ControlPath=" + target.controlPath,
                              "-o", "ControlPersist=" + std::to_string(kSshControlPersistSec)});

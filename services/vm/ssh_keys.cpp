@@ -8,6 +8,7 @@
 
 #include "banger/errors.h"
 #include "banger/files.h"
+#include "banger/ssh_command.h"
 
 namespace banger::vm {
 namespace {
@@ -126,7 +127,8 @@ void writeSshFiles(const SshFiles& files, const std::vector<KnownMachine>& machi
   }
   config += "\nHost " + patterns + "\n  User root\n  IdentityFile " + files.identity.string() +
             "\n  IdentitiesOnly yes\n  UserKnownHostsFile " + files.knownHosts.string() +
-            "\n  StrictHostKeyChecking yes\n  CheckHostIP no\n  LogLevel ERROR\n";
+            "\n  StrictHostKeyChecking yes\n  CheckHostIP no\n  LogLevel ERROR\n  KexAlgorithms " +
+            kSshKex + "\n";
   std::error_code ec;
   fs::create_directories(files.knownHosts.parent_path(), ec);
   fs::create_directories(files.config.parent_path(), ec);
