@@ -27,6 +27,7 @@ std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest) {
                     "/" + std::string(kUnitDir) + "/" + unit);
   }
   writer->file(std::string(kSshdDropIn + 1), data, guest.file("99-banger.conf"));
+  writer->file(std::string(kSshUnitDropIn + 1), data, guest.file("ssh-early.conf"));
   writer->close();
   return tar;
 }

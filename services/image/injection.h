@@ -13,6 +13,9 @@
 namespace banger::image {
 
 inline constexpr const char* kSshdDropIn = "/etc/ssh/sshd_config.d/99-banger.conf";
+// Debian's ssh.service, started early (agent/files/ssh-early.conf); other units are untouched.
+inline constexpr const char* kSshUnitDropIn =
+    "/etc/systemd/system/ssh.service.d/10-banger-early.conf";
 
 // The layer as an uncompressed tar; every entry dated `mtime`, so it is reproducible.
 // Unavailable when one of the guest files is missing on this host.

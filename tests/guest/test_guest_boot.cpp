@@ -117,6 +117,9 @@ TEST_F(GuestBoot, NetworkHostnameAndResolvConfComeFromTheCommandLine) {
   EXPECT_EQ(guest_->ssh("ip route show default").out.rfind("default via 10.78.0.1 dev eth0", 0),
             0u);
   EXPECT_EQ(guest_->ssh("ip -o link show eth0 | grep -o \"mtu [0-9]*\"").out, "mtu 1400\n");
+  // The host's segments are acknowledged at once: ssh's handshake waits on no delayed ACK.
+  EXPECT_EQ(guest_->ssh("ip route show 10.78.0.0/24").out,
+            "10.78.0.0/24 dev eth0 proto kernel scope link src 10.78.0.2 quickack 1 \n");
   EXPECT_EQ(guest_->ssh("hostname").out, "full-vm\n");
   EXPECT_EQ(guest_->ssh("cat /etc/hostname").out, "full-vm\n");
   // Its own name resolves from /etc/hosts, without asking DNS, and localhost stays.
@@ -135,6 +138,10 @@ TEST_F(GuestBoot, SshdTakesTheWorkDisksKeyWithStrictModesOn) {
           .out,
       "permitrootlogin without-password\npasswordauthentication no\nstrictmodes yes\n");
   EXPECT_EQ(guest_->ssh("stat -c %a /root/.ssh /root/.ssh/authorized_keys").out, "700\n600\n");
+  // Started early: after the filesystems and the host keys, not after all of sysinit.
+  const std::string after = guest_->ssh("systemctl show -P After ssh.service").out;
+  EXPECT_EQ(after.find("sysinit.target"), std::string::npos) << after;
+  EXPECT_NE(after.find("banger-hostkeys.service"), std::string::npos) << after;
   // No image host key reached the VM: the fallback made its own at boot.
   EXPECT_EQ(
       guest_->ssh("systemctl is-active banger-hostkeys.service; ls /etc/ssh/ssh_host_ed25519_key")

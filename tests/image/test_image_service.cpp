@@ -91,6 +91,9 @@ TEST_F(ImageService, PullPublishesAReadOnlyImageWithBangersLayerAndAWorkSeed) {
     EXPECT_EQ(fs.readlink(std::string("/etc/systemd/system/multi-user.target.wants/") + unit),
               std::string("/etc/systemd/system/") + unit);
   }
+  EXPECT_EQ(fs.read("/etc/systemd/system/ssh.service.d/10-banger-early.conf"),
+            readFile(BANGER_SOURCE_DIR "/agent/files/ssh-early.conf"))
+      << "sshd starts without waiting for all of sysinit";
   EXPECT_EQ(fs.read("/etc/motd"), "hello from the upper layer\n");
   EXPECT_EQ(fs.xattrs("/usr/bin/ping").at("security.capability"), capability());
 
@@ -151,12 +154,14 @@ TEST_F(ImageService, ATakenNameIsAlreadyExistsUnlessForced) {
 
 TEST_F(ImageService, BadArgumentsAreRefusedByTheCallItself) {
   // The catalog image checks its options before mmdebstrap is started.
-  auto e = callError(
-      [&] { startPull("debian-bookworm", {{"name", sdbus::Variant(std::string("Bad/Name"))}}); });
+  auto e = callError([&] {
+    startPull("debian-bookworm", {{"name", sdbus::Variant(std::string("Bad/Name"))}});
+  });
   EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
   EXPECT_NE(e.getMessage().find("image name 'Bad/Name'"), std::string::npos) << e.getMessage();
-  e = callError(
-      [&] { startPull("debian-bookworm", {{"kernel", sdbus::Variant(std::string("../k"))}}); });
+  e = callError([&] {
+    startPull("debian-bookworm", {{"kernel", sdbus::Variant(std::string("../k"))}});
+  });
   EXPECT_NE(e.getMessage().find("kernel name '../k'"), std::string::npos) << e.getMessage();
   e = callError([&] { startPull("UPPER/Case"); });
   EXPECT_EQ(e.getName(), "org.banger.Error.InvalidArgument");
