@@ -26,6 +26,10 @@ namespace banger::vm {
 namespace {
 
 namespace fs = std::filesystem;
+
+// How often the agent and sshd are asked during boot: a refused connection costs
+// microseconds, and every tick of waiting adds to the user's wait for `vm run`.
+constexpr auto kReadinessPoll = std::chrono::milliseconds(10);
 using Clock = std::chrono::steady_clock;
 
 uint64_t nowUs() {
@@ -364,7 +368,7 @@ void Lifecycle::waitReady(MachineRecord& record, const Config& config, JobContex
       break;
     } catch (const Error&) {
       if (Clock::now() > deadline) banger::fail(ErrorCode::Timeout, timeoutMessage);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(kReadinessPoll);
     }
   }
   commit(record);
@@ -372,7 +376,7 @@ void Lifecycle::waitReady(MachineRecord& record, const Config& config, JobContex
   while (!sshAnswers(record.lease->address, 22, std::chrono::milliseconds(1000))) {
     job.throwIfCanceled();
     if (Clock::now() > deadline) banger::fail(ErrorCode::Timeout, timeoutMessage);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(kReadinessPoll);
   }
   record.state = MachineState::Running;
   commit(record);
