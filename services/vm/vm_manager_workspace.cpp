@@ -1,4 +1,6 @@
 // Workspaces: a repository on this machine copied into a running guest over SSH.
+#include <thread>
+
 #include "banger/errors.h"
 #include "banger/ssh_command.h"
 #include "vm_manager.h"
@@ -34,13 +36,26 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
   return runJob("workspace", name, caller,
                 [this, hostPath, parsed, files](const MachineRecord& r, JobContext& job) {
                   job.stage("reading", hostPath);
+                  const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
+                  // The first ssh to a fresh VM logs in and leaves the master connection
+                  // every later session uses; it runs while the repository is read and
+                  // packed. Its failure is left to the copy's own ssh, which says why.
+                  std::jthread login([this, shell] {
+                    Command warmUp(shell);
+                    warmUp.argv.push_back("true");
+                    warmUp.timeout = std::chrono::seconds(20);
+                    try {
+                      lifecycle_.programs().run(warmUp);
+                    } catch (const std::exception&) {
+                    }
+                  });
                   const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
                   const std::string detail = std::to_string(plan.files.size()) + " files from " +
                                              plan.root.string() + " to " + parsed.guestPath;
                   copyWorkspace(
-                      lifecycle_.programs(), plan, guestShell(r, files, paths_.runtimeDir),
+                      lifecycle_.programs(), plan, shell,
                       [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
-                      job.cancelFlag());
+                      job.cancelFlag(), [&login] { login.join(); });
                   job.stage("copied", detail);
                 });
 }

@@ -55,9 +55,13 @@ WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
 // Carries out `plan`. `remoteShell` is the argv that runs one shell command in the guest,
 // its stdin connected (ssh … root@ADDRESS); the script is appended as its last argument.
 // `stage` is told what is under way. A failure names the step and what the guest said.
+// `beforeFirstSession`, when set, runs once before the first guest session starts, while
+// the host side of that step (git pack-objects, tar) already runs: it waits for the login
+// that leaves the master connection the sessions share.
 void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
                    const std::vector<std::string>& remoteShell,
                    const std::function<void(const std::string&)>& stage,
-                   const std::atomic<bool>* cancel);
+                   const std::atomic<bool>* cancel,
+                   const std::function<void()>& beforeFirstSession = {});
 
 }  // namespace banger::vm

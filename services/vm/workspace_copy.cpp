@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <thread>
+#include <utility>
 
 #include "banger/errors.h"
 #include "banger/text.h"
@@ -16,6 +17,7 @@ namespace {
 
 // Exit status of a guest script that found no git.
 constexpr int kNoGitInGuest = 97;
+constexpr int kPipeRoom = 1 << 20;
 
 std::string joinNul(const std::vector<std::string>& items) {
   std::string out;
@@ -56,15 +58,20 @@ void check(const Step& guest, const std::string& what) {
 
 // Runs `producer` with its stdout piped into `consumer`'s stdin, side by side.
 void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::string& what,
-              const std::atomic<bool>* cancel) {
+              const std::atomic<bool>* cancel, const std::function<void()>& beforeConsumer) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) fail(ErrorCode::Failed, what + ": pipe failed");
+  // Room for the producer to run ahead while ssh still logs in: a first login to a fresh
+  // VM and packing a repository of loose objects take about as long, and side by side
+  // they overlap. 1 MiB is what an unprivileged process may ask for; less is still fine.
+  (void)fcntl(fds[1], F_SETPIPE_SZ, kPipeRoom);
   producer.command.stdoutFd = fds[1];
   consumer.command.stdinFd = fds[0];
   std::thread writer([&] {
     producer.run(runner, cancel);
     close(fds[1]);  // the consumer sees the end once the producer is gone
   });
+  beforeConsumer();
   consumer.run(runner, cancel);
   close(fds[0]);  // a producer still writing to a consumer that ended gets EPIPE and ends
   writer.join();
@@ -103,7 +110,8 @@ std::string gitInit(const WorkspacePlan& plan) {
 
 // The commit as a shallow repository in the guest, checked out.
 void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
-                 const std::vector<std::string>& remoteShell, const std::atomic<bool>* cancel) {
+                 const std::vector<std::string>& remoteShell, const std::atomic<bool>* cancel,
+                 const std::function<void()>& beforeSession) {
   // The commit, its trees and blobs: not its parents.
   const ProcessResult objects = runner.run(Command(
       {"git", "-C", plan.root.string(), "rev-list", "--objects", "--no-walk", plan.commit}));
@@ -112,9 +120,10 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
                                 " failed: " + withoutTrailingSpace(objects.err));
 
   Step pack;
-  // Deltas and strong compression cost more time than they save on a local link.
+  // Deltas and compression cost more time than they save on a local link: loose objects
+  // (the recent work) go stored, and packed ones are sent as they are packed.
   pack.command.argv = {
-      "git",      "-C", plan.root.string(), "-c", "pack.compression=1", "pack-objects",
+      "git",      "-C", plan.root.string(), "-c", "pack.compression=0", "pack-objects",
       "--stdout", "-q", "--window=0"};
   const std::string c = shellQuote(plan.commit);
   const std::string ref = plan.branch.empty()
@@ -125,7 +134,8 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
                                  " > .git/shallow && " + ref + " && git reset -q --hard");
   // rev-list's lines ("<id> <path>") are what pack-objects reads.
   pack.command.stdinData = objects.out;
-  pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel);
+  pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel,
+           beforeSession);
 }
 
 }  // namespace
@@ -133,7 +143,12 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
 void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
                    const std::vector<std::string>& remoteShell,
                    const std::function<void(const std::string&)>& stage,
-                   const std::atomic<bool>* cancel) {
+                   const std::atomic<bool>* cancel,
+                   const std::function<void()>& beforeFirstSession) {
+  bool sessionStarted = false;
+  const std::function<void()> beforeSession = [&] {
+    if (!std::exchange(sessionStarted, true) && beforeFirstSession) beforeFirstSession();
+  };
   const std::string path = shellQuote(plan.options.guestPath);
   std::string enter = "cd -- " + path;
   std::vector<std::string> files = plan.changed;
@@ -144,11 +159,12 @@ void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
     enter = gitInit(plan);  // no commit yet: an empty repository, every file sent
   } else {
     stage("history");
-    sendHistory(runner, plan, remoteShell, cancel);
+    sendHistory(runner, plan, remoteShell, cancel, beforeSession);
     if (!plan.deleted.empty()) {
       stage("deletions");
       Step guest = guestStep(remoteShell, enter + " && xargs -0 -r rm -f --");
       guest.command.stdinData = joinNul(plan.deleted);
+      beforeSession();
       guest.run(runner, cancel);
       check(guest, "removing files deleted on this machine");
     }
@@ -162,7 +178,7 @@ void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
   tar.command.stdinData = joinNul(files);
   Step guest = guestStep(remoteShell, enter + " && tar -x --no-same-owner -f -");
   pipeInto(runner, tar, guest, "copying " + plan.root.string() + " to " + plan.options.guestPath,
-           cancel);
+           cancel, beforeSession);
 }
 
 }  // namespace banger::vm

@@ -90,9 +90,11 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
     fail(ErrorCode::InvalidArgument,
          "options: from '" + o.from + "' is no commit of " + root.string());
 
-  const auto gitlinks =
-      submodules(o.from.empty() ? *git(runner, root, {"ls-files", "-z", "--stage"})
-                                : *git(runner, root, {"ls-tree", "-r", "-z", plan.commit}));
+  // One listing serves twice: its gitlinks and, without `from`, the index's paths.
+  const std::string listing = o.from.empty()
+                                  ? *git(runner, root, {"ls-files", "-z", "--stage"})
+                                  : *git(runner, root, {"ls-tree", "-r", "-z", plan.commit});
+  const auto gitlinks = submodules(listing);
   if (!gitlinks.empty())
     fail(ErrorCode::InvalidArgument, root.string() + " has submodules (" + gitlinks.front() +
                                          "), which overlay mode does not carry" + kUseFullCopy);
@@ -111,8 +113,7 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
          splitNul(*git(runner, root, {"ls-tree", "-r", "-z", "--name-only", plan.commit})))
       files.insert(std::move(f));
   } else {
-    for (auto& f : splitNul(*git(runner, root, {"ls-files", "-z", "--cached"})))
-      files.insert(std::move(f));
+    for (const auto& entry : splitNul(listing)) files.insert(entry.substr(entry.find('\t') + 1));
     plan.deleted = splitNul(*git(runner, root, {"ls-files", "-z", "--deleted"}));
     for (const auto& f : plan.deleted) files.erase(f);
     if (plan.commit.empty()) {
@@ -182,15 +183,17 @@ WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
     plan.files = walk(path);
     return plan;
   }
-  if (auto bare = git(runner, path, {"rev-parse", "--is-bare-repository"}, true);
-      bare && firstLine(*bare) == "true")
-    fail(ErrorCode::InvalidArgument,
-         path.string() +
-             " is a bare repository: it has no working tree to copy; clone it "
-             "and give the clone's path");
   const auto top = git(runner, path, {"rev-parse", "--show-toplevel"}, true);
-  if (!top || firstLine(*top).empty())
+  if (!top || firstLine(*top).empty()) {
+    // Asked only now: most paths are work trees, and each git costs a few milliseconds.
+    if (auto bare = git(runner, path, {"rev-parse", "--is-bare-repository"}, true);
+        bare && firstLine(*bare) == "true")
+      fail(ErrorCode::InvalidArgument,
+           path.string() +
+               " is a bare repository: it has no working tree to copy; clone it "
+               "and give the clone's path");
     fail(ErrorCode::InvalidArgument, path.string() + " is not a git work tree" + kUseFullCopy);
+  }
   plan.root = firstLine(*top);
   planOverlay(runner, plan);
   return plan;

@@ -126,6 +126,29 @@ TEST(Workspace, OverlayCarriesUncommittedWorkAndNothingUntrackedOrIgnored) {
   EXPECT_EQ(inGuest(guest, "git fsck --no-dangling --no-progress && echo fine"), "fine\n");
 }
 
+// The wait for the Vm service's first login (the master connection) comes once, before
+// any of the three guest sessions (history, deletions, files) has touched the guest.
+TEST(Workspace, TheWaitForTheLoginComesOnceBeforeTheGuestIsTouched) {
+  Repo repo;
+  repo.dirty();
+  test::TempDir guestDir;
+  const fs::path guest = guestDir.path() / "repo";
+  const WorkspacePlan plan = planWorkspace(runner, repo.root().string(), into(guest));
+  ASSERT_FALSE(plan.deleted.empty());
+  ASSERT_FALSE(plan.changed.empty());
+  int waits = 0;
+  bool guestUntouched = false;
+  copyWorkspace(
+      runner, plan, kLocalShell, [](const std::string&) {}, nullptr,
+      [&] {
+        ++waits;
+        guestUntouched = !fs::exists(guest);
+      });
+  EXPECT_EQ(waits, 1);
+  EXPECT_TRUE(guestUntouched);
+  EXPECT_EQ(filesBelow(guest), plan.files);
+}
+
 TEST(Workspace, IncludeUntrackedAddsUntrackedFilesButNeverIgnoredOnes) {
   Repo repo;
   repo.dirty();
