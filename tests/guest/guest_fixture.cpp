@@ -253,6 +253,10 @@ GuestFixture::BootFiles GuestFixture::defaultBootFiles() {
   return {s.images.at("debian-bookworm").rootfs.string(), s.vmlinux.string(), s.initrd.string()};
 }
 
+std::string GuestFixture::imageRootfs(const std::string& image) {
+  return shared()->images.at(image).rootfs.string();
+}
+
 const std::vector<std::string>& GuestFixture::defaultImageStages() {
   return shared()->defaultImageStages;
 }

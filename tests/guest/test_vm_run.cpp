@@ -116,19 +116,51 @@ TEST_F(VmLifecycle, VmRunUsageErrorsExit2BeforeAnythingIsCreated) {
   EXPECT_EQ(machineCount(*manager_), before);
 }
 
-// The first SSH wait times out (firecracker-fake boots nothing): the VM is kept even with
-// --rm, and banger says where to look.
+// The first SSH wait times out (a real guest without sshd): the VM is kept even with --rm,
+// and banger says where to look.
 TEST_F(VmLifecycle, VmRunKeepsAVmWhoseSshNeverCameUpEvenWithRm) {
+  // An image as many OCI images come: systemd, no sshd. Its guest boots, its agent
+  // answers, and sshd never does.
+  auto image = sdbus::createProxy(*bus_, "org.banger.Image", "/org/banger/Image");
+  sdbus::ObjectPath registered;
+  image->callMethod("Register")
+      .onInterface("org.banger.Image1.Manager")
+      .withTimeout(300s)
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("nosshd"))},
+                                {"rootfs", sdbus::Variant(imageRootfs("nosshd"))},
+                                {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
+      .storeResultsTo(registered);
   const fs::path config = harness_->root() / "config" / "config.toml";
   const std::string before = readFile(config);
   writeFile(config,
-            std::string("firecracker_bin = \"") + FIRECRACKER_FAKE_BIN + "\"\nssh_wait_sec = 2\n");
-  const Shell r = banger("vm run --rm --name run-silent -- true");
+            std::string("firecracker_bin = \"") + FIRECRACKER_SIM_BIN + "\"\nssh_wait_sec = 15\n");
+  const Shell r = banger("vm run --rm --image nosshd --name run-silent -- true");
   writeFile(config, before);
   EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("ssh did not come up within 15 s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("banger vm logs run-silent"), std::string::npos) << r.out;
-  EXPECT_TRUE(exists("run-silent"));
+  EXPECT_TRUE(exists("run-silent")) << "kept, even with --rm, so its logs can say why";
+  // And they do: the guest found no sshd and its first-boot step went to install one
+  // (which needs NAT, so here it never ends).
+  const Shell logs = banger("vm logs run-silent");
+  EXPECT_NE(logs.out.find("banger-first-boot: installing openssh-server with apt-get"),
+            std::string::npos)
+      << logs.out;
   EXPECT_EQ(banger("vm delete run-silent").status, 0);
+}
+
+// Completion asks the running Vm service for the names of machines that really run.
+TEST_F(VmLifecycle, CompletionOffersTheNamesOfRunningMachines) {
+  ASSERT_EQ(banger("vm create --name comp-run").status, 0);
+  const fs::path script = harness_->root() / "banger.bash";
+  writeFile(script, banger("completion bash").out);
+  const fs::path tab = harness_->root() / "tab.sh";
+  writeFile(tab, "source " + script.string() + "\nCOMP_WORDS=(" + BANGER_CLI_BIN +
+                     " vm ssh comp-)\nCOMP_CWORD=3\n_banger\necho \"${COMPREPLY[*]}\"\n");
+  std::string env;
+  for (const auto& [key, value] : harness_->clientEnvironment()) env += key + "='" + value + "' ";
+  EXPECT_EQ(shell("env " + env + "bash " + tab.string()).out, "comp-run\n");
+  EXPECT_EQ(banger("vm delete comp-run").status, 0);
 }
 
 // Ctrl-C during a long command: the session ends, the VM is deleted (--rm), status 130.
