@@ -1,8 +1,10 @@
 // `banger vm run [PATH] [-- CMD...]`: create, copy the workspace, run over SSH, pass the
 // status back, and with --rm delete the VM whatever happened — except when the guest never
 // answered SSH: then it is kept, for `banger vm logs`.
+#include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -18,6 +20,30 @@ constexpr const char* kGuestRepo = "/root/repo";
 constexpr const char* kTimeoutError = "org.banger.Error.Timeout";
 // An interrupted run still deletes its VM, but waits no longer than this for it.
 constexpr std::chrono::seconds kDeleteAfterInterrupt{30};
+
+// A Ctrl-C between two phases (after one job ended, before the next is followed or ssh
+// started) is remembered here, so the run still ends as an interrupted one: what is left
+// skipped, the VM deleted with --rm. Each phase installs its own handler meanwhile.
+volatile std::sig_atomic_t interruptedBetweenPhases = 0;
+void rememberInterrupt(int) { interruptedBetweenPhases = 1; }
+
+class BetweenPhases {
+ public:
+  BetweenPhases() {
+    interruptedBetweenPhases = 0;
+    struct sigaction action {};
+    action.sa_handler = rememberInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~BetweenPhases() { sigaction(SIGINT, &previous_, nullptr); }
+  BetweenPhases(const BetweenPhases&) = delete;
+  BetweenPhases& operator=(const BetweenPhases&) = delete;
+  bool interrupted() const { return interruptedBetweenPhases != 0; }
+
+ private:
+  struct sigaction previous_ {};
+};
 
 struct RunOptions {
   SpecFlags spec;
@@ -79,6 +105,7 @@ int run(Context& ctx, const RunOptions& o) {
   const std::string path = checkedPath(o);
   VmSpec overrides = o.spec.overrides();
   overrides.start = true;
+  const BetweenPhases between;
   const Created created = createMachine(ctx, overrides);
   if (!created.ok()) {
     if (created.end.errorName == kTimeoutError) {
@@ -90,14 +117,15 @@ int run(Context& ctx, const RunOptions& o) {
     return created.end.interrupted ? 130 : 1;
   }
   int status = 1;
-  bool interrupted = false;
-  if (!path.empty()) {
+  bool interrupted = between.interrupted();
+  if (!interrupted && !path.empty()) {
     const JobEnd copied = prepareWorkspace(ctx, created, path, o);
-    interrupted = copied.interrupted;
-    if (copied.succeeded()) status = session(ctx, created, true, &interrupted);
-  } else {
+    interrupted = copied.interrupted || between.interrupted();
+    if (copied.succeeded() && !interrupted) status = session(ctx, created, true, &interrupted);
+  } else if (!interrupted) {
     status = session(ctx, created, false, &interrupted);
   }
+  interrupted = interrupted || between.interrupted();
   if (interrupted) status = 130;  // ssh itself ends with 255 on the SIGTERM it was sent
   if (o.rm && !deleteMachine(ctx, created, interrupted) && status == 0) status = 1;
   return status;
