@@ -18,6 +18,10 @@ namespace {
 // Exit status of a guest script that found no git.
 constexpr int kNoGitInGuest = 97;
 constexpr int kPipeRoom = 1 << 20;
+// The copy is made again at will, so git need not wait for the guest's disk (a flush in a
+// Firecracker VM reaches the host's disk): about a third of index-pack's time. Only these
+// two commands; the guest's own git keeps its defaults.
+constexpr const char* kNoFsync = "-c core.fsync=none";
 
 std::string joinNul(const std::vector<std::string>& items) {
   std::string out;
@@ -130,8 +134,9 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
                               ? "git update-ref --no-deref HEAD " + c
                               : "git update-ref refs/heads/" + shellQuote(plan.branch) + " " + c;
   Step guest =
-      guestStep(remoteShell, gitInit(plan) + " && git index-pack --stdin >/dev/null && echo " + c +
-                                 " > .git/shallow && " + ref + " && git reset -q --hard");
+      guestStep(remoteShell,
+                gitInit(plan) + " && git " + kNoFsync + " index-pack --stdin >/dev/null && echo " +
+                    c + " > .git/shallow && " + ref + " && git " + kNoFsync + " reset -q --hard");
   // rev-list's lines ("<id> <path>") are what pack-objects reads.
   pack.command.stdinData = objects.out;
   pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel,
