@@ -151,6 +151,14 @@ void LinuxNetwork::quickAckSubnetRoute(int bridgeIndex, Ipv4 gateway, unsigned p
     fail(ErrorCode::Failed, what + ": cannot parse its addresses");
   }
   rtnl_route* route = rtnl_route_alloc();
+  rtnl_nexthop* hop = rtnl_route_nh_alloc();
+  if (route == nullptr || hop == nullptr) {
+    if (route) rtnl_route_put(route);
+    if (hop) rtnl_route_nh_free(hop);
+    nl_addr_put(destination);
+    nl_addr_put(source);
+    fail(ErrorCode::Failed, what + ": out of memory");
+  }
   rtnl_route_set_family(route, AF_INET);
   rtnl_route_set_table(route, RT_TABLE_MAIN);
   rtnl_route_set_protocol(route, RTPROT_KERNEL);
@@ -158,7 +166,6 @@ void LinuxNetwork::quickAckSubnetRoute(int bridgeIndex, Ipv4 gateway, unsigned p
   rtnl_route_set_dst(route, destination);
   rtnl_route_set_pref_src(route, source);
   rtnl_route_set_metric(route, RTAX_QUICKACK, 1);
-  rtnl_nexthop* hop = rtnl_route_nh_alloc();
   rtnl_route_nh_set_ifindex(hop, bridgeIndex);
   rtnl_route_add_nexthop(route, hop);  // the route owns it now
   const int rc = rtnl_route_add(socket_, route, NLM_F_REPLACE);
