@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sigint_scope.h"
+
 extern char** environ;
 
 namespace banger::cli {
@@ -28,16 +30,11 @@ int runChild(const std::vector<std::string>& argv, bool* interrupted) {
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  struct sigaction action {
-  }, previous{};
-  action.sa_handler = onInterrupt;
-  sigemptyset(&action.sa_mask);
   sawInterrupt = false;
-  sigaction(SIGINT, &action, &previous);
+  const SigintScope scope(onInterrupt);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ);
   if (rc != 0) {
-    sigaction(SIGINT, &previous, nullptr);
     throw std::runtime_error(
         std::string("cannot run ") + argv[0] + ": " + std::strerror(rc) +
         (argv[0] == "ssh" ? " (install OpenSSH's client: apt install openssh-client)" : ""));
@@ -48,7 +45,6 @@ int runChild(const std::vector<std::string>& argv, bool* interrupted) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   child = 0;
-  sigaction(SIGINT, &previous, nullptr);
   if (interrupted != nullptr) *interrupted = sawInterrupt;
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);

@@ -1,13 +1,13 @@
 // `banger vm run [PATH] [-- CMD...]`: create, copy the workspace, run over SSH, pass the
 // status back, and with --rm delete the VM whatever happened — except when the guest never
 // answered SSH: then it is kept, for `banger vm logs`.
-#include <signal.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <iostream>
 
+#include "sigint_scope.h"
 #include "ssh_session.h"
 #include "vm_commands.h"
 
@@ -26,24 +26,7 @@ constexpr std::chrono::seconds kDeleteAfterInterrupt{30};
 // skipped, the VM deleted with --rm. Each phase installs its own handler meanwhile.
 volatile std::sig_atomic_t interruptedBetweenPhases = 0;
 void rememberInterrupt(int) { interruptedBetweenPhases = 1; }
-
-class BetweenPhases {
- public:
-  BetweenPhases() {
-    interruptedBetweenPhases = 0;
-    struct sigaction action {};
-    action.sa_handler = rememberInterrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~BetweenPhases() { sigaction(SIGINT, &previous_, nullptr); }
-  BetweenPhases(const BetweenPhases&) = delete;
-  BetweenPhases& operator=(const BetweenPhases&) = delete;
-  bool interrupted() const { return interruptedBetweenPhases != 0; }
-
- private:
-  struct sigaction previous_ {};
-};
+bool interruptedBetween() { return interruptedBetweenPhases != 0; }
 
 struct RunOptions {
   SpecFlags spec;
@@ -105,7 +88,8 @@ int run(Context& ctx, const RunOptions& o) {
   const std::string path = checkedPath(o);
   VmSpec overrides = o.spec.overrides();
   overrides.start = true;
-  const BetweenPhases between;
+  interruptedBetweenPhases = 0;
+  const SigintScope between(rememberInterrupt);
   const Created created = createMachine(ctx, overrides);
   if (!created.ok()) {
     if (created.end.errorName == kTimeoutError) {
@@ -117,15 +101,15 @@ int run(Context& ctx, const RunOptions& o) {
     return created.end.interrupted ? 130 : 1;
   }
   int status = 1;
-  bool interrupted = between.interrupted();
+  bool interrupted = interruptedBetween();
   if (!interrupted && !path.empty()) {
     const JobEnd copied = prepareWorkspace(ctx, created, path, o);
-    interrupted = copied.interrupted || between.interrupted();
+    interrupted = copied.interrupted || interruptedBetween();
     if (copied.succeeded() && !interrupted) status = session(ctx, created, true, &interrupted);
   } else if (!interrupted) {
     status = session(ctx, created, false, &interrupted);
   }
-  interrupted = interrupted || between.interrupted();
+  interrupted = interrupted || interruptedBetween();
   if (interrupted) status = 130;  // ssh itself ends with 255 on the SIGTERM it was sent
   if (o.rm && !deleteMachine(ctx, created, interrupted) && status == 0) status = 1;
   return status;

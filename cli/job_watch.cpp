@@ -9,28 +9,14 @@
 #include <thread>
 
 #include "banger/names.h"
+#include "sigint_scope.h"
 
 namespace banger::cli {
 namespace {
 
+// SIGINT counted while a job is followed (SigintScope).
 std::atomic<int> interrupts{0};
 void onInterrupt(int) { ++interrupts; }
-
-// SIGINT counted while a job is followed; the previous handler is restored after.
-class InterruptCounter {
- public:
-  InterruptCounter() {
-    interrupts = 0;
-    struct sigaction action {};
-    action.sa_handler = onInterrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~InterruptCounter() { sigaction(SIGINT, &previous_, nullptr); }
-
- private:
-  struct sigaction previous_ {};
-};
 
 struct Snapshot {
   std::string stage, detail, state, errorName, errorMessage;
@@ -107,7 +93,8 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
                           std::chrono::milliseconds limit) {
   using Clock = std::chrono::steady_clock;
   const auto giveUpAt = Clock::now() + limit;
-  InterruptCounter counter;
+  interrupts = 0;
+  const SigintScope counting(onInterrupt);
   auto proxy = sdbus::createProxy(bus_, service_, job);
   JobEnd end;
   std::string shownStage;
