@@ -420,12 +420,16 @@ void Lifecycle::stop(MachineRecord record, std::chrono::seconds timeout, bool fo
 
 void Lifecycle::destroy(MachineRecord record, JobContext& job) {
   job.stage("stop", "SIGKILL");
+  // The ssh master goes first, while the guest can still answer its goodbye. Ended after
+  // the guest, its connection kept retransmitting to the dead address, the host's ARP
+  // entry for it failed, and the next VM given that address waited a second for its
+  // first SYN.
+  endSshMaster(record);
   endProcess(record, std::chrono::seconds(0), true);
   job.stage("network", "release");
   releaseLease(record);
   job.stage("disks", "remove");
   const MachinePaths where = pathsOf(record);
-  endSshMaster(record);
   removeTreeOnThisFilesystem(where.dir);
   removeTreeOnThisFilesystem(where.runtimeDir);
   store_.remove(record.name);
