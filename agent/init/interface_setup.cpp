@@ -1,7 +1,6 @@
 #include "interface_setup.h"
 
 #include <arpa/inet.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -10,6 +9,8 @@
 
 #include <memory>
 #include <stdexcept>
+
+#include "banger/quickack_route.h"
 
 namespace banger::guest {
 
@@ -64,32 +65,6 @@ void setUp(nl_sock* socket, const std::string& interface, unsigned mtu) {
         interface + ": setting it up" + (mtu ? " with MTU " + std::to_string(mtu) : ""));
 }
 
-// The route the kernel made for the address, again with quickack: the guest then
-// acknowledges the host's segments at once. Without it OpenSSH's handshake (small writes,
-// Nagle on until the session starts) waits on delayed ACKs, about 40 ms a time, and a
-// first login took three times as long.
-void quickAckSubnetRoute(nl_sock* socket, int index, const GuestNetwork& network) {
-  const std::uint32_t mask = network.prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - network.prefix);
-  const std::string what = "quickack on the route to " + Ipv4{network.address.value & mask}.str() +
-                           "/" + std::to_string(network.prefix);
-  Route route(rtnl_route_alloc());
-  if (!route) throw std::runtime_error("netlink: out of memory");
-  rtnl_route_set_family(route.get(), AF_INET);
-  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-  rtnl_route_set_protocol(route.get(), RTPROT_KERNEL);
-  rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
-  NlAddress destination = ipv4(Ipv4{network.address.value & mask}, network.prefix);
-  check(rtnl_route_set_dst(route.get(), destination.get()), what);
-  NlAddress source = ipv4(network.address, 32);
-  check(rtnl_route_set_pref_src(route.get(), source.get()), what);
-  check(rtnl_route_set_metric(route.get(), RTAX_QUICKACK, 1), what);
-  rtnl_nexthop* hop = rtnl_route_nh_alloc();
-  if (!hop) throw std::runtime_error("netlink: out of memory");
-  rtnl_route_nh_set_ifindex(hop, index);
-  rtnl_route_add_nexthop(route.get(), hop);  // the route owns it now
-  check(rtnl_route_add(socket, route.get(), NLM_F_REPLACE), what);
-}
-
 }  // namespace
 
 void bringUpLoopback() {
@@ -111,7 +86,9 @@ void configureInterface(const std::string& interface, const GuestNetwork& networ
   check(rtnl_addr_set_local(address.get(), local.get()), interface + ": address " + where);
   check(rtnl_addr_add(socket.get(), address.get(), NLM_F_REPLACE),
         interface + ": adding address " + where);
-  quickAckSubnetRoute(socket.get(), index, network);
+  check(replaceSubnetRouteWithQuickAck(
+            socket.get(), index, Ipv4Network{network.address, network.prefix}, network.address),
+        interface + ": quickack on the route to its subnet");
 
   if (!network.gateway) return;
   const std::string via = "default route via " + network.gateway->str();

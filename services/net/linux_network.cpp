@@ -4,7 +4,6 @@
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_tun.h>
-#include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -21,6 +20,7 @@
 
 #include "banger/errors.h"
 #include "banger/listen.h"
+#include "banger/quickack_route.h"
 
 namespace banger::net {
 namespace {
@@ -135,44 +135,12 @@ void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigne
   quickAckSubnetRoute(index, gateway, prefix);
 }
 
-// The subnet's route as the kernel made it for the bridge's address, with quickack: the
-// host then acknowledges a guest's segments at once. Without it, OpenSSH's handshake
-// (small writes, Nagle on until the session starts) stalls on delayed ACKs, about 40 ms
-// each way, and a first login to a VM took 250 ms instead of 65.
+// The subnet's route with quickack 1: the host acknowledges a guest's segments at once
+// (banger/quickack_route.h says why).
 void LinuxNetwork::quickAckSubnetRoute(int bridgeIndex, Ipv4 gateway, unsigned prefix) {
-  Ipv4Network subnet{.base = gateway, .prefix = prefix};
-  subnet.base.value &= subnet.mask();
-  const std::string what = "setting quickack on the route to " + subnet.str();
-  nl_addr* destination = nullptr;
-  nl_addr* source = nullptr;
-  if (nl_addr_parse(subnet.str().c_str(), AF_INET, &destination) < 0 ||
-      nl_addr_parse(gateway.str().c_str(), AF_INET, &source) < 0) {
-    if (destination) nl_addr_put(destination);
-    fail(ErrorCode::Failed, what + ": cannot parse its addresses");
-  }
-  rtnl_route* route = rtnl_route_alloc();
-  rtnl_nexthop* hop = rtnl_route_nh_alloc();
-  if (route == nullptr || hop == nullptr) {
-    if (route) rtnl_route_put(route);
-    if (hop) rtnl_route_nh_free(hop);
-    nl_addr_put(destination);
-    nl_addr_put(source);
-    fail(ErrorCode::Failed, what + ": out of memory");
-  }
-  rtnl_route_set_family(route, AF_INET);
-  rtnl_route_set_table(route, RT_TABLE_MAIN);
-  rtnl_route_set_protocol(route, RTPROT_KERNEL);
-  rtnl_route_set_scope(route, RT_SCOPE_LINK);
-  rtnl_route_set_dst(route, destination);
-  rtnl_route_set_pref_src(route, source);
-  rtnl_route_set_metric(route, RTAX_QUICKACK, 1);
-  rtnl_route_nh_set_ifindex(hop, bridgeIndex);
-  rtnl_route_add_nexthop(route, hop);  // the route owns it now
-  const int rc = rtnl_route_add(socket_, route, NLM_F_REPLACE);
-  rtnl_route_put(route);
-  nl_addr_put(destination);
-  nl_addr_put(source);
-  if (rc < 0) netlinkFail(what, rc);
+  const Ipv4Network subnet{.base = gateway, .prefix = prefix};
+  if (const int rc = replaceSubnetRouteWithQuickAck(socket_, bridgeIndex, subnet, gateway); rc < 0)
+    netlinkFail("setting quickack on the route to " + subnet.str(), rc);
 }
 
 int LinuxNetwork::createTap(const std::string& name, uid_t owner, const std::string& bridge) {
