@@ -138,9 +138,12 @@ TEST_F(GuestBoot, SshdTakesTheWorkDisksKeyWithStrictModesOn) {
           .out,
       "permitrootlogin without-password\npasswordauthentication no\nstrictmodes yes\n");
   EXPECT_EQ(guest_->ssh("stat -c %a /root/.ssh /root/.ssh/authorized_keys").out, "700\n600\n");
-  // Started early: after the filesystems and the host keys, not after all of sysinit.
-  const std::string after = guest_->ssh("systemctl show -P After ssh.service").out;
+  // Started early: after the filesystems and the host keys, not after all of sysinit,
+  // neither directly nor through a unit it waits for.
+  const std::string after =
+      guest_->ssh("systemctl list-dependencies --after --all --plain --no-pager ssh.service").out;
   EXPECT_EQ(after.find("sysinit.target"), std::string::npos) << after;
+  EXPECT_EQ(after.find("basic.target"), std::string::npos) << after;
   EXPECT_NE(after.find("banger-hostkeys.service"), std::string::npos) << after;
   // No image host key reached the VM: the fallback made its own at boot.
   EXPECT_EQ(
