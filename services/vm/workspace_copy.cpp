@@ -103,42 +103,38 @@ std::string enterFresh(const std::string& path) {
   return "rm -rf -- " + p + " && mkdir -p -- " + p + " && cd -- " + p;
 }
 
+// A fresh, empty repository at the guest path, entered; git init makes the directories.
 std::string gitInit(const WorkspacePlan& plan) {
+  const std::string path = shellQuote(plan.options.guestPath);
   return std::string(
              "command -v git >/dev/null 2>&1 || { echo 'the guest has no git, which a "
              "workspace in overlay mode needs: install git in the image, or copy with "
              "--mode full_copy' >&2; exit ") +
-         std::to_string(kNoGitInGuest) + "; }; " + enterFresh(plan.options.guestPath) +
-         " && git init -q" + (plan.branch.empty() ? "" : " -b " + shellQuote(plan.branch));
+         std::to_string(kNoGitInGuest) + "; }; rm -rf -- " + path + " && git init -q" +
+         (plan.branch.empty() ? "" : " -b " + shellQuote(plan.branch)) + " " + path + " && cd -- " +
+         path;
 }
 
 // The commit as a shallow repository in the guest, checked out.
 void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
                  const std::vector<std::string>& remoteShell, const std::atomic<bool>* cancel,
                  const std::function<void()>& beforeSession) {
-  // The commit, its trees and blobs: not its parents.
-  const ProcessResult objects = runner.run(Command(
-      {"git", "-C", plan.root.string(), "rev-list", "--objects", "--no-walk", plan.commit}));
-  if (!objects.ok())
-    fail(ErrorCode::Failed, "listing the objects of " + plan.commit + " in " + plan.root.string() +
-                                " failed: " + withoutTrailingSpace(objects.err));
-
   Step pack;
   // Deltas and compression cost more time than they save on a local link: loose objects
   // (the recent work) go stored, and packed ones are sent as they are packed.
-  pack.command.argv = {
-      "git",      "-C", plan.root.string(), "-c", "pack.compression=0", "pack-objects",
-      "--stdout", "-q", "--window=0"};
+  pack.command.argv = {"git",          "-C",     plan.root.string(), "-c", "pack.compression=0",
+                       "pack-objects", "--revs", "--stdout",         "-q", "--window=0"};
   const std::string c = shellQuote(plan.commit);
-  const std::string ref = plan.branch.empty()
-                              ? "git update-ref --no-deref HEAD " + c
-                              : "git update-ref refs/heads/" + shellQuote(plan.branch) + " " + c;
-  Step guest =
-      guestStep(remoteShell,
-                gitInit(plan) + " && git " + kNoFsync + " index-pack --stdin >/dev/null && echo " +
-                    c + " > .git/shallow && " + ref + " && git " + kNoFsync + " reset -q --hard");
-  // rev-list's lines ("<id> <path>") are what pack-objects reads.
-  pack.command.stdinData = objects.out;
+  // On the fresh repository's unborn branch, reset makes the branch at the commit and checks
+  // it out in one git; a detached HEAD is pointed at the commit first.
+  const std::string detach =
+      plan.branch.empty() ? "git update-ref --no-deref HEAD " + c + " && " : "";
+  Step guest = guestStep(remoteShell, gitInit(plan) + " && git " + kNoFsync +
+                                          " index-pack --stdin >/dev/null && echo " + c +
+                                          " > .git/shallow && " + detach + "git " + kNoFsync +
+                                          " reset -q --hard " + c);
+  // The commit, its trees and blobs: not its parents, as a shallow fetch asks for it.
+  pack.command.stdinData = "--shallow " + plan.commit + "\n" + plan.commit + "\n";
   pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel,
            beforeSession);
 }

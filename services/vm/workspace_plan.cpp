@@ -1,6 +1,8 @@
 // Deciding what a workspace copy sends: the options, and what host git says of the tree.
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "banger/errors.h"
 #include "banger/text.h"
@@ -80,11 +82,67 @@ std::vector<std::string> submodules(const std::string& listing) {
   return out;
 }
 
-void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
+// The work tree's top, its commit and its branch, from one git: each git costs a few
+// milliseconds, and this is the usual case. nullopt when one of them is missing (no work
+// tree, no commit yet): then each is asked on its own, for the error or the empty history.
+struct Head {
+  std::string top, commit, branch;
+};
+std::optional<Head> headOf(ProcessRunner& runner, const fs::path& path) {
+  const auto out =
+      git(runner, path,
+          {"rev-parse", "--show-toplevel", "HEAD^{commit}", "--symbolic-full-name", "HEAD"}, true);
+  if (!out) return std::nullopt;
+  std::vector<std::string> lines;
+  for (size_t start = 0, end; (end = out->find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(out->substr(start, end - start));
+  if (lines.size() != 3 || lines[0].empty()) return std::nullopt;
+  constexpr std::string_view kBranches = "refs/heads/";
+  Head head{lines[0], lines[1], ""};
+  if (lines[2].rfind(kBranches, 0) == 0) head.branch = lines[2].substr(kBranches.size());
+  return head;
+}
+
+// One `git status` entry: the path and its two states (X: index against the commit,
+// Y: working tree against the index; '?' for untracked).
+struct StatusEntry {
+  char index = '.', tree = '.';
+  std::string path;
+};
+
+// `git status --porcelain=v2 -z --no-renames`: ordinary ("1"), unmerged ("u") and
+// untracked ("?") entries; their fixed fields come before the path, which may hold spaces.
+std::vector<StatusEntry> parseStatus(const std::string& text) {
+  std::vector<StatusEntry> out;
+  for (const std::string& record : splitNul(text)) {
+    const char kind = record[0];
+    const int fieldsBeforePath = kind == '1' ? 8 : kind == 'u' ? 10 : kind == '?' ? 1 : -1;
+    if (fieldsBeforePath < 0 || record.size() < 2) continue;
+    size_t at = 0;
+    for (int i = 0; i < fieldsBeforePath && at != std::string::npos; ++i)
+      if ((at = record.find(' ', at)) != std::string::npos) ++at;
+    if (at == std::string::npos) continue;
+    StatusEntry entry;
+    entry.path = record.substr(at);
+    if (kind == '?') {
+      entry.index = entry.tree = '?';
+    } else if (record.size() > 3) {
+      entry.index = record[2];
+      entry.tree = record[3];
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+void planOverlay(ProcessRunner& runner, WorkspacePlan& plan, const std::optional<Head>& head) {
   const WorkspaceOptions& o = plan.options;
   const fs::path& root = plan.root;
   const std::string ref = o.from.empty() ? "HEAD" : o.from;
-  if (auto commit = git(runner, root, {"rev-parse", "--verify", "-q", ref + "^{commit}"}, true))
+  if (head)
+    plan.commit = head->commit;
+  else if (auto commit =
+               git(runner, root, {"rev-parse", "--verify", "-q", ref + "^{commit}"}, true))
     plan.commit = firstLine(*commit);
   else if (!o.from.empty())
     fail(ErrorCode::InvalidArgument,
@@ -103,6 +161,8 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
     if (!git(runner, root, {"check-ref-format", "--branch", o.branch}, true))
       fail(ErrorCode::InvalidArgument, "options: branch '" + o.branch + "' is no branch name");
     plan.branch = o.branch;
+  } else if (head) {
+    plan.branch = head->branch;
   } else if (auto current = git(runner, root, {"symbolic-ref", "-q", "--short", "HEAD"}, true)) {
     plan.branch = firstLine(*current);
   }
@@ -112,33 +172,43 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan) {
     for (auto& f :
          splitNul(*git(runner, root, {"ls-tree", "-r", "-z", "--name-only", plan.commit})))
       files.insert(std::move(f));
+    if (o.includeUntracked)
+      for (auto& f :
+           splitNul(*git(runner, root, {"ls-files", "-z", "--others", "--exclude-standard"}))) {
+        plan.changed.push_back(f);
+        files.insert(std::move(f));
+      }
   } else {
     for (const auto& entry : splitNul(listing)) files.insert(entry.substr(entry.find('\t') + 1));
-    plan.deleted = splitNul(*git(runner, root, {"ls-files", "-z", "--deleted"}));
-    for (const auto& f : plan.deleted) files.erase(f);
-    if (plan.commit.empty()) {
-      plan.changed.assign(files.begin(), files.end());
-    } else {
-      const std::set<std::string> gone(plan.deleted.begin(), plan.deleted.end());
-      for (auto& f :
-           splitNul(*git(runner, root, {"diff", "-z", "--name-only", "--no-renames", plan.commit})))
-        if (!gone.count(f) && files.count(f)) plan.changed.push_back(std::move(f));
-      // Deleted from the index but still in the commit: gone from the guest's tree too.
-      for (auto& f : splitNul(*git(runner, root,
-                                   {"diff", "-z", "--name-only", "--no-renames", "--diff-filter=D",
-                                    "--cached", plan.commit})))
-        if (!files.count(f) && !gone.count(f)) plan.deleted.push_back(std::move(f));
+    // One status says what differs from the commit, in the index and in the tree.
+    const auto status =
+        parseStatus(*git(runner, root,
+                         {"status", "--porcelain=v2", "-z", "--no-renames",
+                          o.includeUntracked ? "--untracked-files=all" : "--untracked-files=no"}));
+    for (const auto& entry : status)
+      if (entry.tree == 'D') {  // in the index, gone from the tree
+        plan.deleted.push_back(entry.path);
+        files.erase(entry.path);
+      }
+    for (const auto& entry : status) {
+      if (entry.tree == '?') {
+        plan.changed.push_back(entry.path);
+        files.insert(entry.path);
+      } else if (entry.index == 'D') {  // in the commit, deleted from the index
+        if (!plan.commit.empty() && !files.count(entry.path)) plan.deleted.push_back(entry.path);
+      } else if (entry.tree != 'D' && files.count(entry.path) && !plan.commit.empty()) {
+        plan.changed.push_back(entry.path);
+      }
     }
-  }
-  if (o.includeUntracked) {
-    for (auto& f :
-         splitNul(*git(runner, root, {"ls-files", "-z", "--others", "--exclude-standard"}))) {
-      plan.changed.push_back(f);
-      files.insert(std::move(f));
+    if (plan.commit.empty()) {  // no commit to lay them over: every file is sent
+      plan.changed.clear();
+      plan.changed.assign(files.begin(), files.end());
     }
   }
   plan.files.assign(files.begin(), files.end());
   std::sort(plan.changed.begin(), plan.changed.end());
+  plan.changed.erase(std::unique(plan.changed.begin(), plan.changed.end()), plan.changed.end());
+  std::sort(plan.deleted.begin(), plan.deleted.end());
 }
 
 }  // namespace
@@ -183,7 +253,9 @@ WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
     plan.files = walk(path);
     return plan;
   }
-  const auto top = git(runner, path, {"rev-parse", "--show-toplevel"}, true);
+  const std::optional<Head> head = options.from.empty() ? headOf(runner, path) : std::nullopt;
+  const auto top = head ? std::optional<std::string>(head->top)
+                        : git(runner, path, {"rev-parse", "--show-toplevel"}, true);
   if (!top || firstLine(*top).empty()) {
     // Asked only now: most paths are work trees, and each git costs a few milliseconds.
     if (auto bare = git(runner, path, {"rev-parse", "--is-bare-repository"}, true);
@@ -195,7 +267,7 @@ WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
     fail(ErrorCode::InvalidArgument, path.string() + " is not a git work tree" + kUseFullCopy);
   }
   plan.root = firstLine(*top);
-  planOverlay(runner, plan);
+  planOverlay(runner, plan, head);
   return plan;
 }
 

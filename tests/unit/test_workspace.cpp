@@ -184,6 +184,31 @@ TEST(Workspace, ABranchFromAnEarlierCommitIsThatCommitInTheGuestOnly) {
       << "the branch is made in the guest only";
 }
 
+// What `git status` reports in its less common forms: a deletion staged with `git rm`, a
+// rename, a name with spaces, a path given below the top, and a detached HEAD.
+TEST(Workspace, StagedDeletionsRenamesAndADetachedHeadArriveAsOnTheHost) {
+  Repo repo;
+  sh("cd " + q(repo.root()) +
+     " && git checkout -q --detach && git rm -q b.txt && git mv c.txt 'with space.txt'"
+     " && echo spaced >> 'with space.txt' && echo unstaged > 'src/new file.c'"
+     " && git add -N 'src/new file.c'");
+  test::TempDir guestDir;
+  const fs::path guest = guestDir.path() / "repo";
+  const WorkspacePlan plan = planWorkspace(runner, (repo.root() / "src").string(), into(guest));
+  EXPECT_EQ(plan.root, repo.root());
+  EXPECT_EQ(plan.branch, "");
+  const std::vector<std::string> expected = {".gitignore", "a.txt",         "doomed.txt",
+                                             "link",       "run.sh",        "src/new file.c",
+                                             "src/x.c",    "with space.txt"};
+  EXPECT_EQ(plan.files, expected);
+  copy(plan);
+  EXPECT_EQ(filesBelow(guest), plan.files) << "the dry run must list exactly what arrives";
+  EXPECT_EQ(read(guest / "with space.txt"), "three\nspaced\n");
+  EXPECT_EQ(read(guest / "src/new file.c"), "unstaged\n");
+  EXPECT_EQ(inGuest(guest, "git log --format=%s"), "third\n");
+  EXPECT_EQ(inGuest(guest, "git symbolic-ref -q HEAD || echo detached"), "detached\n");
+}
+
 TEST(Workspace, ASecondCopyReplacesTheFirst) {
   Repo repo;
   test::TempDir guestDir;
