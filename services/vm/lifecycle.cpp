@@ -21,6 +21,7 @@
 #include "boot_params.h"
 #include "disks.h"
 #include "readiness.h"
+#include "ssh_master.h"
 
 namespace banger::vm {
 namespace {
@@ -288,16 +289,9 @@ void Lifecycle::windDown(MachineRecord& record) {
 
 void Lifecycle::endSshMaster(const MachineRecord& record) {
   const std::string control = sshControlPath(paths_.runtimeDir.string(), record.id);
-  std::error_code ignored;
-  if (!fs::exists(control, ignored) || !peers_.programs) return;
-  Command exit({"ssh", "-o", "ControlPath=" + control, "-O", "exit", "banger-vm"});
-  exit.timeout = std::chrono::seconds(5);
-  try {
-    peers_.programs->run(exit);
-  } catch (const Error& error) {
-    log::warning("ending the ssh master of " + record.name + ": " + error.what());
-  }
-  fs::remove(control, ignored);
+  if (!vm::endSshMaster(control, std::chrono::seconds(1)))
+    log::warning("the ssh master of " + record.name + " (" + control +
+                 ") did not end within 1 s of SIGTERM");
 }
 
 void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet& set,

@@ -1,0 +1,16 @@
+// The OpenSSH master connection the Vm service and the CLI share for one VM (ControlPath).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace banger::vm {
+
+// Ends the master listening on `controlPath`, if one does, and waits up to `wait` for it to
+// be gone, so its connection has been closed (FIN sent) when this returns. The master is
+// found through the socket itself (its peer's pid) and ended with SIGTERM, as `ssh -O exit`
+// ends it, without starting a process; one run by another user is left alone. Removes the
+// socket file either way. False when a master was found and outlived `wait`.
+bool endSshMaster(const std::string& controlPath, std::chrono::milliseconds wait);
+
+}  // namespace banger::vm
