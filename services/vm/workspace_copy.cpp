@@ -133,6 +133,10 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
                                           " index-pack --stdin >/dev/null && echo " + c +
                                           " > .git/shallow && " + detach + "git " + kNoFsync +
                                           " reset -q --hard " + c);
+  // For each loose object pack-objects allocates and frees a buffer larger than glibc's
+  // heap trim threshold, and the heap shrinks and grows again every time: two thirds of
+  // its time for 1,000 loose objects here (364 -> 82 ms). A higher threshold stops that.
+  pack.command.extraEnv = {{"GLIBC_TUNABLES", "glibc.malloc.trim_threshold=4194304"}};
   // The commit, its trees and blobs: not its parents, as a shallow fetch asks for it.
   pack.command.stdinData = "--shallow " + plan.commit + "\n" + plan.commit + "\n";
   pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel,
