@@ -32,6 +32,8 @@ pid_t listenerOf(const std::string& path) {
 
 }  // namespace
 
+bool sshMasterListens(const std::string& controlPath) { return listenerOf(controlPath) > 0; }
+
 bool endSshMaster(const std::string& controlPath, std::chrono::milliseconds wait) {
   const pid_t master = listenerOf(controlPath);
   bool ended = true;

@@ -13,4 +13,7 @@ namespace banger::vm {
 // socket file either way. False when a master was found and outlived `wait`.
 bool endSshMaster(const std::string& controlPath, std::chrono::milliseconds wait);
 
+// Whether a master of this user listens on `controlPath`, asked of the socket.
+bool sshMasterListens(const std::string& controlPath);
+
 }  // namespace banger::vm

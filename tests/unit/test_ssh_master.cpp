@@ -59,9 +59,12 @@ class Listener {
 TEST(SshMaster, TheListenerOnTheControlSocketEndsAndTheSocketIsGone) {
   test::TempDir dir;
   const fs::path control = dir.path() / "ssh.ctl";
+  EXPECT_FALSE(sshMasterListens(control.string()));
   Listener master(control);
   ASSERT_TRUE(fs::exists(control));
+  EXPECT_TRUE(sshMasterListens(control.string()));
   EXPECT_TRUE(endSshMaster(control.string(), 2s));
+  EXPECT_FALSE(sshMasterListens(control.string()));
   const int status = master.endedWith();
   ASSERT_NE(status, -1) << "ended means gone when it returns";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
