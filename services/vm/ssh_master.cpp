@@ -38,10 +38,9 @@ bool endSshMaster(const std::string& controlPath, std::chrono::milliseconds wait
   const pid_t master = listenerOf(controlPath);
   bool ended = true;
   if (master > 0) {
-    // Opened before the signal, so the pid cannot be another process's by the time it is
-    // waited for.
+    // Signalled and waited for through a pidfd, so a pid reused meanwhile is never hit.
     const int exited = static_cast<int>(::syscall(SYS_pidfd_open, master, 0));
-    if (::kill(master, SIGTERM) == 0 && exited >= 0) {
+    if (exited >= 0 && ::syscall(SYS_pidfd_send_signal, exited, SIGTERM, nullptr, 0) == 0) {
       pollfd p{exited, POLLIN, 0};
       ended = ::poll(&p, 1, static_cast<int>(wait.count())) == 1;
     }

@@ -200,10 +200,8 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan, const std::optional
         plan.changed.push_back(entry.path);
       }
     }
-    if (plan.commit.empty()) {  // no commit to lay them over: every file is sent
-      plan.changed.clear();
+    if (plan.commit.empty())  // no commit to lay them over: every file is sent
       plan.changed.assign(files.begin(), files.end());
-    }
   }
   plan.files.assign(files.begin(), files.end());
   std::sort(plan.changed.begin(), plan.changed.end());
