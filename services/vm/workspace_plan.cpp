@@ -6,6 +6,7 @@
 
 #include "banger/errors.h"
 #include "banger/text.h"
+#include "git_status.h"
 #include "workspace.h"
 
 namespace banger::vm {
@@ -103,38 +104,6 @@ std::optional<Head> headOf(ProcessRunner& runner, const fs::path& path) {
   return head;
 }
 
-// One `git status` entry: the path and its two states (X: index against the commit,
-// Y: working tree against the index; '?' for untracked).
-struct StatusEntry {
-  char index = '.', tree = '.';
-  std::string path;
-};
-
-// `git status --porcelain=v2 -z --no-renames`: ordinary ("1"), unmerged ("u") and
-// untracked ("?") entries; their fixed fields come before the path, which may hold spaces.
-std::vector<StatusEntry> parseStatus(const std::string& text) {
-  std::vector<StatusEntry> out;
-  for (const std::string& record : splitNul(text)) {
-    const char kind = record[0];
-    const int fieldsBeforePath = kind == '1' ? 8 : kind == 'u' ? 10 : kind == '?' ? 1 : -1;
-    if (fieldsBeforePath < 0 || record.size() < 2) continue;
-    size_t at = 0;
-    for (int i = 0; i < fieldsBeforePath && at != std::string::npos; ++i)
-      if ((at = record.find(' ', at)) != std::string::npos) ++at;
-    if (at == std::string::npos) continue;
-    StatusEntry entry;
-    entry.path = record.substr(at);
-    if (kind == '?') {
-      entry.index = entry.tree = '?';
-    } else if (record.size() > 3) {
-      entry.index = record[2];
-      entry.tree = record[3];
-    }
-    out.push_back(std::move(entry));
-  }
-  return out;
-}
-
 void planOverlay(ProcessRunner& runner, WorkspacePlan& plan, const std::optional<Head>& head) {
   const WorkspaceOptions& o = plan.options;
   const fs::path& root = plan.root;
@@ -181,10 +150,10 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan, const std::optional
   } else {
     for (const auto& entry : splitNul(listing)) files.insert(entry.substr(entry.find('\t') + 1));
     // One status says what differs from the commit, in the index and in the tree.
-    const auto status =
-        parseStatus(*git(runner, root,
-                         {"status", "--porcelain=v2", "-z", "--no-renames",
-                          o.includeUntracked ? "--untracked-files=all" : "--untracked-files=no"}));
+    const auto status = parseGitStatus(
+        *git(runner, root,
+             {"status", "--porcelain=v2", "-z", "--no-renames",
+              o.includeUntracked ? "--untracked-files=all" : "--untracked-files=no"}));
     for (const auto& entry : status)
       if (entry.tree == 'D') {  // in the index, gone from the tree
         plan.deleted.push_back(entry.path);
