@@ -163,6 +163,25 @@ TEST_F(VmLifecycle, CompletionOffersTheNamesOfRunningMachines) {
   EXPECT_EQ(banger("vm delete comp-run").status, 0);
 }
 
+// `banger ssh-config --install`, then `ssh NAME.vm` as a user types it: no -F, no options,
+// OpenSSH reading ~/.ssh/config and following the Include. OpenSSH takes ~ from the password
+// database rather than $HOME, so the harness's home (where banger installed the block) is
+// root's home in a mount namespace of the test's own; nothing of this machine's /root is
+// touched. No terminal: a host key prompt would fail the login instead of waiting.
+TEST_F(VmLifecycle, PlainSshToNameVmWorksThroughTheInstalledInclude) {
+  ASSERT_EQ(banger("vm create --name plain").status, 0);
+  const Shell installed = banger("ssh-config --install");
+  ASSERT_EQ(installed.status, 0) << installed.out;
+  const std::string home = harness_->clientEnvironment().at("HOME");
+  const Shell plain = shell("timeout 60 unshare --mount sh -c 'mount --bind " + home +
+                            " /root && exec nsenter --net=/run/netns/" + harness_->netns() +
+                            " ssh plain.vm hostname' </dev/null 2>&1");
+  EXPECT_EQ(plain.out, "plain\n");
+  EXPECT_EQ(plain.status, 0);
+  EXPECT_EQ(banger("ssh-config --uninstall").status, 0);
+  EXPECT_EQ(banger("vm delete plain").status, 0);
+}
+
 // Ctrl-C during a long command: the session ends, the VM is deleted (--rm), status 130.
 TEST_F(VmLifecycle, VmRunInterruptedDuringTheCommandStillDeletesItsVm) {
   std::vector<std::string> argv = {"nsenter",      "--net=/run/netns/" + harness_->netns(),
