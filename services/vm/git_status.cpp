@@ -25,7 +25,8 @@ std::vector<GitStatusEntry> parseGitStatus(const std::string& text) {
     if (kind == '?') {
       entry.index = entry.tree = '?';
     } else {
-      if (record.size() < 4) continue;
+      // Two states, neither of them '?': git writes no other ordinary or unmerged record.
+      if (record.size() < 4 || record[2] == '?' || record[3] == '?') continue;
       entry.index = record[2];
       entry.tree = record[3];
     }
