@@ -154,18 +154,16 @@ void planOverlay(ProcessRunner& runner, WorkspacePlan& plan, const std::optional
         *git(runner, root,
              {"status", "--porcelain=v2", "-z", "--no-renames",
               o.includeUntracked ? "--untracked-files=all" : "--untracked-files=no"}));
-    for (const auto& entry : status)
-      if (entry.tree == 'D') {  // in the index, gone from the tree
-        plan.deleted.push_back(entry.path);
-        files.erase(entry.path);
-      }
     for (const auto& entry : status) {
       if (entry.tree == '?') {
         plan.changed.push_back(entry.path);
         files.insert(entry.path);
+      } else if (entry.tree == 'D') {  // in the index, gone from the tree
+        plan.deleted.push_back(entry.path);
+        files.erase(entry.path);
       } else if (entry.index == 'D') {  // in the commit, deleted from the index
         if (!plan.commit.empty() && !files.count(entry.path)) plan.deleted.push_back(entry.path);
-      } else if (entry.tree != 'D' && files.count(entry.path) && !plan.commit.empty()) {
+      } else if (files.count(entry.path)) {
         plan.changed.push_back(entry.path);
       }
     }
