@@ -1,5 +1,6 @@
-// banger-agent: the guest's health and listening ports for the host, over vsock
-// (docs/guest.md). Static, so it runs in any image; started by banger-agent.service.
+// banger-agent: the guest's health and listening ports for the host, and scripts the host
+// runs (a workspace copy), over vsock (docs/guest.md). Static, so it runs in any image;
+// started by banger-agent.service.
 #include <linux/vm_sockets.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -37,13 +38,16 @@ int main() {
     return 1;
   }
   const AgentHandler handler("/proc", systemdStateFromSystemctl);
-  AgentServer serving(listener, handler);
+  // What a root login shell would have; systemd gives the agent next to nothing.
+  ExecService exec({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh"});
+  AgentServer serving(listener, handler, kRequestDeadline, &exec);
   server = &serving;
   struct sigaction stop {};
   stop.sa_handler = onSignal;
   ::sigaction(SIGTERM, &stop, nullptr);
   ::sigaction(SIGINT, &stop, nullptr);
-  std::fprintf(stderr, "banger-agent: serving /healthz and /ports on vsock port %u\n",
+  std::fprintf(stderr, "banger-agent: serving /healthz, /ports and /exec on vsock port %u\n",
                kAgentVsockPort);
   try {
     serving.run();

@@ -26,8 +26,8 @@ struct Connection {
 }  // namespace
 
 AgentServer::AgentServer(int listenFd, const AgentHandler& handler,
-                         std::chrono::milliseconds deadline)
-    : listenFd_(listenFd), handler_(handler), deadline_(deadline) {
+                         std::chrono::milliseconds deadline, ExecService* exec)
+    : listenFd_(listenFd), handler_(handler), deadline_(deadline), exec_(exec) {
   if (::pipe2(wakeFds_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe failed");
   ::fcntl(listenFd_, F_SETFL, ::fcntl(listenFd_, F_GETFL) | O_NONBLOCK);
 }
@@ -51,6 +51,26 @@ void AgentServer::run() {
     if (parse.state == RequestParse::State::Incomplete) return;
     if (parse.state == RequestParse::State::Refused) {
       c.out = renderAnswer(errorAnswer(parse.status, parse.reason), false, true);
+      c.closeAfterWrite = true;
+    } else if (const HttpRequest& request = parse.request;
+               request.path == "/exec" || request.chunked) {
+      int status = 400;
+      std::string refusal = "POST /exec takes its script and stdin as a chunked body";
+      if (request.path != "/exec") {
+        status = 413;
+        refusal = "a body is taken only at POST /exec";
+      } else if (!exec_) {
+        status = 404;
+        refusal = "this agent runs no scripts";
+      } else if (request.method != "POST") {
+        status = 405;
+        refusal = "use POST for /exec";
+      } else if (request.chunked) {
+        exec_->start(c.fd, c.in.substr(parse.consumed), request.expectContinue);
+        c.fd = -1;  // the session owns it now
+        return;
+      }
+      c.out = renderAnswer(errorAnswer(status, refusal), false, true);
       c.closeAfterWrite = true;
     } else {
       c.in.erase(0, parse.consumed);
@@ -103,8 +123,8 @@ void AgentServer::run() {
           }
         }
       }
-      if (drop) {
-        ::close(c.fd);
+      if (drop || c.fd < 0) {  // c.fd < 0: handed to ExecService
+        if (c.fd >= 0) ::close(c.fd);
         it = connections.erase(it);
       } else {
         ++it;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent_handler.h"
+#include "exec_service.h"
 
 namespace banger::guest {
 
@@ -17,9 +18,10 @@ class AgentServer {
  public:
   // `listenFd`: a listening stream socket (AF_VSOCK in the guest; AF_UNIX in tests), owned.
   // A connection that has not sent a whole request, or not read its answer, within
-  // `deadline` is closed.
+  // `deadline` is closed. POST /exec is handed to `exec` (404 without one), whose sessions
+  // have no deadline: a copy takes as long as it takes, and the host ends it by hanging up.
   AgentServer(int listenFd, const AgentHandler& handler,
-              std::chrono::milliseconds deadline = kRequestDeadline);
+              std::chrono::milliseconds deadline = kRequestDeadline, ExecService* exec = nullptr);
   ~AgentServer();
   AgentServer(const AgentServer&) = delete;
   AgentServer& operator=(const AgentServer&) = delete;
@@ -33,6 +35,7 @@ class AgentServer {
   int wakeFds_[2];
   const AgentHandler& handler_;
   std::chrono::milliseconds deadline_;
+  ExecService* exec_;
 };
 
 }  // namespace banger::guest

@@ -93,8 +93,13 @@ RequestParse parseRequest(std::string_view buffer) {
     const std::string name = lower(lines[i].substr(0, colon));
     const std::string value = lower(trim(lines[i].substr(colon + 1)));
     if (name == "content-length" && value != "0")
-      return refused(413, "the agent takes no request bodies");
-    if (name == "transfer-encoding") return refused(413, "the agent takes no request bodies");
+      return refused(413, "the agent takes bodies only chunked, at POST /exec");
+    if (name == "transfer-encoding" && value != "chunked")
+      return refused(501, "a body is taken only with Transfer-Encoding: chunked");
+    if (name == "transfer-encoding") out.request.chunked = true;
+    if (name == "expect" && value != "100-continue")
+      return refused(417, "only 100-continue is expected");
+    if (name == "expect") out.request.expectContinue = true;
     if (name == "connection" && value == "close") out.request.keepAlive = false;
     if (name == "connection" && value == "keep-alive") out.request.keepAlive = true;
   }

@@ -1,6 +1,7 @@
-// The agent's HTTP/1.1 request reader: a request line and headers, no body (the agent
-// only answers GETs). Outside input from the host's vsock, so it is strict and bounded,
-// and fuzzed (tests/fuzz/fuzz_agent_request.cpp).
+// The agent's HTTP/1.1 request reader: a request line and headers. The only body the agent
+// takes is POST /exec's, chunked, which ExecService reads itself (chunked_body.h). Outside
+// input from the host's vsock, so it is strict and bounded, and fuzzed
+// (tests/fuzz/fuzz_agent_request.cpp).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +16,8 @@ struct HttpRequest {
   std::string method;
   std::string path;  // the target without its query
   bool keepAlive = true;
+  bool chunked = false;         // Transfer-Encoding: chunked; the body follows the head
+  bool expectContinue = false;  // Expect: 100-continue
 };
 
 struct RequestParse {

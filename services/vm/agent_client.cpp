@@ -77,13 +77,30 @@ std::vector<AgentPort> parseAgentPorts(std::string_view body) {
   return out;
 }
 
-std::string VsockAgentClient::get(const std::string& vsockPath, const std::string& path) {
+AgentExecResult parseAgentExecResult(std::string_view body) {
+  const Json json = parseJson(body, "script result");
+  AgentExecResult result;
+  result.exitCode = field<int>(json, "exit_code", "script result");
+  result.signal = field<int>(json, "signal", "script result");
+  result.stderrText = field<std::string>(json, "stderr", "script result");
+  if (result.exitCode < -1 || result.exitCode > 255 || result.signal < 0 || result.signal > 64 ||
+      (result.exitCode == -1) == (result.signal == 0) || result.stderrText.size() > 4096)
+    fail(ErrorCode::InvalidArgument, "the agent's script result is out of shape");
+  return result;
+}
+
+StreamSocket connectToAgent(const std::string& vsockPath, std::chrono::milliseconds timeout) {
   StreamSocket connection = StreamSocket::unixSocket(
-      vsockPath, StreamSocket::Clock::now() + timeout_, "the agent (through Firecracker's vsock)");
+      vsockPath, StreamSocket::Clock::now() + timeout, "the agent (through Firecracker's vsock)");
   connection.send("CONNECT " + std::to_string(kAgentPort) + "\n");
   const std::string ok = connection.line(64);
   if (ok.rfind("OK ", 0) != 0)
     fail(ErrorCode::Unavailable, "Firecracker's vsock answered '" + ok + "' to CONNECT");
+  return connection;
+}
+
+std::string VsockAgentClient::get(const std::string& vsockPath, const std::string& path) {
+  StreamSocket connection = connectToAgent(vsockPath, timeout_);
   connection.send("GET " + path + " HTTP/1.0\r\nHost: banger-agent\r\n\r\n");
   return okBody(connection.answer(kMaxAnswer));
 }

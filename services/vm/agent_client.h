@@ -29,10 +29,23 @@ struct AgentPort {
   uint32_t pid = 0;
 };
 
+// What POST /exec answers once the script has ended.
+struct AgentExecResult {
+  int exitCode = -1;  // -1 when a signal ended it
+  int signal = 0;
+  std::string stderrText;  // its first 4 KiB
+};
+
 // The body of an HTTP answer with status 200; InvalidArgument naming what is wrong.
 std::string agentAnswerBody(std::string_view answer);
 AgentHealth parseAgentHealth(std::string_view body);
 std::vector<AgentPort> parseAgentPorts(std::string_view body);
+AgentExecResult parseAgentExecResult(std::string_view body);
+
+class StreamSocket;
+// A connection to the agent through Firecracker's vsock socket at `vsockPath`, past its
+// `CONNECT` handshake; Unavailable when there is none (yet).
+StreamSocket connectToAgent(const std::string& vsockPath, std::chrono::milliseconds timeout);
 
 class AgentClient {
  public:

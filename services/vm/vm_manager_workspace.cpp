@@ -1,8 +1,11 @@
-// Workspaces: a repository on this machine copied into a running guest over SSH.
+// Workspaces: a repository on this machine copied into a running guest, through
+// banger-agent over vsock while the first SSH login runs beside it.
 #include <thread>
 
+#include "agent_client.h"
 #include "banger/errors.h"
 #include "banger/ssh_command.h"
+#include "guest_shell.h"
 #include "ssh_master.h"
 #include "vm_manager.h"
 #include "workspace.h"
@@ -34,15 +37,17 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
                               "; a workspace is copied into a running machine: banger vm start " +
                               name);
   const SshFiles files = lifecycle_.sshFiles(loadConfig());
+  const std::string vsock = lifecycle_.pathsOf(record).vsockSocket().string();
   return runJob("workspace", name, caller,
-                [this, hostPath, parsed, files](const MachineRecord& r, JobContext& job) {
+                [this, hostPath, parsed, files, vsock](const MachineRecord& r, JobContext& job) {
                   job.stage("reading", hostPath);
                   const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
-                  // The first ssh to a fresh VM logs in and leaves the master connection
-                  // every later session uses; it runs while the repository is read and
-                  // packed. -N: it returns once logged in, without a session (about 25 ms
-                  // sooner here); where a master already listens, there is nothing to do.
-                  // A failure is left to the copy's own ssh, which says why.
+                  // The first ssh to a fresh VM logs in and leaves the master connection that
+                  // `vm run`'s command and every later session use. It runs while the repository is
+                  // read and copied through the agent, which needs no login; the job ends once both
+                  // are done. -N: it returns once logged in, without a session. Where a master
+                  // already listens there is nothing to do. A failure is left to the next ssh,
+                  // which says why.
                   const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
                   std::jthread login([this, shell, control] {
                     if (sshMasterListens(control)) return;
@@ -54,13 +59,21 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
                     } catch (const std::exception&) {
                     }
                   });
+                  const auto awaitLogin = [&login] {
+                    if (login.joinable()) login.join();
+                  };
+                  // An image whose agent predates /exec copies over ssh, after the login.
+                  CommandGuestShell overSsh(lifecycle_.programs(), shell, awaitLogin);
+                  AgentGuestShell throughAgent(
+                      [vsock] { return connectToAgent(vsock, std::chrono::seconds(3)); }, overSsh);
                   const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
                   const std::string detail = std::to_string(plan.files.size()) + " files from " +
                                              plan.root.string() + " to " + parsed.guestPath;
                   copyWorkspace(
-                      lifecycle_.programs(), plan, shell,
+                      lifecycle_.programs(), plan, throughAgent,
                       [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
-                      job.cancelFlag(), [&login] { login.join(); });
+                      job.cancelFlag());
+                  awaitLogin();
                   job.stage("copied", detail);
                 });
 }

@@ -8,8 +8,8 @@
 // uncommitted work arrives and the guest's `git status` shows it as the host's does.
 // full_copy: the directory as it is, .git and submodules included.
 //
-// Everything streams: host git and tar write straight into ssh's stdin; nothing whole is
-// staged on the host.
+// Everything streams: host git and tar write straight into the guest script's stdin
+// (through banger-agent, or ssh); nothing whole is staged on the host.
 #pragma once
 
 #include <atomic>
@@ -19,6 +19,7 @@
 
 #include "banger/options.h"
 #include "banger/process.h"
+#include "guest_shell.h"
 
 namespace banger::vm {
 
@@ -52,16 +53,12 @@ struct WorkspacePlan {
 WorkspacePlan planWorkspace(ProcessRunner& runner, const std::string& hostPath,
                             const WorkspaceOptions& options);
 
-// Carries out `plan`. `remoteShell` is the argv that runs one shell command in the guest,
-// its stdin connected (ssh … root@ADDRESS); the script is appended as its last argument.
-// `stage` is told what is under way. A failure names the step and what the guest said.
-// `beforeFirstSession`, when set, runs once before the first guest session starts, while
-// the host side of that step (git pack-objects, tar) already runs: it waits for the login
-// that leaves the master connection the sessions share.
-void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
-                   const std::vector<std::string>& remoteShell,
+// Carries out `plan`, one script per step run by `shell` in the guest (up to three: the
+// history, the deletions, the files), each started while the host side of that step (git
+// pack-objects, tar) already runs. `stage` is told what is under way. A failure names the
+// step and what the guest said.
+void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan, GuestShell& shell,
                    const std::function<void(const std::string&)>& stage,
-                   const std::atomic<bool>* cancel,
-                   const std::function<void()>& beforeFirstSession = {});
+                   const std::atomic<bool>* cancel);
 
 }  // namespace banger::vm

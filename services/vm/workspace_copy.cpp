@@ -1,5 +1,5 @@
-// Carrying out a workspace plan: host git and tar piped into ssh, one guest shell script
-// per step.
+// Carrying out a workspace plan: host git and tar piped into the guest (banger-agent's
+// /exec, or ssh), one guest shell script per step.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -29,7 +29,8 @@ std::string joinNul(const std::vector<std::string>& items) {
   return out;
 }
 
-struct Step {
+// A program on this machine whose stdout feeds a guest script: git pack-objects, tar.
+struct HostStep {
   Command command;
   std::string err;  // what it wrote to stderr
   ProcessResult result;
@@ -48,39 +49,43 @@ struct Step {
   }
 };
 
-// Throws for a guest step that did not end well, naming `what` and what the guest said.
-void check(const Step& guest, const std::string& what) {
-  if (guest.thrown) std::rethrow_exception(guest.thrown);
-  if (guest.result.canceled) fail(ErrorCode::Canceled, what + " was canceled");
-  if (guest.result.exitCode == kNoGitInGuest)
+// Throws for a guest script that did not end well, naming `what` and what the guest said.
+void check(const GuestRun& guest, const std::string& what) {
+  if (guest.canceled) fail(ErrorCode::Canceled, what + " was canceled");
+  if (guest.exitCode == kNoGitInGuest)
     fail(ErrorCode::NotSupported, withoutTrailingSpace(guest.err));
-  if (!guest.result.ok())
-    fail(ErrorCode::Failed, what + " failed in the guest (status " +
-                                std::to_string(guest.result.exitCode) +
+  if (!guest.ok())
+    fail(ErrorCode::Failed, what + " failed in the guest (" +
+                                (guest.termSignal ? "signal " + std::to_string(guest.termSignal)
+                                                  : "status " + std::to_string(guest.exitCode)) +
                                 "): " + withoutTrailingSpace(guest.err));
 }
 
-// Runs `producer` with its stdout piped into `consumer`'s stdin, side by side.
-void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::string& what,
-              const std::atomic<bool>* cancel, const std::function<void()>& beforeConsumer) {
+// Runs `producer` with its stdout piped into the guest `script`'s stdin, side by side.
+void pipeInto(ProcessRunner& runner, HostStep& producer, GuestShell& shell,
+              const std::string& script, const std::string& what, const std::atomic<bool>* cancel) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) fail(ErrorCode::Failed, what + ": pipe failed");
-  // Room for the producer to run ahead while ssh still logs in: a first login to a fresh
-  // VM and packing a repository of loose objects take about as long, and side by side
+  // Room for the producer to run ahead while the guest side starts: a first login to a
+  // fresh VM and packing a repository of loose objects take about as long, and side by side
   // they overlap. 1 MiB is what an unprivileged process may ask for; less is still fine.
   (void)fcntl(fds[1], F_SETPIPE_SZ, kPipeRoom);
   producer.command.stdoutFd = fds[1];
-  consumer.command.stdinFd = fds[0];
   std::thread writer([&] {
     producer.run(runner, cancel);
     close(fds[1]);  // the consumer sees the end once the producer is gone
   });
-  beforeConsumer();
-  consumer.run(runner, cancel);
+  GuestRun guest;
+  std::exception_ptr guestThrew;
+  try {
+    guest = shell.run(script, fds[0], "", cancel);
+  } catch (...) {
+    guestThrew = std::current_exception();
+  }
   close(fds[0]);  // a producer still writing to a consumer that ended gets EPIPE and ends
   writer.join();
   // A producer that failed on its own is the cause; one ended by SIGPIPE only saw the
-  // consumer (ssh, the guest) end first, which then says why.
+  // consumer (the guest) end first, which then says why.
   if (producer.thrown) std::rethrow_exception(producer.thrown);
   const bool producerFailed = !producer.result.ok() && producer.result.termSignal != SIGPIPE;
   if (producerFailed || producer.result.canceled)
@@ -88,14 +93,8 @@ void pipeInto(ProcessRunner& runner, Step& producer, Step& consumer, const std::
          what + ": " + producer.command.argv[0] + " on this machine " +
              (producer.result.canceled ? "was canceled"
                                        : "failed: " + withoutTrailingSpace(producer.err)));
-  check(consumer, what);
-}
-
-Step guestStep(const std::vector<std::string>& remoteShell, const std::string& script) {
-  Step step;
-  step.command.argv = remoteShell;
-  step.command.argv.push_back(script);
-  return step;
+  if (guestThrew) std::rethrow_exception(guestThrew);
+  check(guest, what);
 }
 
 std::string enterFresh(const std::string& path) {
@@ -116,10 +115,9 @@ std::string gitInit(const WorkspacePlan& plan) {
 }
 
 // The commit as a shallow repository in the guest, checked out.
-void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
-                 const std::vector<std::string>& remoteShell, const std::atomic<bool>* cancel,
-                 const std::function<void()>& beforeSession) {
-  Step pack;
+void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan, GuestShell& shell,
+                 const std::atomic<bool>* cancel) {
+  HostStep pack;
   // Deltas and compression cost more time than they save on a local link: loose objects
   // (the recent work) go stored, and packed ones are sent as they are packed.
   pack.command.argv = {"git",          "-C",     plan.root.string(), "-c", "pack.compression=0",
@@ -129,31 +127,23 @@ void sendHistory(ProcessRunner& runner, const WorkspacePlan& plan,
   // it out in one git; a detached HEAD is pointed at the commit first.
   const std::string detach =
       plan.branch.empty() ? "git update-ref --no-deref HEAD " + c + " && " : "";
-  Step guest = guestStep(remoteShell, gitInit(plan) + " && git " + kNoFsync +
-                                          " index-pack --stdin >/dev/null && echo " + c +
-                                          " > .git/shallow && " + detach + "git " + kNoFsync +
-                                          " reset -q --hard " + c);
+  const std::string script = gitInit(plan) + " && git " + kNoFsync +
+                             " index-pack --stdin >/dev/null && echo " + c + " > .git/shallow && " +
+                             detach + "git " + kNoFsync + " reset -q --hard " + c;
   // For each loose object pack-objects allocates and frees a buffer larger than glibc's
   // heap trim threshold, and the heap shrinks and grows again every time: two thirds of
   // its time for 1,000 loose objects here (364 -> 82 ms). A higher threshold stops that.
   pack.command.extraEnv = {{"GLIBC_TUNABLES", "glibc.malloc.trim_threshold=4194304"}};
   // The commit, its trees and blobs: not its parents, as a shallow fetch asks for it.
   pack.command.stdinData = "--shallow " + plan.commit + "\n" + plan.commit + "\n";
-  pipeInto(runner, pack, guest, "sending the history of " + plan.root.string(), cancel,
-           beforeSession);
+  pipeInto(runner, pack, shell, script, "sending the history of " + plan.root.string(), cancel);
 }
 
 }  // namespace
 
-void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
-                   const std::vector<std::string>& remoteShell,
+void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan, GuestShell& shell,
                    const std::function<void(const std::string&)>& stage,
-                   const std::atomic<bool>* cancel,
-                   const std::function<void()>& beforeFirstSession) {
-  bool sessionStarted = false;
-  const std::function<void()> beforeSession = [&] {
-    if (!std::exchange(sessionStarted, true) && beforeFirstSession) beforeFirstSession();
-  };
+                   const std::atomic<bool>* cancel) {
   const std::string path = shellQuote(plan.options.guestPath);
   std::string enter = "cd -- " + path;
   std::vector<std::string> files = plan.changed;
@@ -164,26 +154,22 @@ void copyWorkspace(ProcessRunner& runner, const WorkspacePlan& plan,
     enter = gitInit(plan);  // no commit yet: an empty repository, every file sent
   } else {
     stage("history");
-    sendHistory(runner, plan, remoteShell, cancel, beforeSession);
+    sendHistory(runner, plan, shell, cancel);
     if (!plan.deleted.empty()) {
       stage("deletions");
-      Step guest = guestStep(remoteShell, enter + " && xargs -0 -r rm -f --");
-      guest.command.stdinData = joinNul(plan.deleted);
-      beforeSession();
-      guest.run(runner, cancel);
-      check(guest, "removing files deleted on this machine");
+      check(shell.run(enter + " && xargs -0 -r rm -f --", -1, joinNul(plan.deleted), cancel),
+            "removing files deleted on this machine");
     }
     if (files.empty()) return;
   }
   stage("files");
-  Step tar;
+  HostStep tar;
   tar.command.argv = {
       "tar",    "--create",       "--file=-",      "--directory=" + plan.root.string(),
       "--null", "--no-recursion", "--files-from=-"};
   tar.command.stdinData = joinNul(files);
-  Step guest = guestStep(remoteShell, enter + " && tar -x --no-same-owner -f -");
-  pipeInto(runner, tar, guest, "copying " + plan.root.string() + " to " + plan.options.guestPath,
-           cancel, beforeSession);
+  pipeInto(runner, tar, shell, enter + " && tar -x --no-same-owner -f -",
+           "copying " + plan.root.string() + " to " + plan.options.guestPath, cancel);
 }
 
 }  // namespace banger::vm

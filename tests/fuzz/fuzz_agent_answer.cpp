@@ -49,5 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if ((port.proto != "tcp" && port.proto != "udp") || port.process.size() > 64) std::abort();
   } catch (const banger::Error&) {
   }
+  try {
+    const auto result = banger::vm::parseAgentExecResult(body);
+    if (result.exitCode > 255 || (result.exitCode == -1) == (result.signal == 0) ||
+        result.stderrText.size() > 4096)
+      std::abort();
+  } catch (const banger::Error&) {
+  }
   return 0;
 }

@@ -168,6 +168,12 @@ TEST(AgentRequest, ParsesARequestAndItsQueryAndConnection) {
   EXPECT_EQ(parseRequest("GET /healthz HTTP/1.1\r\nHost: a").state,
             RequestParse::State::Incomplete);
   EXPECT_FALSE(parseRequest("GET / HTTP/1.0\r\n\r\n").request.keepAlive);
+  const RequestParse exec = parseRequest(
+      "POST /exec HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-continue\r\n\r\n5\r\n");
+  ASSERT_EQ(exec.state, RequestParse::State::Complete);
+  EXPECT_TRUE(exec.request.chunked);
+  EXPECT_TRUE(exec.request.expectContinue);
+  EXPECT_FALSE(parseRequest("GET / HTTP/1.1\r\n\r\n").request.chunked);
 }
 
 TEST(AgentRequest, BadRequestsAreRefusedWithTheirStatus) {
@@ -183,7 +189,8 @@ TEST(AgentRequest, BadRequestsAreRefusedWithTheirStatus) {
   EXPECT_EQ(status("GET / HTTP/2.0\r\n\r\n"), 505);
   EXPECT_EQ(status("GET / HTTP/1.1\r\nno colon here\r\n\r\n"), 400);
   EXPECT_EQ(status("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"), 413);
-  EXPECT_EQ(status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 413);
+  EXPECT_EQ(status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
+  EXPECT_EQ(status("POST / HTTP/1.1\r\nExpect: something\r\n\r\n"), 417);
   EXPECT_EQ(status("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a')), 431);
   EXPECT_EQ(status("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a') + "\r\n\r\n"), 431);
 }

@@ -90,8 +90,9 @@ WorkspaceOptions into(const fs::path& guest) {
 }
 
 void copy(const WorkspacePlan& plan) {
+  CommandGuestShell local(runner, kLocalShell);
   copyWorkspace(
-      runner, plan, kLocalShell, [](const std::string&) {}, nullptr);
+      runner, plan, local, [](const std::string&) {}, nullptr);
 }
 
 std::string inGuest(const fs::path& guest, const std::string& command) {
@@ -138,12 +139,12 @@ TEST(Workspace, TheWaitForTheLoginComesOnceBeforeTheGuestIsTouched) {
   ASSERT_FALSE(plan.changed.empty());
   int waits = 0;
   bool guestUntouched = false;
+  CommandGuestShell local(runner, kLocalShell, [&] {
+    ++waits;
+    guestUntouched = !fs::exists(guest);
+  });
   copyWorkspace(
-      runner, plan, kLocalShell, [](const std::string&) {}, nullptr,
-      [&] {
-        ++waits;
-        guestUntouched = !fs::exists(guest);
-      });
+      runner, plan, local, [](const std::string&) {}, nullptr);
   EXPECT_EQ(waits, 1);
   EXPECT_TRUE(guestUntouched);
   EXPECT_EQ(filesBelow(guest), plan.files);
@@ -308,8 +309,9 @@ TEST(Workspace, AGuestThatFailsIsAnErrorNamingTheStepAndWhatItSaid) {
   const std::vector<std::string> failing = {"sh", "-c", "echo 'disk full' >&2; exit 4", "sh"};
   expectError(
       [&] {
+        CommandGuestShell shell(runner, failing);
         copyWorkspace(
-            runner, plan, failing, [](const std::string&) {}, nullptr);
+            runner, plan, shell, [](const std::string&) {}, nullptr);
       },
       ErrorCode::Failed, {"sending the history", "disk full"},
       "a failing guest was taken for a copy");
@@ -326,8 +328,9 @@ TEST(Workspace, AGuestThatFailsIsAnErrorNamingTheStepAndWhatItSaid) {
   const std::vector<std::string> noGit = {"env", "PATH=/nonexistent", "/bin/sh", "-c"};
   expectError(
       [&] {
+        CommandGuestShell shell(runner, noGit);
         copyWorkspace(
-            runner, plan, noGit, [](const std::string&) {}, nullptr);
+            runner, plan, shell, [](const std::string&) {}, nullptr);
       },
       ErrorCode::NotSupported, {"--mode full_copy"}, "a guest without git was taken for a copy");
 }
