@@ -59,15 +59,21 @@ JobEnd followJob(JobWatcher& watcher, const sdbus::ObjectPath& job, const std::s
 }
 
 Created createMachine(Context& ctx, VmSpec overrides) {
+  JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
+  return createMachine(ctx, std::move(overrides), watcher, {});
+}
+
+Created createMachine(Context& ctx, VmSpec overrides, JobWatcher& watcher,
+                      const std::function<void(const sdbus::ObjectPath&)>& whileCreating) {
   auto vm = ctx.buses.vm();
   auto [resolved, provenance] = vm.ResolveSpec(overrides.toVariants());
   const VmSpec spec = VmSpec::fromVariants(resolved, "the Vm service's spec");
   std::cout << "spec: " << spec.vcpus.value_or(0) << " vcpu · " << spec.memoryMib.value_or(0)
             << " MiB · " << formatSize(spec.diskBytes.value_or(0)) << " disk\n";
-  JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
   auto [machine, job] = vm.CreateVm(resolved);
   MachineClient m(ctx.buses.user(), names::kVmBus, machine);
   Created created{machine, m.Name(), {}};
+  if (whileCreating) whileCreating(machine);
   created.end = followJob(watcher, job, "creating " + created.name);
   if (!created.ok()) return created;
   const std::string address = m.Address();

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "sigint_scope.h"
 #include "ssh_session.h"
@@ -45,16 +46,21 @@ std::string checkedPath(const RunOptions& o) {
   return fs::absolute(o.path, ec).lexically_normal().string();
 }
 
-// The copy job's end; a failure has been printed.
-JobEnd prepareWorkspace(Context& ctx, const Created& created, const std::string& path,
-                        const RunOptions& o) {
-  MachineClient machine(ctx.buses.user(), names::kVmBus, created.machine);
+// Asks for the copy while the machine is still being created: the service reads the
+// repository during the boot and copies it once the machine runs. The job, or nullopt
+// when the service refused it (said why).
+std::optional<sdbus::ObjectPath> startWorkspace(Context& ctx, const sdbus::ObjectPath& machinePath,
+                                                const std::string& path, const RunOptions& o) {
+  MachineClient machine(ctx.buses.user(), names::kVmBus, machinePath);
   std::map<std::string, sdbus::Variant> options{{"guest_path", std::string(kGuestRepo)}};
   if (!o.branch.empty()) options["branch"] = o.branch;
   if (!o.from.empty()) options["from"] = o.from;
-  JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
-  return followJob(watcher, machine.PrepareWorkspace(path, options),
-                   "copying " + path + " into " + created.name);
+  try {
+    return machine.PrepareWorkspace(path, options);
+  } catch (const sdbus::Error& error) {
+    std::cerr << "banger: copying " << path << ": " << error.getMessage() << "\n";
+    return std::nullopt;
+  }
 }
 
 // The session or the command: its exit status.
@@ -90,7 +96,12 @@ int run(Context& ctx, const RunOptions& o) {
   overrides.start = true;
   interruptedBetweenPhases = 0;
   const SigintScope between(rememberInterrupt);
-  const Created created = createMachine(ctx, overrides);
+  JobWatcher watcher(ctx.buses.user(), names::kVmBus, names::kVmPath);
+  std::optional<sdbus::ObjectPath> copyJob;  // none: no PATH, or the copy was refused
+  const Created created =
+      createMachine(ctx, overrides, watcher, [&](const sdbus::ObjectPath& machine) {
+        if (!path.empty()) copyJob = startWorkspace(ctx, machine, path, o);
+      });
   if (!created.ok()) {
     if (created.end.errorName == kTimeoutError) {
       std::cerr << "banger: " << created.name << " is kept so you can see why: banger vm logs "
@@ -102,11 +113,11 @@ int run(Context& ctx, const RunOptions& o) {
   }
   int status = 1;
   bool interrupted = interruptedBetween();
-  if (!interrupted && !path.empty()) {
-    const JobEnd copied = prepareWorkspace(ctx, created, path, o);
+  if (!interrupted && copyJob) {
+    const JobEnd copied = followJob(watcher, *copyJob, "copying " + path + " into " + created.name);
     interrupted = copied.interrupted || interruptedBetween();
     if (copied.succeeded() && !interrupted) status = session(ctx, created, true, &interrupted);
-  } else if (!interrupted) {
+  } else if (!interrupted && path.empty()) {
     status = session(ctx, created, false, &interrupted);
   }
   interrupted = interrupted || interruptedBetween();

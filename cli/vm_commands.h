@@ -3,6 +3,8 @@
 // (commands_vm_run.cpp), which puts them together.
 #pragma once
 
+#include <functional>
+
 #include "banger/vm_spec.h"
 #include "commands.h"
 #include "job_watch.h"
@@ -36,6 +38,11 @@ struct Created {
 // Prints the spec line, asks the Vm service to create the machine and follows the job,
 // saying why when it failed.
 Created createMachine(Context& ctx, VmSpec overrides);
+// The same, with `watcher` (made before, so it also collects the signals of jobs that
+// `whileCreating` starts) and `whileCreating`, which runs as soon as the machine exists,
+// before its creation is followed: `vm run` asks for its workspace copy there.
+Created createMachine(Context& ctx, VmSpec overrides, JobWatcher& watcher,
+                      const std::function<void(const sdbus::ObjectPath&)>& whileCreating);
 
 void addVmRunCommand(CLI::App* vm, Context& ctx);
 void addVmLifecycleCommands(CLI::App* vm, Context& ctx);

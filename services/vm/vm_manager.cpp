@@ -184,6 +184,8 @@ sdbus::ObjectPath VmManager::runJob(const std::string& operation, const std::str
                              if (!*alive) return;
                              activeOperations_.erase(name);
                              if (then) then(failure);
+                             if (auto waiting = afterOperation_.extract(name))
+                               for (const AfterJob& next : waiting.mapped()) next(failure);
                            });
                          };
                          try {

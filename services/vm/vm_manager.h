@@ -75,6 +75,14 @@ class VmManager final
   sdbus::ObjectPath runJob(const std::string& operation, const std::string& name, uint32_t caller,
                            std::function<void(const MachineRecord&, JobContext&)> work,
                            AfterJob then = {});
+  // Runs `work` as a job once the machine is running: at once when it is, as runJob does,
+  // or, while its boot (create, start) is under way, as its next operation after the boot.
+  // The job starts at once either way; `work` calls `running` when it needs the machine,
+  // which waits for the boot and fails the job if the boot did.
+  using WhenRunning = std::function<MachineRecord()>;
+  sdbus::ObjectPath runJobWhenRunning(const std::string& operation, const std::string& name,
+                                      uint32_t caller,
+                                      std::function<void(JobContext&, const WhenRunning&)> work);
   sdbus::ObjectPath deleteMachine(const std::string& name, uint32_t caller, AfterJob then);
   void published(const MachineRecord& record);
   void watchProcess(const MachineRecord& record);
@@ -91,8 +99,9 @@ class VmManager final
   JobManager jobs_;
   Lifecycle lifecycle_;
   std::map<std::string, std::unique_ptr<MachineObject>> machines_;
-  std::map<std::string, std::string> activeOperations_;  // machine → its job's operation
-  std::map<pid_t, int> watched_;                         // Firecracker pid → its pidfd
+  std::map<std::string, std::string> activeOperations_;          // machine → its job's operation
+  std::map<std::string, std::vector<AfterJob>> afterOperation_;  // machine → waits for its job
+  std::map<pid_t, int> watched_;                                 // Firecracker pid → its pidfd
 };
 
 template <class... Results, class Work>

@@ -5,6 +5,7 @@
 #include "agent_client.h"
 #include "banger/errors.h"
 #include "banger/ssh_command.h"
+#include "boot_wait.h"
 #include "guest_shell.h"
 #include "ssh_master.h"
 #include "vm_manager.h"
@@ -28,54 +29,97 @@ std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles&
 
 }  // namespace
 
+sdbus::ObjectPath VmManager::runJobWhenRunning(
+    const std::string& operation, const std::string& name, uint32_t caller,
+    std::function<void(JobContext&, const WhenRunning&)> work) {
+  MachineObject& object = machine(name);
+  const auto busy = activeOperations_.find(name);
+  if (busy == activeOperations_.end() || (busy->second != "create" && busy->second != "start")) {
+    const MachineRecord& record = object.record();
+    if (busy == activeOperations_.end() && (record.state != MachineState::Running || !record.lease))
+      fail(ErrorCode::Busy, "machine " + name + " is " +
+                                std::string(machineStateName(record.state)) + "; " + operation +
+                                " needs it running: banger vm start " + name);
+    return runJob(operation, name, caller, [work](const MachineRecord& r, JobContext& job) {
+      work(job, [&r] { return r; });
+    });
+  }
+  auto wait = std::make_shared<BootWait>();
+  afterOperation_[name].push_back([this, wait, name, operation](std::exception_ptr failure) {
+    wait->bootEnded([&]() -> MachineRecord {
+      if (failure) std::rethrow_exception(failure);
+      const MachineRecord& record = machine(name).record();
+      if (record.state != MachineState::Running || !record.lease)
+        fail(ErrorCode::Failed, "it is " + std::string(machineStateName(record.state)));
+      if (const auto other = activeOperations_.find(name); other != activeOperations_.end())
+        fail(ErrorCode::Busy, other->second + " came first");
+      activeOperations_[name] = operation;
+      return record;
+    });
+  });
+  return jobs_.start(operation, object.getObjectPath(), caller,
+                     [this, wait, name, operation, work, alive = alive_](JobContext& job) {
+                       const auto release = [&] {
+                         if (wait->finish())
+                           context_.loop.post([this, name, alive] {
+                             if (*alive) activeOperations_.erase(name);
+                           });
+                       };
+                       try {
+                         work(job, [&] { return wait->wait(name, operation, job.cancelFlag()); });
+                       } catch (...) {
+                         release();
+                         throw;
+                       }
+                       release();
+                     });
+}
+
 sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std::string& hostPath,
                                               const VariantMap& options, uint32_t caller) {
   const WorkspaceOptions parsed = WorkspaceOptions::parse(options);
-  const MachineRecord& record = machine(name).record();
-  if (record.state != MachineState::Running || !record.lease)
-    fail(ErrorCode::Busy, "machine " + name + " is " + std::string(machineStateName(record.state)) +
-                              "; a workspace is copied into a running machine: banger vm start " +
-                              name);
   const SshFiles files = lifecycle_.sshFiles(loadConfig());
-  const std::string vsock = lifecycle_.pathsOf(record).vsockSocket().string();
-  return runJob("workspace", name, caller,
-                [this, hostPath, parsed, files, vsock](const MachineRecord& r, JobContext& job) {
-                  job.stage("reading", hostPath);
-                  const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
-                  // The first ssh to a fresh VM logs in and leaves the master connection that
-                  // `vm run`'s command and every later session use. It runs while the repository is
-                  // read and copied through the agent, which needs no login; the job ends once both
-                  // are done. -N: it returns once logged in, without a session. Where a master
-                  // already listens there is nothing to do. A failure is left to the next ssh,
-                  // which says why.
-                  const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
-                  std::jthread login([this, shell, control] {
-                    if (sshMasterListens(control)) return;
-                    Command warmUp(shell);
-                    warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
-                    warmUp.timeout = std::chrono::seconds(20);
-                    try {
-                      lifecycle_.programs().run(warmUp);
-                    } catch (const std::exception&) {
-                    }
-                  });
-                  const auto awaitLogin = [&login] {
-                    if (login.joinable()) login.join();
-                  };
-                  // An image whose agent predates /exec copies over ssh, after the login.
-                  CommandGuestShell overSsh(lifecycle_.programs(), shell, awaitLogin);
-                  AgentGuestShell throughAgent(
-                      [vsock] { return connectToAgent(vsock, std::chrono::seconds(3)); }, overSsh);
-                  const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
-                  const std::string detail = std::to_string(plan.files.size()) + " files from " +
-                                             plan.root.string() + " to " + parsed.guestPath;
-                  copyWorkspace(
-                      lifecycle_.programs(), plan, throughAgent,
-                      [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
-                      job.cancelFlag());
-                  awaitLogin();
-                  job.stage("copied", detail);
-                });
+  const std::string vsock = lifecycle_.pathsOf(machine(name).record()).vsockSocket().string();
+  // Asked for while the machine boots (vm run), the repository is read during the boot.
+  return runJobWhenRunning(
+      "workspace", name, caller,
+      [this, hostPath, parsed, files, vsock](JobContext& job, const WhenRunning& running) {
+        job.stage("reading", hostPath);
+        const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
+        const MachineRecord r = running();
+        const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
+        // The first ssh to a fresh VM logs in and leaves the master connection that
+        // `vm run`'s command and every later session use. It runs while the repository is
+        // copied through the agent, which needs no login; the job ends once both are done.
+        // -N: it returns once logged in, without a session. Where a master already listens
+        // there is nothing to do. A failure is left to the next ssh, which says why.
+        const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
+        std::jthread login([this, shell, control] {
+          if (sshMasterListens(control)) return;
+          Command warmUp(shell);
+          warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
+          warmUp.timeout = std::chrono::seconds(20);
+          try {
+            lifecycle_.programs().run(warmUp);
+          } catch (const std::exception&) {
+          }
+        });
+        const auto awaitLogin = [&login] {
+          if (login.joinable()) login.join();
+        };
+        // An image whose agent predates /exec copies over ssh, after the login.
+        CommandGuestShell overSsh(lifecycle_.programs(), shell, awaitLogin);
+        AgentGuestShell throughAgent(
+            [vsock] { return connectToAgent(vsock, std::chrono::seconds(3)); }, overSsh);
+        const std::string detail = std::to_string(plan.files.size()) + " files from " +
+                                   plan.root.string() + " to " + parsed.guestPath;
+        copyWorkspace(
+            lifecycle_.programs(), plan, throughAgent,
+            [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
+            job.cancelFlag());
+        awaitLogin();
+        job.stage("copied", detail);
+      });
 }
 
 void VmManager::listWorkspaceFiles(sdbus::Result<std::vector<std::string>>&& result,

@@ -134,10 +134,15 @@ TEST_F(VmLifecycle, VmRunKeepsAVmWhoseSshNeverCameUpEvenWithRm) {
   const std::string before = readFile(config);
   writeFile(config,
             std::string("firecracker_bin = \"") + FIRECRACKER_SIM_BIN + "\"\nssh_wait_sec = 15\n");
-  const Shell r = banger("vm run --rm --image nosshd --name run-silent -- true");
+  // With a PATH, the copy is asked for while the VM boots, and waits for a boot that fails.
+  const fs::path repo = makeRepository(harness_->root() / "silent");
+  const Shell r =
+      banger("vm run '" + repo.string() + "' --rm --image nosshd --name run-silent -- true");
   writeFile(config, before);
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("ssh did not come up within 15 s"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("copying"), std::string::npos) << "only the boot's failure is told\n"
+                                                      << r.out;
   EXPECT_NE(r.out.find("banger vm logs run-silent"), std::string::npos) << r.out;
   EXPECT_TRUE(exists("run-silent")) << "kept, even with --rm, so its logs can say why";
   // And they do: the guest found no sshd and its first-boot step went to install one
@@ -146,6 +151,7 @@ TEST_F(VmLifecycle, VmRunKeepsAVmWhoseSshNeverCameUpEvenWithRm) {
   EXPECT_NE(logs.out.find("banger-first-boot: installing openssh-server with apt-get"),
             std::string::npos)
       << logs.out;
+  // The copy that waited for it holds nothing: the machine takes the next operation.
   EXPECT_EQ(banger("vm delete run-silent").status, 0);
 }
 
