@@ -21,6 +21,13 @@ class BootWait {
   // `name` and why when it did not; Canceled when `cancel` is set first.
   MachineRecord wait(const std::string& name, const std::string& operation,
                      const std::atomic<bool>* cancel);
+  // Job thread: the record as soon as the guest's agent answers, which is before the boot
+  // ends (it still waits for sshd): enough for what goes through the agent. As wait()
+  // otherwise.
+  MachineRecord waitForGuest(const std::string& name, const std::string& operation,
+                             const std::atomic<bool>* cancel);
+  // Loop thread: the guest's agent answers; `record` has its lease.
+  void guestUp(const MachineRecord& record);
   // Loop thread, when the boot has ended: runs `take` unless the job is already over.
   // `take` makes the job the machine's next operation and returns its record, or throws why
   // it cannot run.
@@ -32,6 +39,11 @@ class BootWait {
  private:
   std::mutex mutex_;
   std::condition_variable decided_;
+  MachineRecord waitUntil(const std::function<bool()>& ready, const std::string& name,
+                          const std::string& operation, const std::atomic<bool>* cancel,
+                          std::unique_lock<std::mutex>& lock);
+
+  std::optional<MachineRecord> guest_;
   std::optional<MachineRecord> record_;
   std::optional<std::string> failure_;
   bool over_ = false;

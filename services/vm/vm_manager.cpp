@@ -75,6 +75,10 @@ void VmManager::published(const MachineRecord& record) {
   if (it == machines_.end()) return;
   it->second->update(record);
   watchProcess(record);
+  // A boot's record once the agent answered: still starting, this boot's id known.
+  if (record.state == MachineState::Starting && !record.guestBootId.empty() && record.lease)
+    if (auto waiting = afterGuestUp_.extract(record.name))
+      for (const auto& next : waiting.mapped()) next(record);
 }
 
 void VmManager::watchProcess(const MachineRecord& record) {
@@ -184,6 +188,7 @@ sdbus::ObjectPath VmManager::runJob(const std::string& operation, const std::str
                              if (!*alive) return;
                              activeOperations_.erase(name);
                              if (then) then(failure);
+                             afterGuestUp_.erase(name);  // a boot that failed before
                              if (auto waiting = afterOperation_.extract(name))
                                for (const AfterJob& next : waiting.mapped()) next(failure);
                            });

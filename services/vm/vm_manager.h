@@ -78,11 +78,15 @@ class VmManager final
   // Runs `work` as a job once the machine is running: at once when it is, as runJob does,
   // or, while its boot (create, start) is under way, as its next operation after the boot.
   // The job starts at once either way; `work` calls `running` when it needs the machine,
-  // which waits for the boot and fails the job if the boot did.
-  using WhenRunning = std::function<MachineRecord()>;
+  // which waits for the boot and fails the job if the boot did, and `guestUp` when the
+  // guest's agent is enough, which returns as soon as that answers.
+  struct MachineWaits {
+    std::function<MachineRecord()> guestUp;
+    std::function<MachineRecord()> running;
+  };
   sdbus::ObjectPath runJobWhenRunning(const std::string& operation, const std::string& name,
                                       uint32_t caller,
-                                      std::function<void(JobContext&, const WhenRunning&)> work);
+                                      std::function<void(JobContext&, const MachineWaits&)> work);
   sdbus::ObjectPath deleteMachine(const std::string& name, uint32_t caller, AfterJob then);
   void published(const MachineRecord& record);
   void watchProcess(const MachineRecord& record);
@@ -101,7 +105,9 @@ class VmManager final
   std::map<std::string, std::unique_ptr<MachineObject>> machines_;
   std::map<std::string, std::string> activeOperations_;          // machine → its job's operation
   std::map<std::string, std::vector<AfterJob>> afterOperation_;  // machine → waits for its job
-  std::map<pid_t, int> watched_;                                 // Firecracker pid → its pidfd
+  // machine → waits for its guest's agent to answer during a boot
+  std::map<std::string, std::vector<std::function<void(const MachineRecord&)>>> afterGuestUp_;
+  std::map<pid_t, int> watched_;  // Firecracker pid → its pidfd
 };
 
 template <class... Results, class Work>

@@ -31,7 +31,7 @@ std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles&
 
 sdbus::ObjectPath VmManager::runJobWhenRunning(
     const std::string& operation, const std::string& name, uint32_t caller,
-    std::function<void(JobContext&, const WhenRunning&)> work) {
+    std::function<void(JobContext&, const MachineWaits&)> work) {
   MachineObject& object = machine(name);
   const auto busy = activeOperations_.find(name);
   if (busy == activeOperations_.end() || (busy->second != "create" && busy->second != "start")) {
@@ -41,7 +41,8 @@ sdbus::ObjectPath VmManager::runJobWhenRunning(
                                 std::string(machineStateName(record.state)) + "; " + operation +
                                 " needs it running: banger vm start " + name);
     return runJob(operation, name, caller, [work](const MachineRecord& r, JobContext& job) {
-      work(job, [&r] { return r; });
+      const auto now = [&r] { return r; };
+      work(job, {now, now});
     });
   }
   auto wait = std::make_shared<BootWait>();
@@ -57,22 +58,29 @@ sdbus::ObjectPath VmManager::runJobWhenRunning(
       return record;
     });
   });
-  return jobs_.start(operation, object.getObjectPath(), caller,
-                     [this, wait, name, operation, work, alive = alive_](JobContext& job) {
-                       const auto release = [&] {
-                         if (wait->finish())
-                           context_.loop.post([this, name, alive] {
-                             if (*alive) activeOperations_.erase(name);
-                           });
-                       };
-                       try {
-                         work(job, [&] { return wait->wait(name, operation, job.cancelFlag()); });
-                       } catch (...) {
-                         release();
-                         throw;
-                       }
-                       release();
-                     });
+  if (const MachineRecord& now = object.record();
+      now.state == MachineState::Starting && !now.guestBootId.empty() && now.lease)
+    wait->guestUp(now);  // the agent has answered already; the boot waits for sshd
+  else
+    afterGuestUp_[name].push_back([wait](const MachineRecord& record) { wait->guestUp(record); });
+  return jobs_.start(
+      operation, object.getObjectPath(), caller,
+      [this, wait, name, operation, work, alive = alive_](JobContext& job) {
+        const auto release = [&] {
+          if (wait->finish())
+            context_.loop.post([this, name, alive] {
+              if (*alive) activeOperations_.erase(name);
+            });
+        };
+        try {
+          work(job, {[&] { return wait->waitForGuest(name, operation, job.cancelFlag()); },
+                     [&] { return wait->wait(name, operation, job.cancelFlag()); }});
+        } catch (...) {
+          release();
+          throw;
+        }
+        release();
+      });
 }
 
 sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std::string& hostPath,
@@ -83,18 +91,27 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
   // Asked for while the machine boots (vm run), the repository is read during the boot.
   return runJobWhenRunning(
       "workspace", name, caller,
-      [this, hostPath, parsed, files, vsock](JobContext& job, const WhenRunning& running) {
+      [this, hostPath, parsed, files, vsock](JobContext& job, const MachineWaits& waits) {
         job.stage("reading", hostPath);
         const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
-        const MachineRecord r = running();
+        // The copy needs only the agent, which answers while the boot still waits for sshd.
+        const MachineRecord r = waits.guestUp();
         const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
         // The first ssh to a fresh VM logs in and leaves the master connection that
-        // `vm run`'s command and every later session use. It runs while the repository is
-        // copied through the agent, which needs no login; the job ends once both are done.
-        // -N: it returns once logged in, without a session. Where a master already listens
-        // there is nothing to do. A failure is left to the next ssh, which says why.
+        // `vm run`'s command and every later session use. It starts once the boot is over
+        // (sshd answers) and runs while the repository is copied through the agent, which
+        // needs no login; the job ends once both are done. -N: it returns once logged in,
+        // without a session. Where a master already listens there is nothing to do. A
+        // failure is left to the next ssh, which says why.
         const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
-        std::jthread login([this, shell, control] {
+        std::exception_ptr bootFailed;
+        std::jthread login([this, shell, control, &waits, &bootFailed] {
+          try {
+            waits.running();
+          } catch (...) {
+            bootFailed = std::current_exception();
+            return;
+          }
           if (sshMasterListens(control)) return;
           Command warmUp(shell);
           warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
@@ -104,8 +121,9 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
           } catch (const std::exception&) {
           }
         });
-        const auto awaitLogin = [&login] {
+        const auto awaitLogin = [&login, &bootFailed] {
           if (login.joinable()) login.join();
+          if (bootFailed) std::rethrow_exception(bootFailed);
         };
         // An image whose agent predates /exec copies over ssh, after the login.
         CommandGuestShell overSsh(lifecycle_.programs(), shell, awaitLogin);

@@ -66,5 +66,30 @@ TEST(BootWait, ACanceledOrFinishedWaiterIsNeverGivenTheMachine) {
   EXPECT_FALSE(taken);
 }
 
+// What goes through the agent starts once the guest answers, before the boot has ended;
+// the machine becomes the job's only when the boot does.
+TEST(BootWait, TheGuestIsReachableBeforeTheBootEnds) {
+  BootWait wait;
+  MachineRecord starting = runningRecord();
+  starting.state = MachineState::Starting;
+  std::thread agent([&] {
+    std::this_thread::sleep_for(50ms);
+    wait.guestUp(starting);
+  });
+  EXPECT_EQ(wait.waitForGuest("box", "workspace", nullptr).state, MachineState::Starting);
+  agent.join();
+  std::thread boot([&] {
+    std::this_thread::sleep_for(50ms);
+    wait.bootEnded(runningRecord);
+  });
+  EXPECT_EQ(wait.wait("box", "workspace", nullptr).state, MachineState::Running);
+  boot.join();
+  // A boot that ends before the agent was seen to answer: the guest is up all the same.
+  BootWait quick;
+  quick.bootEnded(runningRecord);
+  EXPECT_EQ(quick.waitForGuest("box", "workspace", nullptr).state, MachineState::Running);
+  EXPECT_TRUE(quick.finish());
+}
+
 }  // namespace
 }  // namespace banger::vm
