@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "agent_client.h"
@@ -75,7 +76,8 @@ class ExecStream {
     return !answered_;
   }
 
-  // The body's remaining stdin from `fd`, then its end.
+  // The rest of the script's stdin: what `fd` gives up to its end. False when the agent
+  // answered or hung up, or the run was canceled, first.
   bool sendFrom(int fd) {
     char buffer[kChunk];
     for (;;) {
@@ -101,7 +103,10 @@ class ExecStream {
         return out;
       }
       pollfd p{socket_.fd(), POLLIN, 0};
-      if (::poll(&p, 1, kCancelPollMs) <= 0) continue;
+      const int ready = ::poll(&p, 1, kCancelPollMs);
+      if (ready < 0 && errno != EINTR)
+        fail(ErrorCode::Failed, std::string("waiting for the agent: ") + std::strerror(errno));
+      if (ready <= 0) continue;
       const ssize_t n = ::recv(socket_.fd(), buffer, sizeof buffer, 0);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       const bool closed = n <= 0;
