@@ -79,13 +79,15 @@ class VmManager final
   // or, while its boot (create, start) is under way, as its next operation after the boot.
   // The job starts at once either way; `work` calls `running` when it needs the machine,
   // which waits for the boot and fails the job if the boot did, and `guestUp` when the
-  // guest's agent is enough, which returns as soon as that answers.
+  // guest's agent is enough, which returns as soon as that answers. In another state than
+  // running or booting: Busy, saying `needsRunning` ("a workspace is copied into a running
+  // machine") and how to start it.
   struct MachineWaits {
     std::function<MachineRecord()> guestUp;
     std::function<MachineRecord()> running;
   };
   sdbus::ObjectPath runJobWhenRunning(const std::string& operation, const std::string& name,
-                                      uint32_t caller,
+                                      uint32_t caller, const std::string& needsRunning,
                                       std::function<void(JobContext&, const MachineWaits&)> work);
   sdbus::ObjectPath deleteMachine(const std::string& name, uint32_t caller, AfterJob then);
   void published(const MachineRecord& record);

@@ -31,15 +31,15 @@ std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles&
 
 sdbus::ObjectPath VmManager::runJobWhenRunning(
     const std::string& operation, const std::string& name, uint32_t caller,
-    std::function<void(JobContext&, const MachineWaits&)> work) {
+    const std::string& needsRunning, std::function<void(JobContext&, const MachineWaits&)> work) {
   MachineObject& object = machine(name);
   const auto busy = activeOperations_.find(name);
   if (busy == activeOperations_.end() || (busy->second != "create" && busy->second != "start")) {
     const MachineRecord& record = object.record();
     if (busy == activeOperations_.end() && (record.state != MachineState::Running || !record.lease))
       fail(ErrorCode::Busy, "machine " + name + " is " +
-                                std::string(machineStateName(record.state)) + "; " + operation +
-                                " needs it running: banger vm start " + name);
+                                std::string(machineStateName(record.state)) + "; " + needsRunning +
+                                ": banger vm start " + name);
     return runJob(operation, name, caller, [work](const MachineRecord& r, JobContext& job) {
       const auto now = [&r] { return r; };
       work(job, {now, now});
@@ -90,7 +90,7 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
   const std::string vsock = lifecycle_.pathsOf(machine(name).record()).vsockSocket().string();
   // Asked for while the machine boots (vm run), the repository is read during the boot.
   return runJobWhenRunning(
-      "workspace", name, caller,
+      "workspace", name, caller, "a workspace is copied into a running machine",
       [this, hostPath, parsed, files, vsock](JobContext& job, const MachineWaits& waits) {
         job.stage("reading", hostPath);
         const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
