@@ -40,6 +40,10 @@ struct Shell {
 };
 Shell shell(const std::string& command);
 
+// A listening Unix stream socket at `path` (close-on-exec), for a server under test to
+// serve; throws when it cannot be made.
+int listenOnUnixSocket(const std::filesystem::path& path);
+
 // Starts a program in the background with extra environment; returns its pid.
 pid_t spawnBackground(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env,

@@ -201,12 +201,7 @@ class AgentOverSocket : public FakeProc {
   void SetUp() override {
     FakeProc::SetUp();
     socketPath_ = temp_.path() / "agent.sock";
-    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socketPath_.c_str());
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(::listen(listener, 32), 0);
+    const int listener = test::listenOnUnixSocket(socketPath_);
     handler_ = std::make_unique<AgentHandler>(proc(), [] { return std::string("running"); });
     server_ = std::make_unique<AgentServer>(listener, *handler_, 400ms);
     thread_ = std::thread([this] { server_->run(); });

@@ -100,16 +100,6 @@ TEST(ExecPeer, OnlyTheHostsVsockCidOrAUnixPeerMayRunScripts) {
   EXPECT_FALSE(guest::execPeerAllowed(inetPeer));
 }
 
-int listenUnix(const fs::path& path) {
-  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  EXPECT_EQ(::listen(listener, 32), 0);
-  return listener;
-}
-
 // Running: a zombie waiting for its reaper counts as gone.
 bool alive(pid_t pid) {
   const std::string stat =
@@ -128,7 +118,8 @@ class ExecOverSocket : public ::testing::Test {
     if (withExec)
       exec_ = std::make_unique<guest::ExecService>(std::vector<std::string>{
           "PATH=" + std::string(std::getenv("PATH")), "HOME=" + dir_.path().string()});
-    server_ = std::make_unique<guest::AgentServer>(listenUnix(socket_), *handler_, 2s, exec_.get());
+    server_ = std::make_unique<guest::AgentServer>(test::listenOnUnixSocket(socket_), *handler_, 2s,
+                                                   exec_.get());
     thread_ = std::thread([this] { server_->run(); });
   }
   void SetUp() override { serve(true); }
