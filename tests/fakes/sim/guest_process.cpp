@@ -16,10 +16,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "core/backend.h"
 #include "core/vmm.h"
@@ -35,6 +37,24 @@ constexpr const char* kNspawnState = "/run/systemd/nspawn";
 [[noreturn]] void helperFails(const std::string& what) {
   std::fprintf(stderr, "firecracker-sim: %s: %s\n", what.c_str(), std::strerror(errno));
   _exit(1);
+}
+
+// In Firecracker only the VMM's own process holds the TAPs, so they are closed the moment
+// it dies. The helpers are forked from it and would inherit them, keeping the host TAP's
+// carrier up after a SIGKILL until PDEATHSIG reached them: Net then saw a TAP still in use.
+void closeInheritedTaps() {
+  std::vector<int> taps;
+  if (DIR* fds = opendir("/proc/self/fd")) {
+    while (dirent* entry = readdir(fds)) {
+      char target[32] = {};
+      const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+      if (readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+          std::strcmp(target, "/dev/net/tun") == 0)
+        taps.push_back(std::atoi(entry->d_name));
+    }
+    closedir(fds);
+  }
+  for (const int fd : taps) close(fd);
 }
 
 void unpackInitrd(int fd, const std::string& root) {
@@ -243,6 +263,7 @@ GuestProcess::GuestProcess(const GuestPlan& plan, UniqueFd& listener) {
   if (helper_ == 0) {
     close(sockets[0]);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
+    closeInheritedTaps();
     if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0)
       helperFails("unshare(CLONE_NEWPID | CLONE_NEWNS)");
     const pid_t init = fork();

@@ -237,6 +237,9 @@ TEST_F(SimBoot, SigkillOfTheSimulatorLeavesNoLoopDeviceMountNamespaceOrProcess) 
   ASSERT_EQ(shell("losetup -a | grep -c '" + vm.dir.string() + "'").out, "2\n");
   vm.sim->kill(SIGKILL);
   EXPECT_EQ(vm.sim->wait(10s), 128 + SIGKILL);
+  // As with Firecracker, the TAP is free the moment the VMM is reaped: Net pools a TAP
+  // only when nothing holds it open.
+  EXPECT_EQ(shell("ip netns exec " + netns_ + " cat /sys/class/net/tap1/carrier").out, "0\n");
   EXPECT_TRUE(banger::test::waitFor(
       [&] {
         return shell("losetup -a | grep -c '" + vm.dir.string() + "' || true").out == "0\n" &&
