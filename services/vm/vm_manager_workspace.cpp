@@ -98,28 +98,33 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
         const MachineRecord r = waits.guestUp();
         const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
         // The first ssh to a fresh VM logs in and leaves the master connection that
-        // `vm run`'s command and every later session use. It starts once the boot is over
-        // (sshd answers) and runs while the repository is copied through the agent, which
-        // needs no login; the job ends once both are done. -N: it returns once logged in,
-        // without a session. Where a master already listens there is nothing to do. A
-        // failure is left to the next ssh, which says why.
+        // `vm run`'s command and every later session use. It runs while the repository is
+        // copied through the agent, which needs no login; the job ends once both are done.
+        // It starts when the agent answers: banger's images start sshd before the agent, so
+        // the login need not wait for the boot's own probe of sshd. Where sshd did not
+        // answer yet it is tried once more when the boot is over. -N: it returns once
+        // logged in, without a session. A failure is left to the next ssh, which says why.
         const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
         std::exception_ptr bootFailed;
         std::jthread login([this, shell, control, &waits, &bootFailed] {
+          const auto logIn = [&] {
+            if (sshMasterListens(control)) return;
+            Command warmUp(shell);
+            warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
+            warmUp.timeout = std::chrono::seconds(20);
+            try {
+              lifecycle_.programs().run(warmUp);
+            } catch (const std::exception&) {
+            }
+          };
+          logIn();
           try {
             waits.running();
           } catch (...) {
             bootFailed = std::current_exception();
             return;
           }
-          if (sshMasterListens(control)) return;
-          Command warmUp(shell);
-          warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
-          warmUp.timeout = std::chrono::seconds(20);
-          try {
-            lifecycle_.programs().run(warmUp);
-          } catch (const std::exception&) {
-          }
+          logIn();
         });
         const auto awaitLogin = [&login, &bootFailed] {
           if (login.joinable()) login.join();
