@@ -1,7 +1,9 @@
 #include "launcher.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +52,21 @@ bool processAlive(pid_t pid) {
   int status = 0;
   if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // our child, now reaped
   return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+bool awaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  if (!processAlive(pid)) return true;
+  // A pidfd turns readable when the process ends, and always names this process even if
+  // its pid is reused meanwhile.
+  const int exited = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (exited < 0) return !processAlive(pid);  // ended between the two calls
+  pollfd p{exited, POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  ::close(exited);
+  return !processAlive(pid);  // reaps it
 }
 
 std::string tailOf(const std::string& file, size_t lines) {

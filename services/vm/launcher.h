@@ -55,6 +55,9 @@ pid_t socketOwner(const std::string& path);
 
 // Whether `pid` is alive (a zombie child of ours is reaped and counts as gone).
 bool processAlive(pid_t pid);
+// Waits until `pid` has ended, at most `timeout`, woken by its exit rather than by a poll
+// interval; reaps it where it is our child. False when it still runs.
+bool awaitExit(pid_t pid, std::chrono::milliseconds timeout);
 
 // The last `lines` lines of a log file, for error messages.
 std::string tailOf(const std::string& file, size_t lines);

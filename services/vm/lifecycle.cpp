@@ -385,14 +385,10 @@ void Lifecycle::endProcess(MachineRecord& record, std::chrono::seconds timeout, 
       } catch (const Error& error) {
         log::warning("SendCtrlAltDel to " + record.name + " failed: " + error.what());
       }
-      const auto deadline = Clock::now() + timeout;
-      while (processAlive(record.pid) && Clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      awaitExit(record.pid, timeout);
     }
     if (processAlive(record.pid)) ::kill(record.pid, SIGKILL);
-    const auto reaped = Clock::now() + std::chrono::seconds(5);
-    while (processAlive(record.pid) && Clock::now() < reaped)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    awaitExit(record.pid, std::chrono::seconds(5));
   }
   std::error_code ignored;
   fs::remove(where.apiSocket(), ignored);
