@@ -55,18 +55,22 @@ bool processAlive(pid_t pid) {
 }
 
 bool awaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!processAlive(pid)) return true;
   // A pidfd turns readable when the process ends, and always names this process even if
   // its pid is reused meanwhile.
   const int exited = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (exited < 0) return !processAlive(pid);  // ended between the two calls
-  pollfd p{exited, POLLIN, 0};
-  int ready = 0;
-  do {
-    ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  } while (ready < 0 && errno == EINTR);
-  ::close(exited);
-  return !processAlive(pid);  // reaps it
+  if (exited >= 0) {
+    pollfd p{exited, POLLIN, 0};
+    while (::poll(&p, 1, static_cast<int>(timeout.count())) < 0 && errno == EINTR) {
+    }
+    ::close(exited);
+  }
+  // Our child is reaped here. Another's (a VMM readopted after a restart of the service)
+  // stays a zombie until its own parent reaps it, a moment later.
+  while (processAlive(pid) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return !processAlive(pid);
 }
 
 std::string tailOf(const std::string& file, size_t lines) {

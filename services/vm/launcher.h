@@ -55,8 +55,8 @@ pid_t socketOwner(const std::string& path);
 
 // Whether `pid` is alive (a zombie child of ours is reaped and counts as gone).
 bool processAlive(pid_t pid);
-// Waits until `pid` has ended, at most `timeout`, woken by its exit rather than by a poll
-// interval; reaps it where it is our child. False when it still runs.
+// Waits until `pid` has ended and is reaped, at most `timeout`, woken by its exit rather
+// than by a poll interval; reaps it where it is our child. False when it is still there.
 bool awaitExit(pid_t pid, std::chrono::milliseconds timeout);
 
 // The last `lines` lines of a log file, for error messages.

@@ -47,6 +47,29 @@ TEST(AwaitExit, AProcessStillRunningAtTheLimitIsReportedAndLeftAlone) {
   EXPECT_TRUE(awaitExit(pid, 5s));
 }
 
+// A VMM readopted after a restart of the service is no child of ours: it is gone only
+// once its own parent has reaped it.
+TEST(AwaitExit, AnotherParentsChildIsEndedOnlyOnceThatParentReapedIt) {
+  int pids[2];
+  ASSERT_EQ(pipe(pids), 0);
+  const pid_t parent = fork();
+  if (parent == 0) {
+    const pid_t grandchild = childSleeping(30);
+    [[maybe_unused]] ssize_t n = write(pids[1], &grandchild, sizeof grandchild);
+    kill(grandchild, SIGKILL);
+    usleep(200 * 1000);  // a zombie meanwhile
+    waitpid(grandchild, nullptr, 0);
+    _exit(0);
+  }
+  pid_t grandchild = 0;
+  ASSERT_EQ(read(pids[0], &grandchild, sizeof grandchild), static_cast<ssize_t>(sizeof grandchild));
+  EXPECT_TRUE(awaitExit(grandchild, 5s));
+  EXPECT_NE(kill(grandchild, 0), 0);
+  close(pids[0]);
+  close(pids[1]);
+  waitpid(parent, nullptr, 0);
+}
+
 TEST(AwaitExit, AProcessAlreadyGoneIsEnded) {
   const pid_t pid = childSleeping(0);
   ASSERT_GT(pid, 0);
