@@ -106,14 +106,15 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
         // logged in, without a session. A failure is left to the next ssh, which says why.
         const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
         std::exception_ptr bootFailed;
-        std::jthread login([this, shell, control, &waits, &bootFailed] {
+        std::jthread login([this, shell, control, &waits, &bootFailed, &job] {
           const auto logIn = [&] {
             if (sshMasterListens(control)) return;
             Command warmUp(shell);
             warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
             warmUp.timeout = std::chrono::seconds(20);
+            const OutputSink ignored{[](std::string_view) {}, [](std::string_view) {}};
             try {
-              lifecycle_.programs().run(warmUp);
+              lifecycle_.programs().stream(warmUp, ignored, job.cancelFlag());  // ends on a cancel
             } catch (const std::exception&) {
             }
           };
