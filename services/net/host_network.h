@@ -29,8 +29,12 @@ struct LinkInfo {
 class HostNetwork {
  public:
   virtual ~HostNetwork() = default;
-  // Creates the bridge with the gateway address and brings it up; idempotent.
-  virtual void ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix) = 0;
+  // Creates the bridge with the gateway address and the MAC `mac`, and brings it up;
+  // idempotent. A bridge without a MAC of its own takes its ports' lowest, so each TAP
+  // added could change it, and the kernel then forgets every neighbour entry there (the
+  // pinned ones too) and guests hold a stale gateway MAC.
+  virtual void ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix,
+                            const std::string& mac) = 0;
   // A persistent TAP owned by `owner`, attached to `bridge`, up and marked as banger's;
   // returns its ifindex.
   virtual int createTap(const std::string& name, uid_t owner, const std::string& bridge) = 0;
@@ -44,6 +48,17 @@ class HostNetwork {
   // The interfaces of the IPv4 default routes (none without a default route).
   virtual std::vector<std::string> defaultRouteInterfaces() = 0;
   virtual bool ipForwardingEnabled() = 0;
+  // Each leased guest's address resolved to its lease's MAC on `bridge` for good (a
+  // permanent neighbour entry, replacing whatever the host was still resolving), and no
+  // other permanent IPv4 entry left there. A new VM's first packet then never waits for
+  // ARP, which stalled up to a second where the host still retried to reach the previous
+  // VM at that address, and no guest can take another's address. Nothing when the bridge
+  // does not exist.
+  struct Neighbour {
+    std::string address;
+    std::string mac;
+  };
+  virtual void pinNeighbours(const std::string& bridge, const std::vector<Neighbour>& guests) = 0;
   // UDP and listening TCP sockets bound to `at`, for the routing owner's banger-dns.
   // Refuses a port any user could bind (ip_unprivileged_port_start); Busy when taken.
   using Listener = UdpAndTcp;

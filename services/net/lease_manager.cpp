@@ -103,16 +103,20 @@ void LeaseManager::requireForwarding() {
 
 void LeaseManager::applyFirewall() {
   FirewallState state{config_.bridge, config_.gateway, network_.defaultRouteInterfaces(), {}};
+  std::vector<HostNetwork::Neighbour> neighbours;
   for (const auto& lease : store_.leases()) {
     state.guests.push_back({lease.tap, lease.mac, lease.address, lease.uid, lease.nat});
+    neighbours.push_back({lease.address, lease.mac});
   }
   firewall_.apply(state);
   firewallLoaded_ = true;
+  network_.pinNeighbours(config_.bridge, neighbours);  // derived whole, as the tables are
 }
 
 void LeaseManager::ensureBridge() {
   if (!firewallLoaded_) applyFirewall();
-  network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix);
+  network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix,
+                        macFor(config_.gateway));  // never leased: unique on the bridge
 }
 
 Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bool> nat) {

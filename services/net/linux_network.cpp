@@ -8,6 +8,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include "banger/errors.h"
 #include "banger/listen.h"
@@ -38,6 +40,21 @@ struct CacheDeleter {
   void operator()(nl_cache* c) const { nl_cache_free(c); }
 };
 using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+struct AddrDeleter {
+  void operator()(nl_addr* a) const { nl_addr_put(a); }
+};
+using AddrPtr = std::unique_ptr<nl_addr, AddrDeleter>;
+struct NeighDeleter {
+  void operator()(rtnl_neigh* n) const { rtnl_neigh_put(n); }
+};
+using NeighPtr = std::unique_ptr<rtnl_neigh, NeighDeleter>;
+
+AddrPtr parsedAddress(const std::string& text, int family) {
+  nl_addr* raw = nullptr;
+  if (const int rc = nl_addr_parse(text.c_str(), family, &raw); rc < 0)
+    netlinkFail("reading the address " + text, rc);
+  return AddrPtr(raw);
+}
 
 // Creates the TAP `name` through /dev/net/tun (the kernel's only way to set a TAP's
 // owner). IFF_TUN_EXCL: a device of that name that appeared meanwhile is an error, never
@@ -115,11 +132,13 @@ void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex, con
   }
 }
 
-void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix) {
+void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix,
+                                const std::string& mac) {
   if (ifindex(bridge) == 0) {
     const int rc = rtnl_link_bridge_add(socket_, bridge.c_str());
     if (rc < 0 && rc != -NLE_EXIST) netlinkFail("creating bridge " + bridge, rc);
   }
+  setAddress(bridge, mac);
   const int index = ifindex(bridge);
   rtnl_addr* addr = rtnl_addr_alloc();
   nl_addr* local = nullptr;
@@ -133,6 +152,19 @@ void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigne
   if (rc < 0 && rc != -NLE_EXIST) netlinkFail("adding " + cidr + " to " + bridge, rc);
   setUpWithMaster(bridge, 0, nullptr);
   quickAckSubnetRoute(index, gateway, prefix);
+}
+
+void LinuxNetwork::setAddress(const std::string& name, const std::string& mac) {
+  rtnl_link* raw = nullptr;
+  if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0)
+    netlinkFail("looking up " + name, rc);
+  const LinkPtr link(raw);
+  const AddrPtr wanted = parsedAddress(mac, AF_LLC);
+  if (nl_addr_cmp(rtnl_link_get_addr(link.get()), wanted.get()) == 0) return;
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_addr(change.get(), wanted.get());
+  if (const int rc = rtnl_link_change(socket_, link.get(), change.get(), 0); rc < 0)
+    netlinkFail("setting the MAC of " + name + " to " + mac, rc);
 }
 
 // The subnet's route with quickack 1: the host acknowledges a guest's segments at once
@@ -212,6 +244,39 @@ std::vector<std::string> LinuxNetwork::defaultRouteInterfaces() {
     }
   }
   return out;
+}
+
+void LinuxNetwork::pinNeighbours(const std::string& bridge, const std::vector<Neighbour>& guests) {
+  const int index = ifindex(bridge);
+  if (index == 0) return;
+  std::set<std::string> pinned;
+  for (const Neighbour& guest : guests) {
+    NeighPtr entry(rtnl_neigh_alloc());
+    rtnl_neigh_set_ifindex(entry.get(), index);
+    rtnl_neigh_set_family(entry.get(), AF_INET);
+    rtnl_neigh_set_dst(entry.get(), parsedAddress(guest.address, AF_INET).get());
+    rtnl_neigh_set_lladdr(entry.get(), parsedAddress(guest.mac, AF_LLC).get());
+    rtnl_neigh_set_state(entry.get(), NUD_PERMANENT);
+    if (const int rc = rtnl_neigh_add(socket_, entry.get(), NLM_F_CREATE | NLM_F_REPLACE); rc < 0)
+      netlinkFail("pinning " + guest.address + " to " + guest.mac + " on " + bridge, rc);
+    pinned.insert(guest.address);
+  }
+  nl_cache* raw = nullptr;
+  if (const int rc = rtnl_neigh_alloc_cache(socket_, &raw); rc < 0)
+    netlinkFail("listing the neighbours on " + bridge, rc);
+  const CachePtr cache(raw);
+  for (nl_object* object = nl_cache_get_first(cache.get()); object != nullptr;
+       object = nl_cache_get_next(object)) {
+    auto* entry = reinterpret_cast<rtnl_neigh*>(object);
+    if (rtnl_neigh_get_ifindex(entry) != index || rtnl_neigh_get_family(entry) != AF_INET ||
+        (rtnl_neigh_get_state(entry) & NUD_PERMANENT) == 0)
+      continue;
+    char address[64] = {};
+    nl_addr2str(rtnl_neigh_get_dst(entry), address, sizeof address);
+    if (pinned.count(address) != 0) continue;
+    if (const int rc = rtnl_neigh_delete(socket_, entry, 0); rc < 0 && rc != -NLE_OBJ_NOTFOUND)
+      netlinkFail(std::string("unpinning ") + address + " on " + bridge, rc);
+  }
 }
 
 bool LinuxNetwork::ipForwardingEnabled() {

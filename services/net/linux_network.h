@@ -15,7 +15,8 @@ class LinuxNetwork final : public HostNetwork {
   LinuxNetwork(const LinuxNetwork&) = delete;
   LinuxNetwork& operator=(const LinuxNetwork&) = delete;
 
-  void ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix) override;
+  void ensureBridge(const std::string& bridge, Ipv4 gateway, unsigned prefix,
+                    const std::string& mac) override;
   int createTap(const std::string& name, uid_t owner, const std::string& bridge) override;
   bool deleteTap(const std::string& name, int index) override;
   std::optional<LinkInfo> link(const std::string& name) override;
@@ -23,6 +24,7 @@ class LinuxNetwork final : public HostNetwork {
   int interfaceIndex(const std::string& name) override { return ifindex(name); }
   std::vector<std::string> defaultRouteInterfaces() override;
   bool ipForwardingEnabled() override;
+  void pinNeighbours(const std::string& bridge, const std::vector<Neighbour>& guests) override;
   Listener openDnsListener(const Ipv4Endpoint& at) override;
 
   // The ifalias every TAP banger creates carries: how a TAP leaked by a crash between
@@ -34,6 +36,7 @@ class LinuxNetwork final : public HostNetwork {
   // Up, enslaved to `masterIndex` (0: none), with `alias` (nullptr: unchanged).
   void setUpWithMaster(const std::string& name, int masterIndex, const char* alias);
   void quickAckSubnetRoute(int bridgeIndex, Ipv4 gateway, unsigned prefix);
+  void setAddress(const std::string& name, const std::string& mac);
   nl_sock* socket_ = nullptr;
 };
 

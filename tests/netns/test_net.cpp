@@ -204,6 +204,50 @@ TEST_F(NetNs, KillNineThenRestartReconcilesAndReleasingLeavesOnlyThePool) {
   EXPECT_TRUE(setElements(*inetTable(), "owners").empty()) << "no lease left";
 }
 
+// The bridge's neighbour entry for `address`: its lladdr and states, or null.
+json neighbour(const std::string& ns, const std::string& address) {
+  const auto shown = run({"ip", "-n", ns, "-j", "neigh", "show", "dev", "banger0", "to", address});
+  const json entries = json::parse(shown.out.empty() ? "[]" : shown.out);
+  return entries.empty() ? json() : entries[0];
+}
+
+bool permanent(const json& entry) {
+  return entry.is_object() && entry.contains("state") &&
+         std::find(entry["state"].begin(), entry["state"].end(), "PERMANENT") !=
+             entry["state"].end();
+}
+
+// A released VM's last packets (an ssh connection still closing) leave the host resolving
+// its address; the next VM given it must not wait for that resolution's next try.
+TEST_F(NetNs, ALeasedAddressIsPinnedToItsMacEvenWhileTheHostStillResolvesIt) {
+  const LeaseLine first = parseLease(call("", {"acquire", "vm-pin"}));
+  // The pool's TAPs join the bridge meanwhile; its MAC is its own, so it never follows
+  // theirs, which would make the kernel forget the pinned entry.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        int taps = 0;
+        for (const auto& l : links()) taps += l["ifname"].get<std::string>().rfind("bg-", 0) == 0;
+        return taps >= 3;
+      },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(link("banger0")["address"], "0e:62:ac:10:00:01");
+  EXPECT_TRUE(permanent(neighbour(ns, first.address))) << neighbour(ns, first.address);
+  ASSERT_EQ(call("", {"release", "vm-pin"}), "ok");
+  EXPECT_FALSE(permanent(neighbour(ns, first.address))) << neighbour(ns, first.address);
+  run({"ip", "netns", "exec", ns, "bash", "-c", "echo x > /dev/udp/" + first.address + "/9"});
+  const json resolving = neighbour(ns, first.address);
+  ASSERT_TRUE(resolving.is_object()) << "the host is resolving " << first.address;
+  EXPECT_FALSE(permanent(resolving)) << resolving;
+
+  const LeaseLine again = parseLease(call("", {"acquire", "vm-pin"}));
+  ASSERT_EQ(again.address, first.address) << "the lowest free address again";
+  const json pinned = neighbour(ns, again.address);
+  EXPECT_TRUE(permanent(pinned)) << pinned;
+  EXPECT_EQ(pinned.value("lladdr", ""), again.mac) << pinned;
+  ASSERT_EQ(call("", {"release", "vm-pin"}), "ok");
+  EXPECT_FALSE(permanent(neighbour(ns, again.address)));
+}
+
 // Firecracker keeps its TAP open for as long as the VM runs; banger must never hand a
 // TAP somebody holds to another VM, nor leave one on the bridge with its address reused.
 TEST_F(NetNs, TapsHeldOpenAreDeletedAndNeverHandedToAnotherVm) {

@@ -43,8 +43,10 @@ struct FakeNetwork final : HostNetwork {
   bool refuseDeletes = false;
   int creates = 0;
 
-  void ensureBridge(const std::string& b, Ipv4, unsigned) override {
+  std::string bridgeMac;
+  void ensureBridge(const std::string& b, Ipv4, unsigned, const std::string& mac) override {
     bridge = b;
+    bridgeMac = mac;
     if (events) events->push_back("bridge");
   }
   int createTap(const std::string& name, uid_t owner, const std::string&) override {
@@ -79,6 +81,12 @@ struct FakeNetwork final : HostNetwork {
   }
   std::vector<std::string> defaultRouteInterfaces() override { return defaultRoutes; }
   bool ipForwardingEnabled() override { return forwarding; }
+  std::map<std::string, std::string> pinned;  // address -> MAC
+  void pinNeighbours(const std::string& b, const std::vector<Neighbour>& guests) override {
+    if (b != bridge) return;  // no bridge yet
+    pinned.clear();
+    for (const auto& g : guests) pinned[g.address] = g.mac;
+  }
   std::vector<std::string> listenersOpened;
   Listener openDnsListener(const Ipv4Endpoint& at) override {
     listenersOpened.push_back(at.str());

@@ -38,10 +38,23 @@ TEST_F(Leases, AcquireGivesAnAddressMacAndOwnedTapAndIsIdempotent) {
   EXPECT_EQ(a.tap, "bg-0");
   EXPECT_EQ(network.owner("bg-0"), 1000U);
   EXPECT_EQ(network.bridge, "banger0");
+  EXPECT_EQ(network.bridgeMac, "0e:62:ac:10:00:01");  // the gateway's, in the guests' scheme
   const Lease again = m.acquire(1000, "vm-a", std::nullopt);
   EXPECT_EQ(again.tap, a.tap);
   EXPECT_EQ(again.address, a.address);
   EXPECT_EQ(m.acquire(1001, "vm-a", std::nullopt).address, "172.16.0.3");  // same vm_id, other uid
+}
+
+TEST_F(Leases, EachLeasedAddressIsPinnedToItsMacUntilReleased) {
+  auto m = manager();
+  const Lease a = m.acquire(1000, "vm-a", std::nullopt);
+  const Lease b = m.acquire(1001, "vm-b", std::nullopt);
+  EXPECT_EQ(network.pinned,
+            (std::map<std::string, std::string>{{a.address, a.mac}, {b.address, b.mac}}));
+  m.release(1000, "vm-a");
+  EXPECT_EQ(network.pinned, (std::map<std::string, std::string>{{b.address, b.mac}}));
+  m.release(1001, "vm-b");
+  EXPECT_TRUE(network.pinned.empty());
 }
 
 TEST_F(Leases, AddressesSkipGatewayNetworkAndBroadcastAndRunOut) {
