@@ -64,10 +64,11 @@ JobWatcher::JobWatcher(sdbus::IConnection& bus, std::string service, const std::
                                   message >> stage >> detail;
                                   stages_[message.getPath()].emplace_back(stage, detail);
                                 });
-  // Only to wake the wait below; the job's properties say how it ended.
-  finishedSignals_ = bus_.addMatch("type='signal',interface='" + std::string(names::kJob) +
-                                       "',member='Finished',path_namespace='" + root + "'",
-                                   [](sdbus::Message&) {});
+  // Only to end the wait below; the job's properties say how it ended.
+  finishedSignals_ =
+      bus_.addMatch("type='signal',interface='" + std::string(names::kJob) +
+                        "',member='Finished',path_namespace='" + root + "'",
+                    [this](sdbus::Message& message) { finished_.insert(message.getPath()); });
 }
 
 void JobWatcher::waitForSignals(std::chrono::milliseconds most) {
@@ -96,6 +97,7 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
   interrupts = 0;
   const SigintScope counting(onInterrupt);
   auto proxy = sdbus::createProxy(bus_, service_, job);
+  finished_.erase(job);  // a job of that path in an earlier run of the service
   JobEnd end;
   std::string shownStage;
   bool cancelAsked = false;
@@ -158,7 +160,8 @@ JobEnd JobWatcher::follow(const sdbus::ObjectPath& job, std::ostream& out, bool 
                     "stopped waiting after " + std::to_string(limit.count() / 1000) +
                         " s; the job goes on in the service",
                     interrupts > 0};
-    waitForSignals(std::chrono::milliseconds(100));
+    // Once per Finished seen: read again at once rather than wait for another message.
+    if (finished_.erase(job) == 0) waitForSignals(std::chrono::milliseconds(100));
   }
 }
 

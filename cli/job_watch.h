@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,10 @@ class JobWatcher {
   sdbus::Slot stageSignals_;
   sdbus::Slot finishedSignals_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> stages_;
+  // Jobs whose Finished signal has been seen. sd-bus may read that signal from the socket
+  // along with a reply and queue it; once dispatched there, nothing is left to wake the
+  // wait, which then slept its whole 100 ms after the job's end.
+  std::set<std::string> finished_;
 };
 
 // "12.3 MiB", "512 KiB", "17 B".
