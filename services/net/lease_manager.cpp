@@ -103,20 +103,29 @@ void LeaseManager::requireForwarding() {
 
 void LeaseManager::applyFirewall() {
   FirewallState state{config_.bridge, config_.gateway, network_.defaultRouteInterfaces(), {}};
-  std::vector<HostNetwork::Neighbour> neighbours;
-  for (const auto& lease : store_.leases()) {
+  const std::vector<Lease> leases = store_.leases();
+  for (const auto& lease : leases) {
     state.guests.push_back({lease.tap, lease.mac, lease.address, lease.uid, lease.nat});
-    neighbours.push_back({lease.address, lease.mac});
   }
   firewall_.apply(state);
   firewallLoaded_ = true;
+  pinLeasedAddresses(leases);
+}
+
+void LeaseManager::pinLeasedAddresses(const std::vector<Lease>& leases) {
+  std::vector<HostNetwork::Neighbour> neighbours;
+  for (const auto& lease : leases) neighbours.push_back({lease.address, lease.mac});
   network_.pinNeighbours(config_.bridge, neighbours);  // derived whole, as the tables are
 }
 
 void LeaseManager::ensureBridge() {
-  if (!firewallLoaded_) applyFirewall();
+  const bool firstInThisRun = !firewallLoaded_;
+  if (firstInThisRun) applyFirewall();  // the tables exist before the bridge does
   network_.ensureBridge(config_.bridge, config_.gateway, config_.subnet.prefix,
                         macFor(config_.gateway));  // never leased: unique on the bridge
+  // The bridge may be new, or may just have been given its own MAC (one an older banger
+  // made), which made the kernel forget every address pinned there.
+  if (firstInThisRun) pinLeasedAddresses(store_.leases());
 }
 
 Lease LeaseManager::acquire(uid_t uid, const std::string& vmId, std::optional<bool> nat) {

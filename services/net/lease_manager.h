@@ -58,8 +58,9 @@ class LeaseManager {
   // Deletes a retired TAP's device and forgets it; on failure it stays reserved.
   void deleteRetired(const RetiredTap& tap);
   void requireForwarding();
-  // Loads the firewall for the leases in the database.
+  // Loads the firewall for the leases in the database and pins their addresses.
   void applyFirewall();
+  void pinLeasedAddresses(const std::vector<Lease>& leases);
 
   NetConfig config_;
   LeaseStore& store_;
