@@ -32,22 +32,16 @@ namespace {
        what + ": " + nl_geterror(error) + " (see `journalctl -u banger-net` and `ip link`)");
 }
 
-struct LinkDeleter {
-  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
+// libnl's objects, each given back with its own put or free.
+template <typename T, void (*Free)(T*)>
+struct NlDeleter {
+  void operator()(T* object) const { Free(object); }
 };
-using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
-struct CacheDeleter {
-  void operator()(nl_cache* c) const { nl_cache_free(c); }
-};
-using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
-struct AddrDeleter {
-  void operator()(nl_addr* a) const { nl_addr_put(a); }
-};
-using AddrPtr = std::unique_ptr<nl_addr, AddrDeleter>;
-struct NeighDeleter {
-  void operator()(rtnl_neigh* n) const { rtnl_neigh_put(n); }
-};
-using NeighPtr = std::unique_ptr<rtnl_neigh, NeighDeleter>;
+using LinkPtr = std::unique_ptr<rtnl_link, NlDeleter<rtnl_link, rtnl_link_put>>;
+using CachePtr = std::unique_ptr<nl_cache, NlDeleter<nl_cache, nl_cache_free>>;
+using AddrPtr = std::unique_ptr<nl_addr, NlDeleter<nl_addr, nl_addr_put>>;
+using NeighPtr = std::unique_ptr<rtnl_neigh, NlDeleter<rtnl_neigh, rtnl_neigh_put>>;
+using RouteAddrPtr = std::unique_ptr<rtnl_addr, NlDeleter<rtnl_addr, rtnl_addr_put>>;
 
 AddrPtr parsedAddress(const std::string& text, int family) {
   nl_addr* raw = nullptr;
@@ -140,15 +134,11 @@ void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigne
   }
   setAddress(bridge, mac);
   const int index = ifindex(bridge);
-  rtnl_addr* addr = rtnl_addr_alloc();
-  nl_addr* local = nullptr;
   const std::string cidr = gateway.str() + "/" + std::to_string(prefix);
-  nl_addr_parse(cidr.c_str(), AF_INET, &local);
-  rtnl_addr_set_ifindex(addr, index);
-  rtnl_addr_set_local(addr, local);
-  const int rc = rtnl_addr_add(socket_, addr, 0);
-  nl_addr_put(local);
-  rtnl_addr_put(addr);
+  const RouteAddrPtr addr(rtnl_addr_alloc());
+  rtnl_addr_set_ifindex(addr.get(), index);
+  rtnl_addr_set_local(addr.get(), parsedAddress(cidr, AF_INET).get());
+  const int rc = rtnl_addr_add(socket_, addr.get(), 0);
   if (rc < 0 && rc != -NLE_EXIST) netlinkFail("adding " + cidr + " to " + bridge, rc);
   setUpWithMaster(bridge, 0, nullptr);
   quickAckSubnetRoute(index, gateway, prefix);
