@@ -20,6 +20,7 @@
 #include "banger/ssh_command.h"
 #include "boot_params.h"
 #include "disks.h"
+#include "first_login.h"
 #include "readiness.h"
 #include "ssh_master.h"
 
@@ -31,6 +32,9 @@ namespace fs = std::filesystem;
 // How often the agent and sshd are asked during boot: a refused connection costs
 // microseconds, and every tick of waiting adds to the user's wait for `vm run`.
 constexpr auto kReadinessPoll = std::chrono::milliseconds(10);
+// The boot's first login gives up on connecting this soon and tries again, so a VM that
+// cannot be reached still fails at ssh_wait_sec, not 15 s after it.
+constexpr int kFirstLoginConnectSec = 3;
 using Clock = std::chrono::steady_clock;
 
 uint64_t nowUs() {
@@ -366,11 +370,40 @@ void Lifecycle::waitReady(MachineRecord& record, const Config& config, JobContex
     }
   }
   commit(record);
-  job.stage("ssh", "waiting for sshd on " + record.lease->address + ":22");
-  while (!sshAnswers(record.lease->address, 22, std::chrono::milliseconds(1000))) {
+  const std::string& address = record.lease->address;
+  job.stage("ssh", "waiting for sshd on " + address + ":22");
+  // The first login proves sshd ready (first_login.h); it is tried at once, since banger's
+  // images start sshd before the agent. Until it works, the agent is asked whether sshd
+  // listens before each new try, and the banner where the agent cannot say, or where a
+  // login failed although sshd listens.
+  const std::vector<std::string> ssh = guestSshCommand(record, sshFiles(config), paths_.runtimeDir);
+  const std::string control = sshControlPath(paths_.runtimeDir.string(), record.id);
+  const auto stageStart = Clock::now();
+  for (bool first = true;; first = false) {
     job.throwIfCanceled();
+    bool tryLogin = first;
+    if (!first) {
+      const std::optional<bool> listens = sshdListens(*peers_.agent, where.vsockSocket().string());
+      tryLogin = listens ? *listens : sshAnswers(address, 22, std::chrono::milliseconds(1000));
+    }
+    if (tryLogin) {
+      if (sshMasterListens(control)) break;  // a boot resumed after a restart made it
+      const LoginOutcome login =
+          logInOnce(programs(), ssh, kFirstLoginConnectSec, job.cancelFlag());
+      job.throwIfCanceled();
+      if (login.loggedIn) break;
+      if (sshAnswers(address, 22, std::chrono::milliseconds(1000))) {
+        log::warning("the first ssh login to " + record.name + " failed (" + login.why +
+                     "); its sshd answers, so it is running: `banger vm ssh " + record.name +
+                     "` tries again");
+        break;
+      }
+    }
     if (Clock::now() > deadline) banger::fail(ErrorCode::Timeout, timeoutMessage);
-    std::this_thread::sleep_for(kReadinessPoll);
+    // Often at first; an image that installs sshd at its first boot takes a while.
+    std::this_thread::sleep_for(Clock::now() - stageStart < std::chrono::seconds(1)
+                                    ? kReadinessPoll
+                                    : std::chrono::milliseconds(100));
   }
   record.state = MachineState::Running;
   commit(record);

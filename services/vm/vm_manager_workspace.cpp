@@ -1,33 +1,14 @@
 // Workspaces: a repository on this machine copied into a running guest, through
-// banger-agent over vsock while the first SSH login runs beside it.
-#include <thread>
-
+// banger-agent over vsock while the boot's first SSH login runs beside it.
 #include "agent_client.h"
 #include "banger/errors.h"
-#include "banger/ssh_command.h"
 #include "boot_wait.h"
+#include "first_login.h"
 #include "guest_shell.h"
-#include "ssh_master.h"
 #include "vm_manager.h"
 #include "workspace.h"
 
 namespace banger::vm {
-namespace {
-
-// ssh that runs one command in the guest, never asking anything (BatchMode): the key and
-// the host key pinned at creation are all it needs.
-std::vector<std::string> guestShell(const MachineRecord& record, const SshFiles& files,
-                                    const std::filesystem::path& runtimeDir) {
-  std::vector<std::string> argv =
-      sshArguments({"root", record.lease ? record.lease->address : "", 22, files.identity.string(),
-                    files.knownHosts.string(), record.name + ".vm",
-                    sshControlPath(runtimeDir.string(), record.id)});
-  argv.insert(argv.end() - 1, {"-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o",
-                               "ServerAliveInterval=15"});
-  return argv;
-}
-
-}  // namespace
 
 sdbus::ObjectPath VmManager::runJobWhenRunning(
     const std::string& operation, const std::string& name, uint32_t caller,
@@ -94,45 +75,14 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
       [this, hostPath, parsed, files, vsock](JobContext& job, const MachineWaits& waits) {
         job.stage("reading", hostPath);
         const WorkspacePlan plan = planWorkspace(lifecycle_.programs(), hostPath, parsed);
-        // The copy needs only the agent, which answers while the boot still waits for sshd.
+        // The copy needs only the agent, which answers while the boot still waits for sshd,
+        // and runs beside the boot's first login, which leaves the master connection the
+        // command of `vm run` and every later session use (first_login.h).
         const MachineRecord r = waits.guestUp();
-        const std::vector<std::string> shell = guestShell(r, files, paths_.runtimeDir);
-        // The first ssh to a fresh VM logs in and leaves the master connection that
-        // `vm run`'s command and every later session use. It runs while the repository is
-        // copied through the agent, which needs no login; the job ends once both are done.
-        // It starts when the agent answers: banger's images start sshd before the agent, so
-        // the login need not wait for the boot's own probe of sshd. Where sshd did not
-        // answer yet it is tried once more when the boot is over. -N: it returns once
-        // logged in, without a session. A failure is left to the next ssh, which says why.
-        const std::string control = sshControlPath(paths_.runtimeDir.string(), r.id);
-        std::exception_ptr bootFailed;
-        std::jthread login([this, shell, control, &waits, &bootFailed, &job] {
-          const auto logIn = [&] {
-            if (sshMasterListens(control)) return;
-            Command warmUp(shell);
-            warmUp.argv.insert(warmUp.argv.end() - 1, "-N");
-            warmUp.timeout = std::chrono::seconds(20);
-            const OutputSink ignored{[](std::string_view) {}, [](std::string_view) {}};
-            try {
-              lifecycle_.programs().stream(warmUp, ignored, job.cancelFlag());  // ends on a cancel
-            } catch (const std::exception&) {
-            }
-          };
-          logIn();
-          try {
-            waits.running();
-          } catch (...) {
-            bootFailed = std::current_exception();
-            return;
-          }
-          logIn();
-        });
-        const auto awaitLogin = [&login, &bootFailed] {
-          if (login.joinable()) login.join();
-          if (bootFailed) std::rethrow_exception(bootFailed);
-        };
-        // An image whose agent predates /exec copies over ssh, after the login.
-        CommandGuestShell overSsh(lifecycle_.programs(), shell, awaitLogin);
+        // An image whose agent predates /exec copies over ssh, once the boot is over.
+        CommandGuestShell overSsh(lifecycle_.programs(),
+                                  guestSshCommand(r, files, paths_.runtimeDir),
+                                  [&waits] { waits.running(); });
         AgentGuestShell throughAgent(
             [vsock] { return connectToAgent(vsock, std::chrono::seconds(3)); }, overSsh);
         const std::string detail = std::to_string(plan.files.size()) + " files from " +
@@ -141,7 +91,7 @@ sdbus::ObjectPath VmManager::prepareWorkspace(const std::string& name, const std
             lifecycle_.programs(), plan, throughAgent,
             [&job, &detail](const std::string& stage) { job.stage(stage, detail); },
             job.cancelFlag());
-        awaitLogin();
+        waits.running();  // the job ends with the boot, so the session after it has the master
         job.stage("copied", detail);
       });
 }

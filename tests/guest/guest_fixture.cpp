@@ -151,11 +151,16 @@ void build(Shared& s) {
                               {"openssh-server", "openssh-sftp-server"}));
   TarBuilder noSystemd;
   noSystemd.file("usr/lib/systemd/.wh.systemd", "");
+  // And one whose sshd turns root away: it answers, but no login succeeds.
+  TarBuilder denyRoot;
+  denyRoot.file("etc/ssh/sshd_config.d/00-deny-root.conf", "DenyUsers root\n");
   layout.addImage({debian, {noSshd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
                   "nosshd");
   layout.addImage({debian, {noSystemd.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
                   "nosystemd");
-  for (const char* tag : {"nosshd", "nosystemd"}) {
+  layout.addImage({debian, {denyRoot.bytes(), "application/vnd.oci.image.layer.v1.tar", ""}},
+                  "denyroot");
+  for (const char* tag : {"nosshd", "nosystemd", "denyroot"}) {
     s.registry->push(layout, tag, "banger/guest");
     s.images[tag] = pull(*bus, s.registry->host() + "/banger/guest:" + tag, tag);
   }

@@ -50,7 +50,8 @@ class GuestFixture : public ::testing::Test {
     std::string rootfs, vmlinux, initrd;
   };
   static BootFiles defaultBootFiles();
-  // The rootfs of "debian-bookworm", "nosshd" or "nosystemd", as the Image service made it.
+  // The rootfs of "debian-bookworm", "nosshd", "nosystemd" or "denyroot", as the Image
+  // service made it.
   static std::string imageRootfs(const std::string& image);
   // What the default image's pull said it was doing ("stage: detail"), in order.
   static const std::vector<std::string>& defaultImageStages();

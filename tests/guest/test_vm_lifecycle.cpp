@@ -73,6 +73,20 @@ TEST_F(VmLifecycle, CreateReachesRunningSshWorksWithThePinnedKeyAndDeleteLeavesN
   EXPECT_GT(machineProperty<uint32_t>(machine, "Pid"), 0u);
   EXPECT_EQ(machineProperty<uint64_t>(machine, "DiskBytes"), uint64_t{2} << 30);
 
+  // `running` means logged in (docs/vm.md): the boot's first login left the master
+  // connection that sessions share, without a probe connection of its own to sshd, which
+  // would show in sshd's log as a client that left before the key exchange.
+  const fs::path control = harness_->root() / "run" / "vm" / id / "ssh.ctl";
+  const Shell master = shell("ssh -O check -o ControlPath='" + control.string() + "' alpha.vm");
+  EXPECT_EQ(master.status, 0) << master.out;
+  EXPECT_NE(master.out.find("Master running"), std::string::npos) << master.out;
+  const Shell sshdLog =
+      ssh("alpha.vm",
+          "journalctl -b -u ssh -o cat --no-pager | grep -c -e kex_exchange_identification -e "
+          "\"Connection closed by\" -e \"Connection reset by\"; journalctl -b -u ssh -o cat "
+          "--no-pager | grep -c \"Accepted publickey\"");
+  EXPECT_EQ(sshdLog.out, "0\n2\n") << "probes, then logins (the boot's and this one)";
+
   // No prompt, no TOFU: the host key was pinned before the VM first booted.
   const Shell id0 = ssh("alpha.vm", "id -u; hostname; sshd -T 2>/dev/null | grep -i strictmodes");
   EXPECT_EQ(id0.status, 0) << id0.out << consoleOf(id);

@@ -155,6 +155,29 @@ TEST_F(VmLifecycle, VmRunKeepsAVmWhoseSshNeverCameUpEvenWithRm) {
   EXPECT_EQ(banger("vm delete run-silent").status, 0);
 }
 
+// The boot's first login fails while sshd answers (docs/vm.md): the VM runs all the same,
+// the service says why in its log, and ssh says it to the user.
+TEST_F(VmLifecycle, AVmWhoseSshdRefusesTheFirstLoginStillRunsAndSshSaysWhy) {
+  auto image = sdbus::createProxy(*bus_, "org.banger.Image", "/org/banger/Image");
+  sdbus::ObjectPath registered;
+  image->callMethod("Register")
+      .onInterface("org.banger.Image1.Manager")
+      .withTimeout(300s)
+      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("denyroot"))},
+                                {"rootfs", sdbus::Variant(imageRootfs("denyroot"))},
+                                {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
+      .storeResultsTo(registered);
+  const Shell created = banger("vm create --image denyroot --name refused");
+  ASSERT_EQ(created.status, 0) << created.out;
+  EXPECT_NE(created.out.find("refused is running"), std::string::npos) << created.out;
+  const std::string log = readFile(harness_->root() / "session-bus.log");
+  EXPECT_NE(log.find("the first ssh login to refused failed"), std::string::npos) << log;
+  const Shell session = banger("vm ssh refused -- true");
+  EXPECT_NE(session.status, 0) << session.out;
+  EXPECT_NE(session.out.find("Permission denied"), std::string::npos) << session.out;
+  EXPECT_EQ(banger("vm delete refused").status, 0);
+}
+
 // Completion asks the running Vm service for the names of machines that really run.
 TEST_F(VmLifecycle, CompletionOffersTheNamesOfRunningMachines) {
   ASSERT_EQ(banger("vm create --name comp-run").status, 0);
