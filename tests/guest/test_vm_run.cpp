@@ -121,15 +121,7 @@ TEST_F(VmLifecycle, VmRunUsageErrorsExit2BeforeAnythingIsCreated) {
 TEST_F(VmLifecycle, VmRunKeepsAVmWhoseSshNeverCameUpEvenWithRm) {
   // An image as many OCI images come: systemd, no sshd. Its guest boots, its agent
   // answers, and sshd never does.
-  auto image = sdbus::createProxy(*bus_, "org.banger.Image", "/org/banger/Image");
-  sdbus::ObjectPath registered;
-  image->callMethod("Register")
-      .onInterface("org.banger.Image1.Manager")
-      .withTimeout(300s)
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("nosshd"))},
-                                {"rootfs", sdbus::Variant(imageRootfs("nosshd"))},
-                                {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
-      .storeResultsTo(registered);
+  registerTestImage("nosshd");
   const fs::path config = harness_->root() / "config" / "config.toml";
   const std::string before = readFile(config);
   writeFile(config,
@@ -158,15 +150,7 @@ TEST_F(VmLifecycle, VmRunKeepsAVmWhoseSshNeverCameUpEvenWithRm) {
 // The boot's first login fails while sshd answers (docs/vm.md): the VM runs all the same,
 // the service says why in its log, and ssh says it to the user.
 TEST_F(VmLifecycle, AVmWhoseSshdRefusesTheFirstLoginStillRunsAndSshSaysWhy) {
-  auto image = sdbus::createProxy(*bus_, "org.banger.Image", "/org/banger/Image");
-  sdbus::ObjectPath registered;
-  image->callMethod("Register")
-      .onInterface("org.banger.Image1.Manager")
-      .withTimeout(300s)
-      .withArguments(VariantMap{{"name", sdbus::Variant(std::string("denyroot"))},
-                                {"rootfs", sdbus::Variant(imageRootfs("denyroot"))},
-                                {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
-      .storeResultsTo(registered);
+  registerTestImage("denyroot");
   const Shell created = banger("vm create --image denyroot --name refused");
   ASSERT_EQ(created.status, 0) << created.out;
   EXPECT_NE(created.out.find("refused is running"), std::string::npos) << created.out;

@@ -155,6 +155,19 @@ class VmLifecycle : public GuestFixture {
     return ids;
   }
   // The banger CLI as the user runs it, in the daemons' namespace; its output and stderr.
+  // One of the guest fixture's test images ("nosshd", "denyroot"), registered with Image
+  // under its own name, with the default kernel.
+  void registerTestImage(const std::string& name) {
+    auto image = sdbus::createProxy(*bus_, "org.banger.Image", "/org/banger/Image");
+    sdbus::ObjectPath registered;
+    image->callMethod("Register")
+        .onInterface("org.banger.Image1.Manager")
+        .withTimeout(300s)
+        .withArguments(VariantMap{{"name", sdbus::Variant(name)},
+                                  {"rootfs", sdbus::Variant(imageRootfs(name))},
+                                  {"kernel", sdbus::Variant(std::string("debian-cloud"))}})
+        .storeResultsTo(registered);
+  }
   Shell banger(const std::string& args) {
     std::string env;
     for (const auto& [key, value] : harness_->clientEnvironment()) env += key + "='" + value + "' ";
