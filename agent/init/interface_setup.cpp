@@ -10,54 +10,39 @@
 #include <memory>
 #include <stdexcept>
 
+#include "banger/netlink_ptr.h"
 #include "banger/quickack_route.h"
 
 namespace banger::guest {
 
 namespace {
 
-struct SocketCloser {
-  void operator()(nl_sock* socket) const { nl_socket_free(socket); }
-};
-using Socket = std::unique_ptr<nl_sock, SocketCloser>;
-
-template <typename T, void (*Free)(T*)>
-struct Freer {
-  void operator()(T* object) const { Free(object); }
-};
-using Link = std::unique_ptr<rtnl_link, Freer<rtnl_link, rtnl_link_put>>;
-using Address = std::unique_ptr<rtnl_addr, Freer<rtnl_addr, rtnl_addr_put>>;
-using Route = std::unique_ptr<rtnl_route, Freer<rtnl_route, rtnl_route_put>>;
-using NlAddress = std::unique_ptr<nl_addr, Freer<nl_addr, nl_addr_put>>;
-
 void check(int result, const std::string& what) {
   if (result < 0) throw std::runtime_error(what + ": " + nl_geterror(result));
 }
 
-Socket connect() {
-  Socket socket(nl_socket_alloc());
+nl::Socket connect() {
+  nl::Socket socket(nl_socket_alloc());
   if (!socket) throw std::runtime_error("netlink: out of memory");
   check(nl_connect(socket.get(), NETLINK_ROUTE), "netlink: connecting");
   return socket;
 }
 
-NlAddress ipv4(Ipv4 address, unsigned prefix) {
-  const std::uint32_t network = htonl(address.value);
-  NlAddress out(nl_addr_build(AF_INET, &network, sizeof network));
+nl::Addr ipv4(Ipv4 address, unsigned prefix) {
+  nl::Addr out = nl::ipv4(address, prefix);
   if (!out) throw std::runtime_error("netlink: out of memory");
-  nl_addr_set_prefixlen(out.get(), static_cast<int>(prefix));
   return out;
 }
 
-Link linkNamed(nl_sock* socket, const std::string& interface) {
+nl::Link linkNamed(nl_sock* socket, const std::string& interface) {
   rtnl_link* found = nullptr;
   check(rtnl_link_get_kernel(socket, 0, interface.c_str(), &found), interface);
-  return Link(found);
+  return nl::Link(found);
 }
 
 void setUp(nl_sock* socket, const std::string& interface, unsigned mtu) {
-  Link link = linkNamed(socket, interface);
-  Link change(rtnl_link_alloc());
+  nl::Link link = linkNamed(socket, interface);
+  nl::Link change(rtnl_link_alloc());
   if (!change) throw std::runtime_error("netlink: out of memory");
   if (mtu != 0) rtnl_link_set_mtu(change.get(), mtu);
   rtnl_link_set_flags(change.get(), IFF_UP);
@@ -68,21 +53,21 @@ void setUp(nl_sock* socket, const std::string& interface, unsigned mtu) {
 }  // namespace
 
 void bringUpLoopback() {
-  Socket socket = connect();
+  nl::Socket socket = connect();
   setUp(socket.get(), "lo", 0);
 }
 
 void configureInterface(const std::string& interface, const GuestNetwork& network) {
-  Socket socket = connect();
+  nl::Socket socket = connect();
   const int index = static_cast<int>(if_nametoindex(interface.c_str()));
   if (index == 0) throw std::runtime_error(interface + ": no such interface");
   setUp(socket.get(), interface, network.mtu);
 
   const std::string where = network.address.str() + "/" + std::to_string(network.prefix);
-  Address address(rtnl_addr_alloc());
+  nl::LinkAddr address(rtnl_addr_alloc());
   if (!address) throw std::runtime_error("netlink: out of memory");
   rtnl_addr_set_ifindex(address.get(), index);
-  NlAddress local = ipv4(network.address, network.prefix);
+  nl::Addr local = ipv4(network.address, network.prefix);
   check(rtnl_addr_set_local(address.get(), local.get()), interface + ": address " + where);
   check(rtnl_addr_add(socket.get(), address.get(), NLM_F_REPLACE),
         interface + ": adding address " + where);
@@ -92,17 +77,17 @@ void configureInterface(const std::string& interface, const GuestNetwork& networ
 
   if (!network.gateway) return;
   const std::string via = "default route via " + network.gateway->str();
-  Route route(rtnl_route_alloc());
+  nl::Route route(rtnl_route_alloc());
   if (!route) throw std::runtime_error("netlink: out of memory");
   rtnl_route_set_family(route.get(), AF_INET);
-  NlAddress any = ipv4(Ipv4{}, 0);
+  nl::Addr any = ipv4(Ipv4{}, 0);
   check(rtnl_route_set_dst(route.get(), any.get()), via);
-  rtnl_nexthop* hop = rtnl_route_nh_alloc();
+  nl::Nexthop hop(rtnl_route_nh_alloc());
   if (!hop) throw std::runtime_error("netlink: out of memory");
-  rtnl_route_nh_set_ifindex(hop, index);
-  NlAddress gateway = ipv4(*network.gateway, 32);
-  rtnl_route_nh_set_gateway(hop, gateway.get());
-  rtnl_route_add_nexthop(route.get(), hop);  // the route owns it now
+  rtnl_route_nh_set_ifindex(hop.get(), index);
+  nl::Addr gateway = ipv4(*network.gateway, 32);
+  rtnl_route_nh_set_gateway(hop.get(), gateway.get());
+  rtnl_route_add_nexthop(route.get(), hop.release());  // the route owns it now
   check(rtnl_route_add(socket.get(), route.get(), NLM_F_REPLACE), interface + ": adding " + via);
 }
 

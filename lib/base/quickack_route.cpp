@@ -1,50 +1,29 @@
 #include "banger/quickack_route.h"
 
-#include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
-#include <netlink/netlink.h>
-#include <netlink/route/route.h>
 
-#include <cstdint>
+#include "banger/netlink_ptr.h"
 
 namespace banger {
-namespace {
-
-nl_addr* ipv4(Ipv4 address, unsigned prefix) {
-  const std::uint32_t network = htonl(address.value);
-  nl_addr* out = nl_addr_build(AF_INET, &network, sizeof network);
-  if (out) nl_addr_set_prefixlen(out, static_cast<int>(prefix));
-  return out;
-}
-
-}  // namespace
 
 int replaceSubnetRouteWithQuickAck(nl_sock* socket, int ifindex, Ipv4Network subnet, Ipv4 source) {
   subnet.base.value &= subnet.mask();
-  nl_addr* destination = ipv4(subnet.base, subnet.prefix);
-  nl_addr* from = ipv4(source, 32);
-  rtnl_route* route = rtnl_route_alloc();
-  rtnl_nexthop* hop = rtnl_route_nh_alloc();
-  int rc = -NLE_NOMEM;
-  if (destination && from && route && hop) {
-    rtnl_route_set_family(route, AF_INET);
-    rtnl_route_set_table(route, RT_TABLE_MAIN);
-    rtnl_route_set_protocol(route, RTPROT_KERNEL);
-    rtnl_route_set_scope(route, RT_SCOPE_LINK);
-    rtnl_route_set_dst(route, destination);
-    rtnl_route_set_pref_src(route, from);
-    rtnl_route_set_metric(route, RTAX_QUICKACK, 1);
-    rtnl_route_nh_set_ifindex(hop, ifindex);
-    rtnl_route_add_nexthop(route, hop);  // the route owns it now
-    hop = nullptr;
-    rc = rtnl_route_add(socket, route, NLM_F_REPLACE);
-  }
-  if (hop) rtnl_route_nh_free(hop);
-  if (route) rtnl_route_put(route);
-  if (from) nl_addr_put(from);
-  if (destination) nl_addr_put(destination);
-  return rc;
+  const nl::Addr destination = nl::ipv4(subnet.base, subnet.prefix);
+  const nl::Addr from = nl::ipv4(source, 32);
+  const nl::Route route(rtnl_route_alloc());
+  nl::Nexthop hop(rtnl_route_nh_alloc());
+  if (!destination || !from || !route || !hop) return -NLE_NOMEM;
+  rtnl_route_set_family(route.get(), AF_INET);
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_protocol(route.get(), RTPROT_KERNEL);
+  rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+  rtnl_route_set_dst(route.get(), destination.get());
+  rtnl_route_set_pref_src(route.get(), from.get());
+  rtnl_route_set_metric(route.get(), RTAX_QUICKACK, 1);
+  rtnl_route_nh_set_ifindex(hop.get(), ifindex);
+  rtnl_route_add_nexthop(route.get(), hop.release());  // the route owns it now
+  return rtnl_route_add(socket, route.get(), NLM_F_REPLACE);
 }
 
 }  // namespace banger

@@ -22,6 +22,7 @@
 
 #include "banger/errors.h"
 #include "banger/listen.h"
+#include "banger/netlink_ptr.h"
 #include "banger/quickack_route.h"
 
 namespace banger::net {
@@ -32,22 +33,11 @@ namespace {
        what + ": " + nl_geterror(error) + " (see `journalctl -u banger-net` and `ip link`)");
 }
 
-// libnl's objects, each given back with its own put or free.
-template <typename T, void (*Free)(T*)>
-struct NlDeleter {
-  void operator()(T* object) const { Free(object); }
-};
-using LinkPtr = std::unique_ptr<rtnl_link, NlDeleter<rtnl_link, rtnl_link_put>>;
-using CachePtr = std::unique_ptr<nl_cache, NlDeleter<nl_cache, nl_cache_free>>;
-using AddrPtr = std::unique_ptr<nl_addr, NlDeleter<nl_addr, nl_addr_put>>;
-using NeighPtr = std::unique_ptr<rtnl_neigh, NlDeleter<rtnl_neigh, rtnl_neigh_put>>;
-using RouteAddrPtr = std::unique_ptr<rtnl_addr, NlDeleter<rtnl_addr, rtnl_addr_put>>;
-
-AddrPtr parsedAddress(const std::string& text, int family) {
+nl::Addr parsedAddress(const std::string& text, int family) {
   nl_addr* raw = nullptr;
   if (const int rc = nl_addr_parse(text.c_str(), family, &raw); rc < 0)
     netlinkFail("reading the address " + text, rc);
-  return AddrPtr(raw);
+  return nl::Addr(raw);
 }
 
 // Creates the TAP `name` through /dev/net/tun (the kernel's only way to set a TAP's
@@ -100,14 +90,14 @@ LinuxNetwork::~LinuxNetwork() { nl_socket_free(socket_); }
 int LinuxNetwork::ifindex(const std::string& name) {
   rtnl_link* raw = nullptr;
   if (rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw) < 0) return 0;
-  LinkPtr link(raw);
+  nl::Link link(raw);
   return rtnl_link_get_ifindex(link.get());
 }
 
 std::optional<LinkInfo> LinuxNetwork::link(const std::string& name) {
   rtnl_link* raw = nullptr;
   if (rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw) < 0) return std::nullopt;
-  LinkPtr link(raw);
+  nl::Link link(raw);
   return describe(link.get());
 }
 
@@ -116,8 +106,8 @@ void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex, con
   if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0) {
     netlinkFail("looking up " + name, rc);
   }
-  LinkPtr link(raw);
-  LinkPtr change(rtnl_link_alloc());
+  nl::Link link(raw);
+  nl::Link change(rtnl_link_alloc());
   rtnl_link_set_flags(change.get(), IFF_UP);
   if (masterIndex > 0) rtnl_link_set_master(change.get(), masterIndex);
   if (alias != nullptr) rtnl_link_set_ifalias(change.get(), alias);
@@ -135,7 +125,7 @@ void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigne
   setAddress(bridge, mac);
   const int index = ifindex(bridge);
   const std::string cidr = gateway.str() + "/" + std::to_string(prefix);
-  const RouteAddrPtr addr(rtnl_addr_alloc());
+  const nl::LinkAddr addr(rtnl_addr_alloc());
   rtnl_addr_set_ifindex(addr.get(), index);
   rtnl_addr_set_local(addr.get(), parsedAddress(cidr, AF_INET).get());
   const int rc = rtnl_addr_add(socket_, addr.get(), 0);
@@ -148,10 +138,10 @@ void LinuxNetwork::setAddress(const std::string& name, const std::string& mac) {
   rtnl_link* raw = nullptr;
   if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0)
     netlinkFail("looking up " + name, rc);
-  const LinkPtr link(raw);
-  const AddrPtr wanted = parsedAddress(mac, AF_LLC);
+  const nl::Link link(raw);
+  const nl::Addr wanted = parsedAddress(mac, AF_LLC);
   if (nl_addr_cmp(rtnl_link_get_addr(link.get()), wanted.get()) == 0) return;
-  LinkPtr change(rtnl_link_alloc());
+  nl::Link change(rtnl_link_alloc());
   rtnl_link_set_addr(change.get(), wanted.get());
   if (const int rc = rtnl_link_change(socket_, link.get(), change.get(), 0); rc < 0)
     netlinkFail("setting the MAC of " + name + " to " + mac, rc);
@@ -185,7 +175,7 @@ int LinuxNetwork::createTap(const std::string& name, uid_t owner, const std::str
 bool LinuxNetwork::deleteTap(const std::string& name, int index) {
   const auto info = link(name);
   if (!info || info->index != index || !info->isTap) return false;
-  LinkPtr victim(rtnl_link_alloc());
+  nl::Link victim(rtnl_link_alloc());
   rtnl_link_set_ifindex(victim.get(), index);
   if (const int rc = rtnl_link_delete(socket_, victim.get()); rc < 0) {
     if (rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND) return false;  // gone meanwhile
@@ -199,7 +189,7 @@ std::vector<LinkInfo> LinuxNetwork::linksWithPrefix(const std::string& prefix) {
   if (const int rc = rtnl_link_alloc_cache(socket_, AF_UNSPEC, &raw); rc < 0) {
     netlinkFail("listing links", rc);
   }
-  CachePtr cache(raw);
+  nl::Cache cache(raw);
   std::vector<LinkInfo> out;
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* link = reinterpret_cast<rtnl_link*>(o);
@@ -216,7 +206,7 @@ std::vector<std::string> LinuxNetwork::defaultRouteInterfaces() {
   if (const int rc = rtnl_route_alloc_cache(socket_, AF_INET, 0, &raw); rc < 0) {
     netlinkFail("reading routes", rc);
   }
-  CachePtr routes(raw);
+  nl::Cache routes(raw);
   std::vector<std::string> out;
   for (nl_object* o = nl_cache_get_first(routes.get()); o != nullptr; o = nl_cache_get_next(o)) {
     auto* route = reinterpret_cast<rtnl_route*>(o);
@@ -228,7 +218,7 @@ std::vector<std::string> LinuxNetwork::defaultRouteInterfaces() {
       const int index = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, n));
       rtnl_link* link = nullptr;
       if (rtnl_link_get_kernel(socket_, index, nullptr, &link) < 0) continue;
-      LinkPtr owned(link);
+      nl::Link owned(link);
       const std::string name = rtnl_link_get_name(link);
       if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
     }
@@ -241,7 +231,7 @@ void LinuxNetwork::pinNeighbours(const std::string& bridge, const std::vector<Ne
   if (index == 0) return;
   std::set<std::string> pinned;
   for (const Neighbour& guest : guests) {
-    NeighPtr entry(rtnl_neigh_alloc());
+    nl::Neigh entry(rtnl_neigh_alloc());
     rtnl_neigh_set_ifindex(entry.get(), index);
     rtnl_neigh_set_family(entry.get(), AF_INET);
     rtnl_neigh_set_dst(entry.get(), parsedAddress(guest.address, AF_INET).get());
@@ -254,7 +244,7 @@ void LinuxNetwork::pinNeighbours(const std::string& bridge, const std::vector<Ne
   nl_cache* raw = nullptr;
   if (const int rc = rtnl_neigh_alloc_cache(socket_, &raw); rc < 0)
     netlinkFail("listing the neighbours on " + bridge, rc);
-  const CachePtr cache(raw);
+  const nl::Cache cache(raw);
   for (nl_object* object = nl_cache_get_first(cache.get()); object != nullptr;
        object = nl_cache_get_next(object)) {
     auto* entry = reinterpret_cast<rtnl_neigh*>(object);
