@@ -1,5 +1,7 @@
 #include "net_fixture.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -136,6 +138,15 @@ void NetNs::holdTap(const std::string& tap, const std::string& user) {
   ASSERT_TRUE(waitFor([&] { return readFile(log).find("held") != std::string::npos; },
                       std::chrono::seconds(5)))
       << readFile(log);
+}
+
+void NetNs::killNetAndWait() {
+  auto bus = harness->connectSystem();
+  const pid_t pid = nameOwnerPid(*bus, "org.banger.Net");
+  ASSERT_GT(pid, 0);
+  kill(pid, SIGKILL);
+  ASSERT_TRUE(
+      waitFor([&] { return !nameHasOwner(*bus, "org.banger.Net"); }, std::chrono::seconds(5)));
 }
 
 bool NetNs::attached(const std::string& tap) {

@@ -51,6 +51,8 @@ class NetNs : public ::testing::Test {
   // Attaches to `tap` as `user`, as Firecracker does, until the test ends.
   void holdTap(const std::string& tap, const std::string& user);
   bool attached(const std::string& tap);
+  // kill -9 of banger-net, then until the system bus has seen it go.
+  void killNetAndWait();
 
   TestHost& host = testHost();
   std::unique_ptr<BusHarness> harness;

@@ -150,12 +150,8 @@ TEST_F(NetNs, KillNineThenRestartReconcilesAndReleasingLeavesOnlyThePool) {
   const LeaseLine held = parseLease(call(a.name, {"acquire", "vm-a"}));
   holdTap(held.tap, a.name);  // its Firecracker keeps running across the restart
 
-  auto bus = harness->connectSystem();
-  const pid_t pid = nameOwnerPid(*bus, "org.banger.Net");
-  ASSERT_GT(pid, 0);
-  kill(pid, SIGKILL);
-  ASSERT_TRUE(
-      waitFor([&] { return !nameHasOwner(*bus, "org.banger.Net"); }, std::chrono::seconds(5)));
+  killNetAndWait();
+  ASSERT_FALSE(HasFatalFailure());
 
   // While it is down: a lease's TAP vanishes, the table is lost, and bg-* links appear
   // that banger did not make (a TAP, a veth) next to one it did (its marker) but never
@@ -254,12 +250,8 @@ TEST_F(NetNs, ALeasedAddressIsPinnedToItsMacEvenWhileTheHostStillResolvesIt) {
 TEST_F(NetNs, AfterARestartThatGivesTheBridgeItsOwnMacRunningVmsStayPinned) {
   const LeaseLine held = parseLease(call("", {"acquire", "vm-kept"}));
   ASSERT_TRUE(permanent(neighbour(ns, held.address)));
-  auto bus = harness->connectSystem();
-  const pid_t pid = nameOwnerPid(*bus, "org.banger.Net");
-  ASSERT_GT(pid, 0);
-  kill(pid, SIGKILL);
-  ASSERT_TRUE(
-      waitFor([&] { return !nameHasOwner(*bus, "org.banger.Net"); }, std::chrono::seconds(5)));
+  killNetAndWait();
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_TRUE(run({"ip", "-n", ns, "link", "set", "banger0", "address", "02:00:00:00:00:09"}).ok());
   ASSERT_FALSE(permanent(neighbour(ns, held.address))) << "the kernel forgot it";
 
