@@ -94,6 +94,13 @@ int LinuxNetwork::ifindex(const std::string& name) {
   return rtnl_link_get_ifindex(link.get());
 }
 
+nl::Link LinuxNetwork::existingLink(const std::string& name) {
+  rtnl_link* raw = nullptr;
+  if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0)
+    netlinkFail("looking up " + name, rc);
+  return nl::Link(raw);
+}
+
 std::optional<LinkInfo> LinuxNetwork::link(const std::string& name) {
   rtnl_link* raw = nullptr;
   if (rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw) < 0) return std::nullopt;
@@ -102,11 +109,7 @@ std::optional<LinkInfo> LinuxNetwork::link(const std::string& name) {
 }
 
 void LinuxNetwork::setUpWithMaster(const std::string& name, int masterIndex, const char* alias) {
-  rtnl_link* raw = nullptr;
-  if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0) {
-    netlinkFail("looking up " + name, rc);
-  }
-  nl::Link link(raw);
+  const nl::Link link = existingLink(name);
   nl::Link change(rtnl_link_alloc());
   rtnl_link_set_flags(change.get(), IFF_UP);
   if (masterIndex > 0) rtnl_link_set_master(change.get(), masterIndex);
@@ -135,10 +138,7 @@ void LinuxNetwork::ensureBridge(const std::string& bridge, Ipv4 gateway, unsigne
 }
 
 void LinuxNetwork::setAddress(const std::string& name, const std::string& mac) {
-  rtnl_link* raw = nullptr;
-  if (const int rc = rtnl_link_get_kernel(socket_, 0, name.c_str(), &raw); rc < 0)
-    netlinkFail("looking up " + name, rc);
-  const nl::Link link(raw);
+  const nl::Link link = existingLink(name);
   const nl::Addr wanted = parsedAddress(mac, AF_LLC);
   if (nl_addr_cmp(rtnl_link_get_addr(link.get()), wanted.get()) == 0) return;
   nl::Link change(rtnl_link_alloc());

@@ -2,6 +2,7 @@
 // /dev/net/tun (the kernel's only way to set a TAP's owner), forwarding from /proc.
 #pragma once
 
+#include "banger/netlink_ptr.h"
 #include "host_network.h"
 
 struct nl_sock;
@@ -37,6 +38,8 @@ class LinuxNetwork final : public HostNetwork {
   void setUpWithMaster(const std::string& name, int masterIndex, const char* alias);
   void quickAckSubnetRoute(int bridgeIndex, Ipv4 gateway, unsigned prefix);
   void setAddress(const std::string& name, const std::string& mac);
+  // The kernel's `name`; Failed naming it when there is none.
+  nl::Link existingLink(const std::string& name);
   nl_sock* socket_ = nullptr;
 };
 
