@@ -170,6 +170,8 @@ void Lifecycle::makeDisks(const MachineRecord& record, const Config& config, con
 }
 
 void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
+  std::future<MachineLease> lease;
+  std::future<pid_t> firecracker;
   try {
     const Config config = loadConfig();
     job.stage("resolve", record.name);
@@ -190,25 +192,16 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     job.throwIfCanceled();
 
     // A lease (a TAP and an address) is held only while the machine runs. Asking Net for
-    // it is mostly waiting (the system bus, polkit, netlink): the disks are made meanwhile.
-    std::future<MachineLease> lease;
+    // it is mostly waiting (the system bus, polkit, netlink), and Firecracker needs neither
+    // it nor the disks until it is configured: both come up while the disks are made.
     if (start) {
       job.stage("network", record.nat ? "lease with NAT" : "lease");
       lease = std::async(std::launch::async, [this, id = record.id, nat = record.nat] {
         return peers_.net->acquire(id, nat);
       });
+      firecracker = launchFirecracker(record, config);
     }
-    try {
-      makeDisks(record, config, set, job);
-    } catch (...) {
-      if (lease.valid()) {
-        try {
-          record.lease = lease.get();  // held now, so windDown gives it back
-        } catch (const std::exception&) {
-        }
-      }
-      throw;
-    }
+    makeDisks(record, config, set, job);
     if (lease.valid()) {
       record.lease = lease.get();
       commit(record);
@@ -221,9 +214,10 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
       commit(record);
       return;
     }
-    boot(record, config, set, job);
+    boot(record, firecracker.get(), set, job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
+    holdWhatCameUp(record, lease, firecracker);
     windDown(record);
     fail(record, error.what());
     throw;
@@ -231,22 +225,44 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
 }
 
 void Lifecycle::start(MachineRecord record, JobContext& job) {
+  std::future<MachineLease> noLease;
+  std::future<pid_t> firecracker;
   try {
     const Config config = loadConfig();
     job.stage("resolve", record.name);
+    firecracker = launchFirecracker(record, config);
     acquireLease(record, config, job);
     job.stage("disks", "file_sync");
     provisionWorkDisk(disksIn(pathsOf(record).dir).work, ensureUserKey(sshFiles(config).identity),
                       config.fileSync,
                       [&](const std::string& warning) { job.stage("disks", warning); });
     // The image and kernel may have been pulled again or replaced since the last start.
-    boot(record, config, peers_.image->resolve(record.image, record.kernel, {}, job.cancelFlag()),
-         job);
+    const BootSet set = peers_.image->resolve(record.image, record.kernel, {}, job.cancelFlag());
+    boot(record, firecracker.get(), set, job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
+    holdWhatCameUp(record, noLease, firecracker);
     windDown(record);
     fail(record, error.what());
     throw;
+  }
+}
+
+void Lifecycle::holdWhatCameUp(MachineRecord& record, std::future<MachineLease>& lease,
+                               std::future<pid_t>& firecracker) {
+  // Waited for even after a failure elsewhere: what came up is then the record's, and
+  // windDown gives it back. One that failed to come up left nothing behind.
+  if (lease.valid()) {
+    try {
+      record.lease = lease.get();
+    } catch (const std::exception&) {
+    }
+  }
+  if (firecracker.valid()) {
+    try {
+      record.pid = firecracker.get();
+    } catch (const std::exception&) {
+    }
   }
 }
 
@@ -298,12 +314,9 @@ void Lifecycle::endSshMaster(const MachineRecord& record) {
                  ") did not end within 1 s of SIGTERM");
 }
 
-void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet& set,
-                     JobContext& job) {
-  job.stage("boot", "firecracker");
+std::future<pid_t> Lifecycle::launchFirecracker(const MachineRecord& record, const Config& config) {
   const MachinePaths where = pathsOf(record);
   endSshMaster(record);  // one from an earlier boot would carry sessions to nothing
-  const DiskSet disks = disksIn(where.dir);
   fs::create_directories(where.runtimeDir);
   fs::permissions(where.runtimeDir, fs::perms::owner_all);
   // Firecracker binds both sockets and refuses paths that exist (NOTES §1, §4).
@@ -316,11 +329,20 @@ void Lifecycle::boot(MachineRecord& record, const Config& config, const BootSet&
                  record.id};
   launch.logFile = where.firecrackerLog().string();
   launch.apiSocket = where.apiSocket().string();
+  return std::async(std::launch::async,
+                    [this, launch = std::move(launch)] { return peers_.launcher->launch(launch); });
+}
+
+void Lifecycle::boot(MachineRecord& record, pid_t firecracker, const BootSet& set,
+                     JobContext& job) {
+  job.stage("boot", "firecracker");
+  const MachinePaths where = pathsOf(record);
+  const DiskSet disks = disksIn(where.dir);
   record.state = MachineState::Starting;
   record.lastError.clear();
   record.hostBootId = hostBootId();
   record.guestBootId.clear();
-  record.pid = peers_.launcher->launch(launch);
+  record.pid = firecracker;
   record.startedAtUs = nowUs();
   commit(record);
 

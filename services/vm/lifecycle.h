@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -97,8 +98,17 @@ class Lifecycle {
  private:
   void commit(MachineRecord& record);
   void fail(MachineRecord& record, const std::string& message);
-  // `set` is what create just resolved, or what start resolves: asked of Image once.
-  void boot(MachineRecord& record, const Config& config, const BootSet& set, JobContext& job);
+  // Firecracker started, its runtime directory made ready; the future gives its pid once
+  // its API socket answers. It needs neither the disks nor the lease until it is
+  // configured, so it comes up while they are made.
+  std::future<pid_t> launchFirecracker(const MachineRecord& record, const Config& config);
+  // The launched Firecracker recorded, configured and started. `set` is what create just
+  // resolved, or what start resolves: asked of Image once.
+  void boot(MachineRecord& record, pid_t firecracker, const BootSet& set, JobContext& job);
+  // After a failure: the lease and the Firecracker still coming up are waited for and
+  // recorded, so windDown gives them back.
+  void holdWhatCameUp(MachineRecord& record, std::future<MachineLease>& lease,
+                      std::future<pid_t>& firecracker);
   void waitReady(MachineRecord& record, const Config& config, JobContext& job);
   void endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force);
   void acquireLease(MachineRecord& record, const Config& config, JobContext& job);
