@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "interface_setup.h"
+#include "login_banner.h"
 #include "module_info.h"
 #include "whole_file.h"
 
@@ -234,6 +236,16 @@ void configureGuest(const BootParams& params, const std::string& newRoot) {
     // others look it up, and would wait for DNS timeouts where no server answers.
     writeWhole("hostname", newRoot + "/etc/hosts",
                hostsWithName(readWholeFile(newRoot + "/etc/hosts"), params.hostname));
+  }
+  if (bootWritesDynamicMotd(newRoot)) {
+    struct utsname name {};
+    ::uname(&name);  // fails only for a bad buffer
+    try {
+      writeWhole("motd", kDynamicMotd, unameLine(name));
+    } catch (const BootStepError& error) {
+      // A login banner without its kernel line is no reason to end the VM.
+      std::fprintf(stderr, "banger-init: %s\n", error.what());
+    }
   }
   if (params.network && !params.network->nameservers.empty()) {
     std::string text = "# Written at boot by banger-init from banger.dns=\n";

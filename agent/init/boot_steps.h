@@ -34,7 +34,8 @@ void waitForDevices(const BootParams& params, const std::vector<std::string>& mo
 std::string assembleRoot(const BootParams& params, const std::string& staging,
                          const std::vector<std::string>& moduleFailures);
 
-// lo, eth0, the hostname (also /etc/hostname) and /etc/resolv.conf of `newRoot`.
+// lo, eth0, the hostname (also /etc/hostname), /etc/resolv.conf of `newRoot`, and the login
+// banner's kernel line where the image leaves it to banger-init (login_banner.h).
 void configureGuest(const BootParams& params, const std::string& newRoot);
 
 // Moves /dev /proc /sys /run into `newRoot`, makes it / and execs `init` there. Returns

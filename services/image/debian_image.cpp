@@ -59,8 +59,11 @@ Command mmdebstrapCommand(const DebianImageRequest& request, const std::string& 
     if (!include.empty()) include += ',';
     include += package;
   }
+  // Without update-motd.d, pam_motd runs no programs at each SSH login (five, for one
+  // uname line); banger-init writes that line at boot (agent/login_banner.h).
   Command command({"mmdebstrap", "--variant=minbase", "--mode=" + mode, "--format=tar",
-                   "--include=" + include, "--aptopt=Acquire::Retries \"3\"", kDebianSuite, "-"});
+                   "--include=" + include, "--aptopt=Acquire::Retries \"3\"",
+                   "--customize-hook=rm -r \"$1/etc/update-motd.d\"", kDebianSuite, "-"});
   for (const debian::Suite& suite : request.suites)
     command.argv.push_back("deb " + suite.mirror + " " + suite.name + " main");
   return command;

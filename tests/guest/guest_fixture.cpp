@@ -306,11 +306,21 @@ GuestVm* GuestFixture::bootBroken(const std::string& image, const std::string& n
   return vm.release();
 }
 
+namespace {
+std::string sshTo(const std::string& address) {
+  return "ip netns exec " + shared()->netns + " ssh -q -i '" + shared()->sshKey.string() +
+         "' -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+         "-o ConnectTimeout=3 root@" +
+         address;
+}
+}  // namespace
+
 Shell GuestVm::ssh(const std::string& command) const {
-  return shell("ip netns exec " + shared()->netns + " ssh -q -i '" + shared()->sshKey.string() +
-               "' -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-               "-o ConnectTimeout=3 root@" +
-               address + " '" + command + "'");
+  return shell(sshTo(address) + " '" + command + "'");
+}
+
+Shell GuestVm::login(const std::string& input) const {
+  return shell("printf '%s' '" + input + "' | " + sshTo(address) + " -tt");
 }
 
 bool GuestVm::sshReady(std::chrono::seconds timeout) const {

@@ -28,6 +28,9 @@ struct GuestVm {
 
   // `command` as root over SSH with the key on the work disk, from the test's namespace.
   Shell ssh(const std::string& command) const;
+  // An interactive login on a terminal (ssh -tt) whose keyboard types `input`: what the
+  // user would see, banner and prompt included.
+  Shell login(const std::string& input) const;
   bool sshReady(std::chrono::seconds timeout) const;
   // The agent's answer to GET `path` through the VM's vsock socket; "" unless 200.
   std::string agent(const std::string& path) const;

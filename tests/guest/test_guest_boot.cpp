@@ -80,6 +80,17 @@ TEST_F(GuestBoot, TheDefaultImageHasTheToolsADeveloperExpects) {
 
 // The pull's stages, as `banger image pull debian-bookworm` shows them: its kernel
 // first (it was missing), then mmdebstrap's own phases, the write, the work seed.
+// A login's banner has the kernel line Debian's update-motd.d printed, although the
+// default image leaves update-motd.d out, so that pam_motd runs no programs at each login.
+TEST_F(GuestBoot, ALoginShowsTheKernelLineThatNoUpdateMotdRunsFor) {
+  EXPECT_EQ(guest_->ssh("test -e /etc/update-motd.d || echo absent").out, "absent\n");
+  std::string kernel = guest_->ssh("uname -snrvm").out;
+  ASSERT_EQ(kernel.rfind("Linux full-vm ", 0), 0u) << kernel;
+  kernel.pop_back();
+  const Shell login = guest_->login("exit\n");
+  EXPECT_NE(login.out.find(kernel + "\r\n"), std::string::npos) << login.out;
+}
+
 TEST_F(GuestBoot, TheDefaultImagePullSaysWhatItDoes) {
   std::vector<std::string> stages;
   for (const std::string& line : defaultImageStages()) {
