@@ -59,11 +59,18 @@ Command mmdebstrapCommand(const DebianImageRequest& request, const std::string& 
     if (!include.empty()) include += ',';
     include += package;
   }
-  // Without update-motd.d, pam_motd runs no programs at each SSH login (five, for one
-  // uname line); banger-init writes that line at boot (agent/login_banner.h).
   Command command({"mmdebstrap", "--variant=minbase", "--mode=" + mode, "--format=tar",
                    "--include=" + include, "--aptopt=Acquire::Retries \"3\"",
-                   "--customize-hook=rm -r \"$1/etc/update-motd.d\"", kDebianSuite, "-"});
+                   // Without update-motd.d, pam_motd runs no programs at each SSH login
+                   // (five, for one uname line); banger-init writes that line at boot
+                   // (agent/login_banner.h).
+                   "--customize-hook=rm -r \"$1/etc/update-motd.d\"",
+                   // The system bus and logind start when first asked for (dbus.socket, bus
+                   // activation), not at every boot beside sshd and the first command.
+                   "--customize-hook=rm \"$1/lib/systemd/system/multi-user.target.wants/"
+                   "dbus.service\" \"$1/lib/systemd/system/multi-user.target.wants/"
+                   "systemd-logind.service\"",
+                   kDebianSuite, "-"});
   for (const debian::Suite& suite : request.suites)
     command.argv.push_back("deb " + suite.mirror + " " + suite.name + " main");
   return command;

@@ -4,7 +4,8 @@
 // Firecracker VM of banger's would be — base read-only, overlay and work disks, the banger.*
 // command line — then looked at from outside: the overlay root, the work disk on /root, eth0,
 // hostname, resolv.conf, systemd running, sshd with StrictModes taking the work disk's key, and the
-// agent's /healthz and /ports through the vsock socket. Broken command lines end the VM
+// agent's /healthz and /ports through the vsock socket; the system bus and logind started
+// on demand, and the login banner without update-motd.d. Broken command lines end the VM
 // with one console line; an image without sshd runs the first-boot unit.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -112,6 +113,20 @@ TEST_F(GuestBoot, TheDefaultImagePullSaysWhatItDoes) {
 TEST_F(GuestBoot, SystemdReachesRunning) {
   const Shell state = guest_->ssh("systemctl is-system-running --wait");
   EXPECT_EQ(state.out, "running\n") << guest_->ssh("systemctl --failed --no-legend").out;
+}
+
+// The default image starts the system bus and logind when first asked for, not at boot
+// beside sshd and the first command: neither runs once the boot is done, and loginctl
+// and hostnamectl still work, starting them.
+TEST_F(GuestBoot, TheSystemBusAndLogindStartWhenFirstAskedFor) {
+  ASSERT_EQ(guest_->ssh("systemctl is-system-running --wait").out, "running\n");
+  EXPECT_EQ(guest_->ssh("systemctl is-active dbus.service systemd-logind.service").out,
+            "inactive\ninactive\n");
+  EXPECT_EQ(
+      guest_->ssh("loginctl list-sessions --no-legend >/dev/null && hostnamectl --static").out,
+      "full-vm\n");
+  EXPECT_EQ(guest_->ssh("systemctl is-active dbus.service systemd-logind.service").out,
+            "active\nactive\n");
 }
 
 TEST_F(GuestBoot, RootIsTheOverlayAndRootsHomeIsTheWorkDisk) {
