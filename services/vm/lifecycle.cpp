@@ -325,12 +325,15 @@ std::future<pid_t> Lifecycle::launchFirecracker(const MachineRecord& record, con
   LaunchRequest launch;
   launch.unitName = "banger-vm-" + record.name + ".service";
   launch.description = "VM " + record.name;
-  launch.argv = {firecrackerBinary(config), "--api-sock", where.apiSocket().string(), "--id",
-                 record.id};
+  launch.argv = {"", "--api-sock", where.apiSocket().string(), "--id", record.id};
   launch.logFile = where.firecrackerLog().string();
   launch.apiSocket = where.apiSocket().string();
-  return std::async(std::launch::async,
-                    [this, launch = std::move(launch)] { return peers_.launcher->launch(launch); });
+  // A missing Firecracker fails the boot as before, after the disks are made: a later
+  // start, once it is installed, finds them.
+  return std::async(std::launch::async, [this, config, launch = std::move(launch)]() mutable {
+    launch.argv.front() = firecrackerBinary(config);
+    return peers_.launcher->launch(launch);
+  });
 }
 
 void Lifecycle::boot(MachineRecord& record, pid_t firecracker, const BootSet& set,
