@@ -43,12 +43,25 @@ uint64_t nowUs() {
                                    .count());
 }
 
-std::string firecrackerBinary(const Config& config) {
-  if (config.firecrackerBin) {
-    if (::access(config.firecrackerBin->c_str(), X_OK) != 0)
-      banger::fail(ErrorCode::Unavailable, "firecracker_bin " + *config.firecrackerBin +
-                                               " in config.toml is not an executable file");
-    return *config.firecrackerBin;
+// What a step started beside others gave, waited for after a failure elsewhere: nullopt
+// when it was never started or failed itself (then it left nothing behind).
+template <typename T>
+std::optional<T> cameUp(std::future<T>& step) {
+  if (!step.valid()) return std::nullopt;
+  try {
+    return step.get();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// `configured`: firecracker_bin from config.toml.
+std::string firecrackerBinary(const std::optional<std::string>& configured) {
+  if (configured) {
+    if (::access(configured->c_str(), X_OK) != 0)
+      banger::fail(ErrorCode::Unavailable,
+                   "firecracker_bin " + *configured + " in config.toml is not an executable file");
+    return *configured;
   }
   const char* path = std::getenv("PATH");
   const std::string found = findExecutable("firecracker", path ? path : "/usr/bin:/bin");
@@ -217,7 +230,9 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     boot(record, firecracker.get(), set, job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
-    holdWhatCameUp(record, lease, firecracker);
+    // What came up meanwhile is the record's now, so windDown gives it back.
+    if (auto held = cameUp(lease)) record.lease = held;
+    if (auto pid = cameUp(firecracker)) record.pid = *pid;
     windDown(record);
     fail(record, error.what());
     throw;
@@ -225,7 +240,6 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
 }
 
 void Lifecycle::start(MachineRecord record, JobContext& job) {
-  std::future<MachineLease> noLease;
   std::future<pid_t> firecracker;
   try {
     const Config config = loadConfig();
@@ -241,28 +255,10 @@ void Lifecycle::start(MachineRecord record, JobContext& job) {
     boot(record, firecracker.get(), set, job);
     waitReady(record, config, job);
   } catch (const std::exception& error) {
-    holdWhatCameUp(record, noLease, firecracker);
+    if (auto pid = cameUp(firecracker)) record.pid = *pid;  // so windDown ends it
     windDown(record);
     fail(record, error.what());
     throw;
-  }
-}
-
-void Lifecycle::holdWhatCameUp(MachineRecord& record, std::future<MachineLease>& lease,
-                               std::future<pid_t>& firecracker) {
-  // Waited for even after a failure elsewhere: what came up is then the record's, and
-  // windDown gives it back. One that failed to come up left nothing behind.
-  if (lease.valid()) {
-    try {
-      record.lease = lease.get();
-    } catch (const std::exception&) {
-    }
-  }
-  if (firecracker.valid()) {
-    try {
-      record.pid = firecracker.get();
-    } catch (const std::exception&) {
-    }
   }
 }
 
@@ -330,8 +326,9 @@ std::future<pid_t> Lifecycle::launchFirecracker(const MachineRecord& record, con
   launch.apiSocket = where.apiSocket().string();
   // A missing Firecracker fails the boot as before, after the disks are made: a later
   // start, once it is installed, finds them.
-  return std::async(std::launch::async, [this, config, launch = std::move(launch)]() mutable {
-    launch.argv.front() = firecrackerBinary(config);
+  return std::async(std::launch::async, [this, configured = config.firecrackerBin,
+                                         launch = std::move(launch)]() mutable {
+    launch.argv.front() = firecrackerBinary(configured);
     return peers_.launcher->launch(launch);
   });
 }

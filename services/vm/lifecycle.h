@@ -105,10 +105,6 @@ class Lifecycle {
   // The launched Firecracker recorded, configured and started. `set` is what create just
   // resolved, or what start resolves: asked of Image once.
   void boot(MachineRecord& record, pid_t firecracker, const BootSet& set, JobContext& job);
-  // After a failure: the lease and the Firecracker still coming up are waited for and
-  // recorded, so windDown gives them back.
-  void holdWhatCameUp(MachineRecord& record, std::future<MachineLease>& lease,
-                      std::future<pid_t>& firecracker);
   void waitReady(MachineRecord& record, const Config& config, JobContext& job);
   void endProcess(MachineRecord& record, std::chrono::seconds timeout, bool force);
   void acquireLease(MachineRecord& record, const Config& config, JobContext& job);

@@ -79,8 +79,6 @@ TEST_F(GuestBoot, TheDefaultImageHasTheToolsADeveloperExpects) {
   EXPECT_EQ(guest_->ssh("cat /etc/debian_version | cut -d. -f1").out, "12\n");
 }
 
-// The pull's stages, as `banger image pull debian-bookworm` shows them: its kernel
-// first (it was missing), then mmdebstrap's own phases, the write, the work seed.
 // A login's banner has the kernel line Debian's update-motd.d printed, although the
 // default image leaves update-motd.d out, so that pam_motd runs no programs at each login.
 TEST_F(GuestBoot, ALoginShowsTheKernelLineThatNoUpdateMotdRunsFor) {
@@ -92,6 +90,8 @@ TEST_F(GuestBoot, ALoginShowsTheKernelLineThatNoUpdateMotdRunsFor) {
   EXPECT_NE(login.out.find(kernel + "\r\n"), std::string::npos) << login.out;
 }
 
+// The pull's stages, as `banger image pull debian-bookworm` shows them: its kernel
+// first (it was missing), then mmdebstrap's own phases, the write, the work seed.
 TEST_F(GuestBoot, TheDefaultImagePullSaysWhatItDoes) {
   std::vector<std::string> stages;
   for (const std::string& line : defaultImageStages()) {
