@@ -413,6 +413,32 @@ TEST_F(VmLifecycle, FileSyncEntriesArriveAndPruneRemovesWhatIsNotRunning) {
   ASSERT_EQ(waitJob(call(synced, "Delete", VariantMap{})), "succeeded");
 }
 
+// Disks that cannot be made (a file_sync entry over 256 MiB), while the lease and
+// Firecracker come up beside them: the create fails naming the entry, and neither the
+// lease nor a Firecracker is left behind.
+TEST_F(VmLifecycle, AFailureWhileTheDisksAreMadeGivesBackTheLeaseAndEndsFirecracker) {
+  const fs::path config = harness_->root() / "config" / "config.toml";
+  const std::string before = readFile(config);
+  const fs::path big = harness_->root() / "big-file";
+  writeFile(big, "");
+  fs::resize_file(big, 300ull << 20);  // sparse: nothing is written
+  writeFile(config,
+            before + "\n[[file_sync]]\nhost = \"" + big.string() + "\"\nguest = \"~/big\"\n");
+  sdbus::ObjectPath machine, job;
+  std::tie(machine, job) = createVm(VariantMap{{"name", sdbus::Variant(std::string("no-disks"))}});
+  const std::string outcome = waitJob(job);
+  writeFile(config, before);
+  EXPECT_NE(outcome.find("over 256 MiB"), std::string::npos) << outcome;
+  EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
+  const std::string id = machineProperty<std::string>(machine, "Id");
+  const auto leases = leasedIds();
+  EXPECT_EQ(std::count(leases.begin(), leases.end(), id), 0) << "the lease is still held";
+  // "[i]": the pattern never matches the shell that runs pgrep.
+  EXPECT_NE(shell("pgrep -f -- 'firecracker.* --[i]d " + id + "'").status, 0)
+      << "its Firecracker still runs";
+  EXPECT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+}
+
 // What a user meets on a machine that cannot run Firecracker: each failure named, with the
 // fix, and nothing left holding a lease.
 TEST_F(VmLifecycle, NoFirecrackerOrNoKvmIsUnavailableSayingWhatToDo) {
