@@ -9,6 +9,14 @@ inline constexpr unsigned kAgentVsockPort = 1024;  // the first unprivileged por
 inline constexpr const char* kInitInImage = "/usr/lib/banger/banger-init";  // for init=
 inline constexpr const char* kAgentInImage = "/usr/lib/banger/banger-agent";
 inline constexpr const char* kAgentUnit = "banger-agent.service";
+// The boot's records are banger-init's in every image (boot_records.h): these systemd units
+// start without a program, through the drop-in of this name
+// (agent/files/done-by-banger-init.conf) in /etc/systemd/system/UNIT.d/, and
+// systemd-update-utmp-runlevel.service, which has nothing to do at shutdown, is masked.
+inline constexpr const char* kUnitsDoneAtBoot[] = {"systemd-update-utmp.service",
+                                                   "systemd-user-sessions.service"};
+inline constexpr const char* kDoneAtBootDropIn = "10-banger-init.conf";
+inline constexpr const char* kUnitMaskedForBoot = "systemd-update-utmp-runlevel.service";
 inline constexpr const char* kInitInInitrd = "/init";
 inline constexpr const char* kModulesInInitrd = "/lib/modules";  // flat: <name>.ko
 

@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -14,11 +15,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "boot_records.h"
 #include "interface_setup.h"
 #include "login_banner.h"
 #include "module_info.h"
@@ -219,6 +222,37 @@ std::string assembleRoot(const BootParams& params, const std::string& staging,
   return root;
 }
 
+namespace {
+
+// The boot's records (boot_records.h); systemd-tmpfiles would empty /run/utmp once they are
+// in it. An administrator's own systemd.conf in /etc wins over /run, so it is left to say.
+void keepUtmpFromTmpfiles(const std::string& newRoot) {
+  struct stat own {};
+  if (::lstat((newRoot + kAdminTmpfiles).c_str(), &own) == 0) return;
+  const std::string kept = tmpfilesKeepingUtmp(readWholeFile(newRoot + kVendorTmpfiles));
+  if (kept.empty()) return;
+  makeDirectory("boot records", std::filesystem::path(kRuntimeTmpfiles).parent_path());
+  writeWhole("boot records", kRuntimeTmpfiles, kept);
+}
+
+void recordBoot(const std::string& newRoot, const std::string& kernelRelease) {
+  try {
+    keepUtmpFromTmpfiles(newRoot);
+  } catch (const BootStepError& error) {
+    std::fprintf(stderr, "banger-init: %s\n", error.what());
+  }
+  try {
+    timeval now{};
+    ::gettimeofday(&now, nullptr);
+    writeBootRecords(kUtmp, newRoot + kWtmp, kernelRelease,
+                     bootRunlevel(newRoot, readWholeFile("/proc/cmdline")), now);
+  } catch (const std::runtime_error& error) {
+    std::fprintf(stderr, "banger-init: boot records: %s\n", error.what());
+  }
+}
+
+}  // namespace
+
 void configureGuest(const BootParams& params, const std::string& newRoot) {
   try {
     bringUpLoopback();
@@ -237,16 +271,18 @@ void configureGuest(const BootParams& params, const std::string& newRoot) {
     writeWhole("hostname", newRoot + "/etc/hosts",
                hostsWithName(readWholeFile(newRoot + "/etc/hosts"), params.hostname));
   }
+  struct utsname name {};
+  ::uname(&name);  // fails only for a bad buffer
+  // Neither a login banner without its kernel line nor a missing boot record is a reason to
+  // end the VM: each is one console line.
   if (bootWritesDynamicMotd(newRoot)) {
-    struct utsname name {};
-    ::uname(&name);  // fails only for a bad buffer
     try {
       writeWhole("motd", kDynamicMotd, unameLine(name));
     } catch (const BootStepError& error) {
-      // A login banner without its kernel line is no reason to end the VM.
       std::fprintf(stderr, "banger-init: %s\n", error.what());
     }
   }
+  if (bootWritesRecords(newRoot)) recordBoot(newRoot, name.release);
   if (params.network && !params.network->nameservers.empty()) {
     std::string text = "# Written at boot by banger-init from banger.dns=\n";
     for (const Ipv4& server : params.network->nameservers)

@@ -15,6 +15,7 @@ std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest) {
   auto writer = ext4::TarWriter::toMemory(tar);
   const ext4::TarMeta program{.mode = 0755, .mtime = mtime};
   const ext4::TarMeta data{.mode = 0644, .mtime = mtime};
+  const ext4::TarMeta link{.mode = 0777, .mtime = mtime};
   // No directory entries: the directories an image has keep its own metadata (a newer
   // explicit directory would win); missing ones are made 0755 root.
   writer->file(std::string(guest::kInitInImage + 1), program, guest.init());
@@ -22,12 +23,16 @@ std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest) {
   writer->file("usr/lib/banger/banger-first-boot", program, guest.file("banger-first-boot"));
   for (const char* unit : kUnits) {
     writer->file(std::string(kUnitDir) + "/" + unit, data, guest.file(unit));
-    writer->symlink(std::string(kUnitDir) + "/multi-user.target.wants/" + unit,
-                    ext4::TarMeta{.mode = 0777, .mtime = mtime},
+    writer->symlink(std::string(kUnitDir) + "/multi-user.target.wants/" + unit, link,
                     "/" + std::string(kUnitDir) + "/" + unit);
   }
   writer->file(std::string(kSshdDropIn + 1), data, guest.file("99-banger.conf"));
   writer->file(std::string(kSshUnitDropIn + 1), data, guest.file("ssh-early.conf"));
+  for (const char* unit : guest::kUnitsDoneAtBoot)
+    writer->file(std::string(kUnitDir) + "/" + unit + ".d/" + guest::kDoneAtBootDropIn, data,
+                 guest.file("done-by-banger-init.conf"));
+  writer->symlink(std::string(kUnitDir) + "/" + guest::kUnitMaskedForBoot, link, "/dev/null");
+  writer->symlink(std::string(kNologinTmpfiles + 1), link, "/dev/null");
   writer->close();
   return tar;
 }

@@ -1,7 +1,8 @@
 // banger's own files in every image: one synthetic layer stacked on top of the image's
 // own layers, so it wins without any replace logic (IMAGE-NOTES, flattening): the guest
 // agent and banger-init, their units (enabled), the hardened sshd drop-in, the host-key
-// fallback and the first-boot step (docs/guest.md, docs/images.md). And what is left out
+// fallback, the first-boot step, and the drop-ins and tmpfiles lines that leave the boot's
+// records to banger-init (docs/guest.md, docs/images.md). And what is left out
 // of every image: SSH host keys, since each VM gets its own.
 #pragma once
 
@@ -16,6 +17,9 @@ inline constexpr const char* kSshdDropIn = "/etc/ssh/sshd_config.d/99-banger.con
 // Debian's ssh.service, started early (agent/files/ssh-early.conf); other units are untouched.
 inline constexpr const char* kSshUnitDropIn =
     "/etc/systemd/system/ssh.service.d/10-banger-early.conf";
+// No /run/nologin made at boot, so no unit has to start a program to remove it
+// (agent/boot_records.h).
+inline constexpr const char* kNologinTmpfiles = "/etc/tmpfiles.d/systemd-nologin.conf";
 
 // The layer as an uncompressed tar; every entry dated `mtime`, so it is reproducible.
 // Unavailable when one of the guest files is missing on this host.

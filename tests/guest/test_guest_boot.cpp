@@ -5,7 +5,8 @@
 // command line — then looked at from outside: the overlay root, the work disk on /root, eth0,
 // hostname, resolv.conf, systemd running, sshd with StrictModes taking the work disk's key, and the
 // agent's /healthz and /ports through the vsock socket; the system bus and logind started
-// on demand, and the login banner without update-motd.d. Broken command lines end the VM
+// on demand, the login banner without update-motd.d, the boot's records without systemd's
+// programs for them. Broken command lines end the VM
 // with one console line; an image without sshd runs the first-boot unit.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -127,6 +128,29 @@ TEST_F(GuestBoot, TheSystemBusAndLogindStartWhenFirstAskedFor) {
       "full-vm\n");
   EXPECT_EQ(guest_->ssh("systemctl is-active dbus.service systemd-logind.service").out,
             "active\nactive\n");
+}
+
+// The boot is recorded where Debian's tools look for it (`who -b`, `runlevel`, `last`),
+// and nothing keeps an ordinary user's login waiting for /run/nologin to go, although
+// systemd ran no program for the units that did this: banger-init did it before.
+TEST_F(GuestBoot, TheBootIsRecordedThoughSystemdRanNoProgramForIt) {
+  ASSERT_EQ(guest_->ssh("systemctl is-system-running --wait").out, "running\n");
+  for (const char* unit : {"systemd-update-utmp.service", "systemd-user-sessions.service"}) {
+    EXPECT_EQ(guest_->ssh(std::string("systemctl is-active ") + unit).out, "active\n") << unit;
+    EXPECT_EQ(
+        guest_->ssh(std::string("systemctl show -P ExecMainStartTimestampMonotonic ") + unit).out,
+        "0\n")
+        << unit << " started a program";
+  }
+  EXPECT_EQ(guest_->ssh("systemctl is-enabled systemd-update-utmp-runlevel.service").out,
+            "masked\n");
+  EXPECT_EQ(guest_->ssh("runlevel").out, "N 5\n");
+  EXPECT_NE(guest_->ssh("who -b").out.find("system boot"), std::string::npos);
+  EXPECT_EQ(guest_->ssh("stat -c %a:%U:%G /run/utmp").out, "664:root:utmp\n");
+  EXPECT_EQ(guest_->ssh("last -x -w reboot | grep -c \"^reboot *system boot *$(uname -r) \"").out,
+            "1\n")
+      << "one boot, one record: " << guest_->ssh("last -x -w").out;
+  EXPECT_EQ(guest_->ssh("test -e /run/nologin || echo none").out, "none\n");
 }
 
 TEST_F(GuestBoot, RootIsTheOverlayAndRootsHomeIsTheWorkDisk) {

@@ -94,6 +94,12 @@ TEST_F(ImageService, PullPublishesAReadOnlyImageWithBangersLayerAndAWorkSeed) {
   EXPECT_EQ(fs.read("/etc/systemd/system/ssh.service.d/10-banger-early.conf"),
             readFile(BANGER_SOURCE_DIR "/agent/files/ssh-early.conf"))
       << "sshd starts without waiting for all of sysinit";
+  for (const char* unit : {"systemd-update-utmp.service", "systemd-user-sessions.service"})
+    EXPECT_EQ(fs.read(std::string("/etc/systemd/system/") + unit + ".d/10-banger-init.conf"),
+              readFile(BANGER_SOURCE_DIR "/agent/files/done-by-banger-init.conf"))
+        << unit << " starts without a program: banger-init did its work";
+  EXPECT_EQ(fs.readlink("/etc/systemd/system/systemd-update-utmp-runlevel.service"), "/dev/null");
+  EXPECT_EQ(fs.readlink("/etc/tmpfiles.d/systemd-nologin.conf"), "/dev/null");
   EXPECT_EQ(fs.read("/etc/motd"), "hello from the upper layer\n");
   EXPECT_EQ(fs.xattrs("/usr/bin/ping").at("security.capability"), capability());
 
