@@ -33,6 +33,8 @@ std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest) {
                  guest.file("done-by-banger-init.conf"));
   writer->symlink(std::string(kUnitDir) + "/" + guest::kUnitMaskedForBoot, link, "/dev/null");
   writer->symlink(std::string(kNologinTmpfiles + 1), link, "/dev/null");
+  for (const char* getty : kConsoleGettys)
+    writer->symlink(std::string(kUnitDir) + "/" + getty, link, "/dev/null");
   writer->close();
   return tar;
 }

@@ -21,6 +21,11 @@ inline constexpr const char* kSshUnitDropIn =
 // (agent/boot_records.h).
 inline constexpr const char* kNologinTmpfiles = "/etc/tmpfiles.d/systemd-nologin.conf";
 
+// No login prompt on the serial console: banger connects nothing to its input (its output
+// is `vm logs`), so a getty there can never be answered, and its start costs the boot a
+// program beside the first SSH login. console-getty in a container (the simulator).
+inline constexpr const char* kConsoleGettys[] = {"serial-getty@.service", "console-getty.service"};
+
 // The layer as an uncompressed tar; every entry dated `mtime`, so it is reproducible.
 // Unavailable when one of the guest files is missing on this host.
 std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest);

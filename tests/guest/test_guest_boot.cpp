@@ -153,6 +153,18 @@ TEST_F(GuestBoot, TheBootIsRecordedThoughSystemdRanNoProgramForIt) {
   EXPECT_EQ(guest_->ssh("test -e /run/nologin || echo none").out, "none\n");
 }
 
+// The serial console is output only (`vm logs`): no getty waits there for a login no one
+// can type, on a VM (serial-getty@ttyS0) or in a container (console-getty).
+TEST_F(GuestBoot, NoGettyWaitsOnTheConsole) {
+  ASSERT_EQ(guest_->ssh("systemctl is-system-running --wait").out, "running\n");
+  EXPECT_EQ(
+      guest_->ssh("systemctl list-units --no-legend --all --state=active '*getty*.service'").out,
+      "");
+  EXPECT_EQ(
+      guest_->ssh("systemctl is-enabled console-getty.service serial-getty@ttyS0.service").out,
+      "masked\nmasked\n");
+}
+
 TEST_F(GuestBoot, RootIsTheOverlayAndRootsHomeIsTheWorkDisk) {
   EXPECT_EQ(guest_->ssh("findmnt -n -o FSTYPE /").out, "overlay\n");
   EXPECT_EQ(guest_->ssh("findmnt -n -o SOURCE /root").out, "/dev/vdc\n");

@@ -100,6 +100,9 @@ TEST_F(ImageService, PullPublishesAReadOnlyImageWithBangersLayerAndAWorkSeed) {
         << unit << " starts without a program: banger-init did its work";
   EXPECT_EQ(fs.readlink("/etc/systemd/system/systemd-update-utmp-runlevel.service"), "/dev/null");
   EXPECT_EQ(fs.readlink("/etc/tmpfiles.d/systemd-nologin.conf"), "/dev/null");
+  for (const char* getty : {"serial-getty@.service", "console-getty.service"})
+    EXPECT_EQ(fs.readlink(std::string("/etc/systemd/system/") + getty), "/dev/null")
+        << "no login prompt on a console with no input";
   EXPECT_EQ(fs.read("/etc/motd"), "hello from the upper layer\n");
   EXPECT_EQ(fs.xattrs("/usr/bin/ping").at("security.capability"), capability());
 
