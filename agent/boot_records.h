@@ -1,7 +1,7 @@
 // The boot's records in utmp and wtmp (`who -b`, `who -r`, `runlevel`, `last reboot`),
 // which banger-init writes (docs/guest.md). In systemd images two units write them by
 // starting a program each, and every program systemd starts is a fork of PID 1: in the
-// simulator those two and systemd-user-sessions cost about 40 ms of a `vm run`, beside the
+// simulator those two and systemd-user-sessions cost about 50 ms of a `vm run`, beside the
 // first SSH login. banger's image layer makes two of them start without a program and masks
 // the runlevel one (guest_layout.h); banger-init writes the records before systemd runs,
 // and what the units do at shutdown stays theirs.
