@@ -52,9 +52,8 @@ std::string lastValueOf(const std::string& commandLine, std::string_view key) {
 
 bool bootWritesRecords(const std::string& root) {
   struct stat dropIn {};
-  return ::lstat((root + "/etc/systemd/system/systemd-update-utmp.service.d/" + kDoneAtBootDropIn)
-                     .c_str(),
-                 &dropIn) == 0;
+  const std::string path = root + "/etc/systemd/system/" + kRecordsUnit + ".d/" + kDoneAtBootDropIn;
+  return ::lstat(path.c_str(), &dropIn) == 0;
 }
 
 std::optional<char> bootRunlevel(const std::string& root, const std::string& commandLine) {
@@ -132,8 +131,10 @@ void writeBootRecords(const std::string& utmp, const std::string& wtmp,
     }
   ::endutxent();
   // Like every writer of wtmp, only where the image has one: it is the image's to keep.
-  if (::access(wtmp.c_str(), F_OK) != 0) return;
-  if (::access(wtmp.c_str(), W_OK) != 0) throw failed(wtmp, errno);
+  if (::access(wtmp.c_str(), W_OK) != 0) {
+    if (errno == ENOENT) return;
+    throw failed(wtmp, errno);
+  }
   for (const utmpx& entry : records) ::updwtmpx(wtmp.c_str(), &entry);
 }
 

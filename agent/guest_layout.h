@@ -13,8 +13,8 @@ inline constexpr const char* kAgentUnit = "banger-agent.service";
 // start without a program, through the drop-in of this name
 // (agent/files/done-by-banger-init.conf) in /etc/systemd/system/UNIT.d/, and
 // systemd-update-utmp-runlevel.service, which has nothing to do at shutdown, is masked.
-inline constexpr const char* kUnitsDoneAtBoot[] = {"systemd-update-utmp.service",
-                                                   "systemd-user-sessions.service"};
+inline constexpr const char* kRecordsUnit = "systemd-update-utmp.service";
+inline constexpr const char* kUnitsDoneAtBoot[] = {kRecordsUnit, "systemd-user-sessions.service"};
 inline constexpr const char* kDoneAtBootDropIn = "10-banger-init.conf";
 inline constexpr const char* kUnitMaskedForBoot = "systemd-update-utmp-runlevel.service";
 inline constexpr const char* kInitInInitrd = "/init";

@@ -102,6 +102,33 @@ bool isBlockDevice(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
 }
 
+// The boot's records (boot_records.h); systemd-tmpfiles would empty /run/utmp once they are
+// in it. An administrator's own systemd.conf in /etc wins over /run, so it is left to say.
+void keepUtmpFromTmpfiles(const std::string& newRoot) {
+  struct stat own {};
+  if (::lstat((newRoot + kAdminTmpfiles).c_str(), &own) == 0) return;
+  const std::string kept = tmpfilesKeepingUtmp(readWholeFile(newRoot + kVendorTmpfiles));
+  if (kept.empty()) return;
+  makeDirectory("boot records", std::filesystem::path(kRuntimeTmpfiles).parent_path());
+  writeWhole("boot records", kRuntimeTmpfiles, kept);
+}
+
+void recordBoot(const std::string& newRoot, const std::string& kernelRelease) {
+  try {
+    keepUtmpFromTmpfiles(newRoot);
+  } catch (const BootStepError& error) {
+    std::fprintf(stderr, "banger-init: %s\n", error.what());
+  }
+  try {
+    timeval now{};
+    ::gettimeofday(&now, nullptr);
+    writeBootRecords(kUtmp, newRoot + kWtmp, kernelRelease,
+                     bootRunlevel(newRoot, readWholeFile("/proc/cmdline")), now);
+  } catch (const std::runtime_error& error) {
+    std::fprintf(stderr, "banger-init: boot records: %s\n", error.what());
+  }
+}
+
 }  // namespace
 
 void mountApiFilesystems() {
@@ -221,37 +248,6 @@ std::string assembleRoot(const BootParams& params, const std::string& staging,
     throw BootStepError("work disk", "cannot make /root 0755 root:root: " + errorText(errno));
   return root;
 }
-
-namespace {
-
-// The boot's records (boot_records.h); systemd-tmpfiles would empty /run/utmp once they are
-// in it. An administrator's own systemd.conf in /etc wins over /run, so it is left to say.
-void keepUtmpFromTmpfiles(const std::string& newRoot) {
-  struct stat own {};
-  if (::lstat((newRoot + kAdminTmpfiles).c_str(), &own) == 0) return;
-  const std::string kept = tmpfilesKeepingUtmp(readWholeFile(newRoot + kVendorTmpfiles));
-  if (kept.empty()) return;
-  makeDirectory("boot records", std::filesystem::path(kRuntimeTmpfiles).parent_path());
-  writeWhole("boot records", kRuntimeTmpfiles, kept);
-}
-
-void recordBoot(const std::string& newRoot, const std::string& kernelRelease) {
-  try {
-    keepUtmpFromTmpfiles(newRoot);
-  } catch (const BootStepError& error) {
-    std::fprintf(stderr, "banger-init: %s\n", error.what());
-  }
-  try {
-    timeval now{};
-    ::gettimeofday(&now, nullptr);
-    writeBootRecords(kUtmp, newRoot + kWtmp, kernelRelease,
-                     bootRunlevel(newRoot, readWholeFile("/proc/cmdline")), now);
-  } catch (const std::runtime_error& error) {
-    std::fprintf(stderr, "banger-init: boot records: %s\n", error.what());
-  }
-}
-
-}  // namespace
 
 void configureGuest(const BootParams& params, const std::string& newRoot) {
   try {

@@ -31,10 +31,9 @@ std::string injectionLayer(std::int64_t mtime, const GuestFiles& guest) {
   for (const char* unit : guest::kUnitsDoneAtBoot)
     writer->file(std::string(kUnitDir) + "/" + unit + ".d/" + guest::kDoneAtBootDropIn, data,
                  guest.file("done-by-banger-init.conf"));
-  writer->symlink(std::string(kUnitDir) + "/" + guest::kUnitMaskedForBoot, link, "/dev/null");
+  for (const char* unit : kMaskedUnits)
+    writer->symlink(std::string(kUnitDir) + "/" + unit, link, "/dev/null");
   writer->symlink(std::string(kNologinTmpfiles + 1), link, "/dev/null");
-  for (const char* getty : kConsoleGettys)
-    writer->symlink(std::string(kUnitDir) + "/" + getty, link, "/dev/null");
   writer->close();
   return tar;
 }

@@ -1,15 +1,16 @@
 // banger's own files in every image: one synthetic layer stacked on top of the image's
 // own layers, so it wins without any replace logic (IMAGE-NOTES, flattening): the guest
 // agent and banger-init, their units (enabled), the hardened sshd drop-in, the host-key
-// fallback, the first-boot step, and the drop-ins and tmpfiles lines that leave the boot's
-// records to banger-init (docs/guest.md, docs/images.md). And what is left out
-// of every image: SSH host keys, since each VM gets its own.
+// fallback, the first-boot step, and the drop-ins and masks that leave the boot's records
+// to banger-init and take the console's getty out (docs/guest.md, docs/images.md). And what is left
+// out of every image: SSH host keys, since each VM gets its own.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "guest_files.h"
+#include "guest_layout.h"
 
 namespace banger::image {
 
@@ -21,10 +22,12 @@ inline constexpr const char* kSshUnitDropIn =
 // (agent/boot_records.h).
 inline constexpr const char* kNologinTmpfiles = "/etc/tmpfiles.d/systemd-nologin.conf";
 
-// No login prompt on the serial console: banger connects nothing to its input (its output
+// Units masked in every image: the runlevel record is banger-init's (guest_layout.h); and no
+// login prompt on the serial console, since banger connects nothing to its input (its output
 // is `vm logs`), so a getty there can never be answered, and its start costs the boot a
-// program beside the first SSH login. console-getty in a container (the simulator).
-inline constexpr const char* kConsoleGettys[] = {"serial-getty@.service", "console-getty.service"};
+// program beside the first SSH login (console-getty in a container: the simulator).
+inline constexpr const char* kMaskedUnits[] = {guest::kUnitMaskedForBoot, "serial-getty@.service",
+                                               "console-getty.service"};
 
 // The layer as an uncompressed tar; every entry dated `mtime`, so it is reproducible.
 // Unavailable when one of the guest files is missing on this host.

@@ -2,11 +2,10 @@
 // running, image local, no VM) and warm (services running), ten runs each, split by stage
 // from the moment each of banger's own lines arrives (banger started straight, as a shell
 // starts it); and a workspace copy of a 10,000-file repository against
-// `git archive HEAD | ssh guest tar -x`, same file set, in the same run. Prints; asserts only that the runs worked. Root (the guest simulator).
+// `git archive HEAD | ssh guest tar -x`, same file set, in the same run. Prints; asserts only that
+// the runs worked. Root (the guest simulator).
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

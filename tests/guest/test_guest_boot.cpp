@@ -6,8 +6,8 @@
 // hostname, resolv.conf, systemd running, sshd with StrictModes taking the work disk's key, and the
 // agent's /healthz and /ports through the vsock socket; the system bus and logind started
 // on demand, the login banner without update-motd.d, the boot's records without systemd's
-// programs for them. Broken command lines end the VM
-// with one console line; an image without sshd runs the first-boot unit.
+// programs for them, no getty on the console. Broken command lines end the VM with one
+// console line; an image without sshd runs the first-boot unit.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
