@@ -54,6 +54,7 @@ ImageManager::~ImageManager() {
   images_.clear();
   kernels_.clear();
   retired_.clear();
+  jobs_.withdrawAll();
   unregisterAdaptor();
 }
 

@@ -57,6 +57,7 @@ VmManager::~VmManager() {
     ::close(fd);
   }
   machines_.clear();
+  jobs_.withdrawAll();
   unregisterAdaptor();
 }
 

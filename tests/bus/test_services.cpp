@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -240,6 +243,72 @@ TEST(BusGoesAway, DaemonsExitCleanlyWhenTheirBusCloses) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << name << ": " << log;
     EXPECT_EQ(log.find(" error: "), std::string::npos) << log;
   }
+}
+
+// A service stopped while a finished job still lingers announces that job's removal, as it
+// does its machines', so a desktop following the ObjectManager drops it; and says nothing
+// of it in its log.
+TEST(ServiceStop, LingeringJobsAreAnnouncedAsRemoved) {
+  TempDir dir;
+  const std::string address = "unix:path=" + (dir.path() / "bus").string();
+  const pid_t bus = spawnBackground(
+      {"dbus-daemon", "--session", "--nofork", "--address=" + address}, {}, dir.path() / "bus.log");
+  ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir.path() / "bus"); },
+                      std::chrono::seconds(10)));
+  const auto log = dir.path() / "vm.log";
+  const pid_t vm =
+      spawnBackground({BANGER_VM_BIN, "--idle-timeout", "0"},
+                      {{"DBUS_SESSION_BUS_ADDRESS", address}, {"HOME", dir.path().string()}}, log);
+  ASSERT_TRUE(waitFor([&] { return readFile(log).find("serving") != std::string::npos; },
+                      std::chrono::seconds(10)))
+      << readFile(log);
+
+  auto client = sdbus::createSessionBusConnectionWithAddress(address);
+  auto manager = sdbus::createProxy(*client, "org.banger.Vm", "/org/banger/Vm");
+  std::mutex mutex;
+  std::vector<std::string> removed;
+  // Matched by path, not by the name: a stopping service gives its name up first.
+  const sdbus::Slot match = client->addMatch(
+      "type='signal',path='/org/banger/Vm',interface='org.freedesktop.DBus.ObjectManager',"
+      "member='InterfacesRemoved'",
+      [&](sdbus::Message& signal) {
+        sdbus::ObjectPath path;
+        signal >> path;
+        const std::lock_guard lock(mutex);
+        removed.push_back(path);
+      });
+  client->enterEventLoopAsync();
+  // No Image service on this bus: the job fails at once and lingers for its minute.
+  sdbus::ObjectPath machine, job;
+  manager->callMethod("CreateVm")
+      .onInterface("org.banger.Vm1.Manager")
+      .withArguments(std::map<std::string, sdbus::Variant>{{"name", std::string("doomed")},
+                                                           {"image", std::string("nope")}})
+      .storeResultsTo(machine, job);
+  auto jobProxy = sdbus::createProxy(*client, "org.banger.Vm", job);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        const std::string state = jobProxy->getProperty("State").onInterface("org.banger.Job1");
+        return state != "running";
+      },
+      std::chrono::seconds(10)));
+
+  ::kill(vm, SIGTERM);
+  int status = -1;
+  ASSERT_TRUE(
+      waitFor([&] { return waitpid(vm, &status, WNOHANG) == vm; }, std::chrono::seconds(10)))
+      << readFile(log);
+  EXPECT_TRUE(waitFor(
+      [&] {
+        const std::lock_guard lock(mutex);
+        return std::count(removed.begin(), removed.end(), std::string(job)) == 1;
+      },
+      std::chrono::seconds(5)))
+      << "no InterfacesRemoved for " << std::string(job) << " among "
+      << ::testing::PrintToString(removed);
+  client->leaveEventLoop();
+  EXPECT_EQ(readFile(log).find("announcing"), std::string::npos) << readFile(log);
+  stopProcess(bus);
 }
 
 TEST_F(Services, AVmNameThatIsNotADnsLabelIsRefused) {

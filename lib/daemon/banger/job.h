@@ -128,6 +128,10 @@ class JobManager {
                           uint32_t uid, Work work);
   // Jobs running or still lingering; a service with any is not idle.
   size_t count() const { return jobs_.size(); }
+  // Withdraws every job at once (InterfacesRemoved each). The owner calls it on its way
+  // out, before it unregisters its ObjectManager: sd-bus sends InterfacesRemoved only
+  // through one, and refuses with ESRCH once it is gone.
+  void withdrawAll() { jobs_.clear(); }
 
  private:
   friend class JobContext;
