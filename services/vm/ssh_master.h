@@ -7,10 +7,10 @@
 namespace banger::vm {
 
 // Ends the master listening on `controlPath`, if one does, and waits up to `wait` for it to
-// be gone, so its connection has been closed (FIN sent) when this returns. The master is
-// found through the socket itself (its peer's pid) and ended with SIGTERM, as `ssh -O exit`
-// ends it, without starting a process; one run by another user is left alone. Removes the
-// socket file either way. False when a master was found and outlived `wait`.
+// be gone, so its connection has been closed (FIN sent) when this returns. Asked over the
+// socket itself, as `ssh -O exit` asks, without starting a process; one run by another
+// user is left alone. Removes the socket file either way. False when a master was found
+// and had not gone within `wait`.
 bool endSshMaster(const std::string& controlPath, std::chrono::milliseconds wait);
 
 // Whether a master of this user listens on `controlPath`, asked of the socket.

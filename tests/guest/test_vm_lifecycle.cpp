@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -148,7 +150,20 @@ TEST_F(VmLifecycle, CreateReachesRunningSshWorksWithThePinnedKeyAndDeleteLeavesN
   EXPECT_FALSE(machineProperty<std::string>(machine, "Address").empty());
   EXPECT_EQ(ssh("alpha", "echo again").out, "again\n");
 
+  // The master the boot left runs on its own (ControlPersist); Delete ends it too.
+  const Shell again = shell("ssh -O check -o ControlPath='" + control.string() + "' alpha.vm");
+  std::smatch pid;
+  ASSERT_TRUE(std::regex_search(again.out, pid, std::regex(R"(pid=(\d+))"))) << again.out;
+  const pid_t masterPid = std::stoi(pid[1]);
   ASSERT_EQ(waitJob(call(machine, "Delete", VariantMap{})), "succeeded");
+  // Gone, or a zombie its new parent has not reaped yet (ControlPersist made it an orphan).
+  const auto ended = [&] {
+    std::ifstream in("/proc/" + std::to_string(masterPid) + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    return stat.empty() || stat.find(") Z ") != std::string::npos;
+  };
+  EXPECT_TRUE(waitFor(ended, 1s)) << "the ssh master " << masterPid << " outlived its VM";
   EXPECT_TRUE(waitFor(
       [&] {
         std::lock_guard lock(mutex);
