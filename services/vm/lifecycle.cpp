@@ -307,7 +307,7 @@ void Lifecycle::endSshMaster(const MachineRecord& record) {
   const std::string control = sshControlPath(paths_.runtimeDir.string(), record.id);
   if (!vm::endSshMaster(control, std::chrono::seconds(1)))
     log::warning("the ssh master of " + record.name + " (" + control +
-                 ") did not end within 1 s of SIGTERM");
+                 ") did not end within 1 s of being asked to");
 }
 
 std::future<pid_t> Lifecycle::launchFirecracker(const MachineRecord& record, const Config& config) {
