@@ -228,6 +228,14 @@ ProcessResult SystemProcessRunner::run(const Command& command) {
   return result;
 }
 
+OutputSink OutputSink::stderrInto(std::string* said, size_t limit) {
+  OutputSink sink;
+  sink.stderrLine = [said, limit](std::string_view line) {
+    if (said->size() < limit) said->append(line).append("\n");
+  };
+  return sink;
+}
+
 ProcessResult SystemProcessRunner::stream(const Command& command, const OutputSink& sink,
                                           const std::atomic<bool>* cancel) {
   OutputChannel out(nullptr, &sink.stdoutLine), err(nullptr, &sink.stderrLine);

@@ -36,13 +36,10 @@ LoginOutcome logInOnce(ProcessRunner& programs, std::vector<std::string> sshComm
   Command login(std::move(sshCommand));
   login.timeout = std::chrono::seconds(connectTimeout + 15);
   std::string said;
-  const OutputSink sink{[](std::string_view) {},
-                        [&said](std::string_view line) {
-                          if (said.size() < 1024) said += std::string(line) + "\n";
-                        }};
   LoginOutcome outcome;
   try {
-    const ProcessResult result = programs.stream(login, sink, cancel);
+    const ProcessResult result =
+        programs.stream(login, OutputSink::stderrInto(&said, 1024), cancel);
     outcome.loggedIn = result.ok();
     if (!outcome.loggedIn)
       outcome.why = (result.canceled   ? std::string("canceled")

@@ -27,11 +27,8 @@ GuestRun CommandGuestShell::run(const std::string& script, int stdinFd,
     command.stdinData = stdinData;
   }
   GuestRun out;
-  OutputSink sink;
-  sink.stderrLine = [&out](std::string_view line) {
-    if (out.err.size() < 4096) out.err += std::string(line) + "\n";
-  };
-  const ProcessResult result = runner_.stream(command, sink, cancel);
+  const ProcessResult result =
+      runner_.stream(command, OutputSink::stderrInto(&out.err, 4096), cancel);
   out.exitCode = result.exitCode;
   out.termSignal = result.termSignal;
   out.canceled = result.canceled;

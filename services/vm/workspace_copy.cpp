@@ -37,12 +37,8 @@ struct HostStep {
   std::exception_ptr thrown;
 
   void run(ProcessRunner& runner, const std::atomic<bool>* cancel) {
-    OutputSink sink;
-    sink.stderrLine = [this](std::string_view line) {
-      if (err.size() < 4096) err += std::string(line) + "\n";
-    };
     try {
-      result = runner.stream(command, sink, cancel);
+      result = runner.stream(command, OutputSink::stderrInto(&err, 4096), cancel);
     } catch (...) {
       thrown = std::current_exception();
     }

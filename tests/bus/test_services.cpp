@@ -9,6 +9,7 @@
 #include <mutex>
 #include <regex>
 #include <thread>
+#include <utility>
 
 #include "banger/process.h"
 #include "harness.h"
@@ -209,15 +210,27 @@ TEST_F(Services, OversizedCallsAreRefusedAndTheServiceKeepsServing) {
   EXPECT_FALSE(version.empty());
 }
 
+// A session bus of the test's own, for daemons it starts by hand; `dir` is their HOME too.
+struct PrivateBus {
+  TempDir dir;
+  std::string address = "unix:path=" + (dir.path() / "bus").string();
+  pid_t pid = spawnBackground({"dbus-daemon", "--session", "--nofork", "--address=" + address}, {},
+                              dir.path() / "bus.log");
+  ~PrivateBus() { stop(); }
+  bool up() const {
+    return waitFor([&] { return std::filesystem::exists(dir.path() / "bus"); },
+                   std::chrono::seconds(10));
+  }
+  void stop() { stopProcess(std::exchange(pid, 0)); }
+};
+
 // A session that ends takes its bus with it: the daemons on it exit cleanly, without an
 // error in the journal.
 TEST(BusGoesAway, DaemonsExitCleanlyWhenTheirBusCloses) {
-  TempDir dir;
-  const std::string address = "unix:path=" + (dir.path() / "bus").string();
-  const pid_t bus = spawnBackground(
-      {"dbus-daemon", "--session", "--nofork", "--address=" + address}, {}, dir.path() / "bus.log");
-  ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir.path() / "bus"); },
-                      std::chrono::seconds(10)));
+  PrivateBus bus;
+  ASSERT_TRUE(bus.up());
+  const TempDir& dir = bus.dir;
+  const std::string& address = bus.address;
   std::map<std::string, pid_t> daemons;
   for (const auto& [name, binary] : {std::pair{"vm", BANGER_VM_BIN}, {"dns", BANGER_DNS_BIN}}) {
     daemons[name] =
@@ -233,7 +246,7 @@ TEST(BusGoesAway, DaemonsExitCleanlyWhenTheirBusCloses) {
                         std::chrono::seconds(10)))
         << readFile(log);
   }
-  stopProcess(bus);
+  bus.stop();
   for (const auto& [name, pid] : daemons) {
     int status = -1;
     const bool exited =
@@ -249,12 +262,10 @@ TEST(BusGoesAway, DaemonsExitCleanlyWhenTheirBusCloses) {
 // does its machines', so a desktop following the ObjectManager drops it; and says nothing
 // of it in its log.
 TEST(ServiceStop, LingeringJobsAreAnnouncedAsRemoved) {
-  TempDir dir;
-  const std::string address = "unix:path=" + (dir.path() / "bus").string();
-  const pid_t bus = spawnBackground(
-      {"dbus-daemon", "--session", "--nofork", "--address=" + address}, {}, dir.path() / "bus.log");
-  ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir.path() / "bus"); },
-                      std::chrono::seconds(10)));
+  PrivateBus bus;
+  ASSERT_TRUE(bus.up());
+  const TempDir& dir = bus.dir;
+  const std::string& address = bus.address;
   const auto log = dir.path() / "vm.log";
   const pid_t vm =
       spawnBackground({BANGER_VM_BIN, "--idle-timeout", "0"},
@@ -308,7 +319,6 @@ TEST(ServiceStop, LingeringJobsAreAnnouncedAsRemoved) {
       << ::testing::PrintToString(removed);
   client->leaveEventLoop();
   EXPECT_EQ(readFile(log).find("announcing"), std::string::npos) << readFile(log);
-  stopProcess(bus);
 }
 
 TEST_F(Services, AVmNameThatIsNotADnsLabelIsRefused) {

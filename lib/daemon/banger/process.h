@@ -58,6 +58,10 @@ struct OutputSink {
   static constexpr size_t kMaxLine = 64 * 1024;
   std::function<void(std::string_view line)> stdoutLine;
   std::function<void(std::string_view line)> stderrLine;
+
+  // Keeps stderr's lines in `*said` until it holds `limit` bytes (for an error message
+  // naming what the program said), and drops stdout. `said` outlives the run.
+  static OutputSink stderrInto(std::string* said, size_t limit);
 };
 
 struct DetachedCommand {
