@@ -40,15 +40,7 @@ struct TimedRun {
 // banger's time.
 TimedRun timedBanger(const std::vector<std::string>& args, const std::string& netns,
                      const std::map<std::string, std::string>& environment) {
-  std::map<std::string, std::string> merged;
-  for (char** variable = environ; *variable != nullptr; ++variable) {
-    const std::string entry(*variable);
-    const size_t equals = entry.find('=');
-    if (equals != std::string::npos) merged[entry.substr(0, equals)] = entry.substr(equals + 1);
-  }
-  for (const auto& [key, value] : environment) merged[key] = value;
-  std::vector<std::string> envStrings;
-  for (const auto& [key, value] : merged) envStrings.push_back(key + "=" + value);
+  std::vector<std::string> envStrings = environmentWith(environment);
   std::vector<std::string> argStrings{BANGER_CLI_BIN};
   argStrings.insert(argStrings.end(), args.begin(), args.end());
   // Built before the fork: the child only calls what is safe after it.

@@ -82,15 +82,20 @@ int listenOnUnixSocket(const std::filesystem::path& path) {
   return fd;
 }
 
+std::vector<std::string> environmentWith(const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    if (overrides.count(entry.substr(0, entry.find('='))) == 0) out.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : overrides) out.push_back(k + "=" + v);
+  return out;
+}
+
 pid_t spawnBackground(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env,
                       const std::filesystem::path& logFile) {
-  std::vector<std::string> envStrings;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    if (env.count(entry.substr(0, entry.find('='))) == 0) envStrings.push_back(entry);
-  }
-  for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
+  std::vector<std::string> envStrings = environmentWith(env);
   std::vector<char*> envp, args;
   for (auto& e : envStrings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -44,6 +44,10 @@ Shell shell(const std::string& command);
 // serve; throws when it cannot be made.
 int listenOnUnixSocket(const std::filesystem::path& path);
 
+// This process's environment as "KEY=VALUE" strings, with `overrides` in place of (or
+// beside) its own values: what a child started by a test runs with.
+std::vector<std::string> environmentWith(const std::map<std::string, std::string>& overrides);
+
 // Starts a program in the background with extra environment; returns its pid.
 pid_t spawnBackground(const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env,
