@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/vm_sockets.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -186,6 +187,38 @@ TEST_F(ExecOverSocket, AScriptGetsItsStdinAndAnswersItsStatusAndStderr) {
   EXPECT_EQ(killed.exitCode, -1);
   EXPECT_EQ(killed.termSignal, SIGKILL);
   EXPECT_TRUE(shell.run("test \"$(cat)\" = data", -1, "data", nullptr).ok());
+}
+
+// What a script has not read yet waits in its stdin pipe, not in the agent's memory: a
+// buffer of the agent's own as large was about 400 page faults at each first copy after a
+// boot. While the script sleeps, the host sends all that flow control lets through; this
+// process's heap (the agent and the host side both live here) grows by far less.
+TEST_F(ExecOverSocket, StdinAheadOfAScriptWaitsInItsPipeNotInTheAgent) {
+  vm::AgentGuestShell shell = agentShell();
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const std::string streamed(3 << 20, 's');
+  const auto inUse = [] {  // the heap's and mmap'ed blocks'
+    const struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+  };
+  const std::size_t before = inUse();
+  std::thread feeder([&] {
+    for (std::size_t at = 0; at < streamed.size(); at += 4096)
+      ASSERT_EQ(::write(fds[1], streamed.data() + at, 4096), 4096);
+    ::close(fds[1]);
+  });
+  vm::GuestRun run;
+  std::thread host([&] { run = shell.run("sleep 1; wc -c", fds[0], "", nullptr); });
+  std::this_thread::sleep_for(500ms);  // the stream has stalled at the sleeping script
+  std::size_t grown = 0;
+  for (int i = 0; i < 10; ++i, std::this_thread::sleep_for(20ms))
+    grown = std::max(grown, inUse() - std::min(before, inUse()));
+  host.join();
+  feeder.join();
+  ::close(fds[0]);
+  EXPECT_TRUE(run.ok()) << run.err;
+  EXPECT_LT(grown, 512u << 10) << "bytes held in this process while the script slept";
 }
 
 TEST_F(ExecOverSocket, AScriptThatEndsEarlyIsAnsweredWithoutReadingTheRest) {
