@@ -72,7 +72,10 @@ void WorkerPool::run() {
         });
         exited_.push_back(std::move(*self));
         threads_.erase(self);
+        const bool quiet = threads_.empty() && !stopping_;
         wake_.notify_all();  // the destructor may be waiting for this
+        lock.unlock();
+        if (quiet && onIdle_) onIdle_();
         return;
       }
       task = std::move(queue_.front());
@@ -86,12 +89,8 @@ void WorkerPool::run() {
     } catch (...) {
       log::error("a background task failed with an unknown exception");
     }
-    bool idle;
-    {
-      std::lock_guard lock(mutex_);
-      idle = --running_ == 0 && queue_.empty();
-    }
-    if (idle && onIdle_) onIdle_();
+    std::lock_guard lock(mutex_);
+    --running_;
   }
 }
 

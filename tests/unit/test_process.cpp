@@ -102,29 +102,45 @@ TEST(WorkerPool, RefusesWorkBeyondItsQueue) {
   EXPECT_EQ(finished, 2);
 }
 
-// The idle hook (the daemons give the heap back there) runs once per burst, after its last
-// task, never while work is still queued.
-TEST(WorkerPool, RunsTheIdleHookOnceAfterTheLastTaskOfABurst) {
+// The idle hook (the daemons give the heap back there) runs once per burst, when the pool
+// has gone quiet: after its last task and its threads' idle time, never while work is
+// queued or between tasks that come closer together than that.
+TEST(WorkerPool, RunsTheIdleHookOnceWhenTheBurstHasGoneQuiet) {
   std::mutex gate;
   std::unique_lock hold(gate);
   std::atomic<int> finished{0};
   std::atomic<int> idleCalls{0};
   std::atomic<int> finishedWhenIdle{-1};
+  std::atomic<size_t> threadsWhenIdle{99};
   {
-    WorkerPool pool(2, 16, [&] {
-      finishedWhenIdle = finished.load();
-      ++idleCalls;
-    });
+    WorkerPool* self = nullptr;
+    WorkerPool pool(
+        2, 16,
+        [&] {
+          finishedWhenIdle = finished.load();
+          threadsWhenIdle = self->threads();
+          ++idleCalls;
+        },
+        std::chrono::milliseconds(300));
+    self = &pool;
     for (int i = 0; i < 6; ++i)
       pool.submit([&] {
         std::lock_guard wait(gate);
         ++finished;
       });
     hold.unlock();
-    while (idleCalls == 0) std::this_thread::yield();
+    while (finished < 6) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pool.submit([&] { ++finished; });  // a second call soon after the first
+    while (finished < 7) std::this_thread::yield();
+    EXPECT_EQ(idleCalls, 0) << "the heap was given back between two calls 50 ms apart";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (idleCalls == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(idleCalls, 1);
-  EXPECT_EQ(finishedWhenIdle, 6);
+  EXPECT_EQ(finishedWhenIdle, 7);
+  EXPECT_EQ(threadsWhenIdle, 0u);
 }
 // An idle daemon holds no worker thread (nor the stack pages its last burst touched):
 // threads start with work, up to the limit, and end after idleExit without any.
