@@ -1,6 +1,5 @@
 #include "banger/job.h"
 
-#include <malloc.h>
 
 #include "banger/errors.h"
 #include "banger/log.h"
@@ -159,9 +158,9 @@ sdbus::ObjectPath JobManager::start(const std::string& operation, const sdbus::O
       errorName = banger::errorName(ErrorCode::Failed);
       errorMessage = "unknown error";
     }
-    // A job's buffers (a kernel image, a package index) go back to the system: glibc keeps
-    // freed memory of worker arenas otherwise, and a daemon's footprint grows job by job.
-    ::malloc_trim(0);
+    // A job's buffers (a kernel image, a package index) go back to the system with the rest
+    // of the heap once the pool is quiet (its idle hook), not here: the next job of a burst
+    // (a vm run's create, copy and delete) would fault them in again.
     shared->onLoop([id = shared->id, state, errorName, errorMessage](JobManager& m) {
       m.finish(id, state, errorName, errorMessage);
     });
