@@ -10,6 +10,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "proc_sockets.h"
 #include "whole_file.h"
@@ -53,6 +54,16 @@ const char* reasonPhrase(int status) {
   }
 }
 
+// Whether `query` (a=b&c=d) holds `parameter` (c=d) as one of its parts.
+bool hasParameter(std::string_view query, std::string_view parameter) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    if (query.substr(0, amp) == parameter) return true;
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
 AgentHandler::AgentHandler(std::filesystem::path procRoot,
@@ -71,16 +82,18 @@ HttpAnswer AgentHandler::answer(const HttpRequest& request) const {
     refused.allowGet = true;
     return refused;
   }
-  return {.status = 200, .body = request.path == "/healthz" ? health() : ports()};
+  return {.status = 200,
+          .body = request.path == "/healthz" ? health(!hasParameter(request.query, "systemd=no"))
+                                             : ports()};
 }
 
-std::string AgentHandler::health() const {
+std::string AgentHandler::health(bool askSystemd) const {
   std::string bootId = readWholeFile(procRoot_ / "sys/kernel/random/boot_id");
   while (!bootId.empty() && (bootId.back() == '\n' || bootId.back() == ' ')) bootId.pop_back();
   double uptime = 0;
   std::istringstream(readWholeFile(procRoot_ / "uptime")) >> uptime;
-  const nlohmann::json body = {
-      {"status", "ok"}, {"boot_id", bootId}, {"uptime_sec", uptime}, {"systemd", systemdState_()}};
+  nlohmann::json body = {{"status", "ok"}, {"boot_id", bootId}, {"uptime_sec", uptime}};
+  if (askSystemd) body["systemd"] = systemdState_();
   return body.dump() + "\n";
 }
 

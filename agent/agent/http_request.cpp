@@ -83,7 +83,9 @@ RequestParse parseRequest(std::string_view buffer) {
   RequestParse out;
   out.state = RequestParse::State::Complete;
   out.request.method = method;
-  out.request.path = target.substr(0, target.find('?'));
+  const std::size_t question = target.find('?');
+  out.request.path = target.substr(0, question);
+  if (question != std::string_view::npos) out.request.query = target.substr(question + 1);
   out.request.keepAlive = version == "HTTP/1.1";
   out.consumed = end + terminator;
   for (std::size_t i = 1; i < lines.size(); ++i) {

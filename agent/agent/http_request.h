@@ -14,7 +14,8 @@ inline constexpr std::size_t kMaxRequestHead = 8192;
 
 struct HttpRequest {
   std::string method;
-  std::string path;  // the target without its query
+  std::string path;     // the target without its query
+  std::string query{};  // what follows '?' in the target, as sent
   bool keepAlive = true;
   bool chunked = false;         // Transfer-Encoding: chunked; the body follows the head
   bool expectContinue = false;  // Expect: 100-continue

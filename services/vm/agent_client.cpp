@@ -51,7 +51,8 @@ AgentHealth parseAgentHealth(std::string_view body) {
   health.status = field<std::string>(json, "status", "health");
   health.bootId = field<std::string>(json, "boot_id", "health");
   health.uptimeSec = field<double>(json, "uptime_sec", "health");
-  health.systemd = field<std::string>(json, "systemd", "health");
+  // Absent when not asked for (/healthz?systemd=no).
+  if (json.contains("systemd")) health.systemd = field<std::string>(json, "systemd", "health");
   if (health.bootId.size() > 64 || health.systemd.size() > 32)
     fail(ErrorCode::InvalidArgument, "the agent's health has oversized fields");
   return health;
@@ -105,8 +106,9 @@ std::string VsockAgentClient::get(const std::string& vsockPath, const std::strin
   return okBody(connection.answer(kMaxAnswer));
 }
 
-AgentHealth VsockAgentClient::health(const std::string& vsockPath) {
-  return parseAgentHealth(get(vsockPath, "/healthz"));
+AgentHealth VsockAgentClient::health(const std::string& vsockPath, bool askSystemd) {
+  // An agent older than the parameter ignores it and says systemd's state all the same.
+  return parseAgentHealth(get(vsockPath, askSystemd ? "/healthz" : "/healthz?systemd=no"));
 }
 
 std::vector<AgentPort> VsockAgentClient::ports(const std::string& vsockPath) {

@@ -18,7 +18,7 @@ struct AgentHealth {
   std::string status;  // "ok"
   std::string bootId;
   double uptimeSec = 0;
-  std::string systemd;  // running, degraded, starting, ...
+  std::string systemd;  // running, degraded, starting, ...; empty when not asked
 };
 
 struct AgentPort {
@@ -51,7 +51,8 @@ class AgentClient {
  public:
   virtual ~AgentClient() = default;
   // Unavailable when the agent does not answer (yet); InvalidArgument for a bad answer.
-  virtual AgentHealth health(const std::string& vsockPath) = 0;
+  // Without `askSystemd`, `systemd` may come back empty: the agent need not start systemctl.
+  virtual AgentHealth health(const std::string& vsockPath, bool askSystemd) = 0;
   virtual std::vector<AgentPort> ports(const std::string& vsockPath) = 0;
 };
 
@@ -59,7 +60,7 @@ class VsockAgentClient final : public AgentClient {
  public:
   explicit VsockAgentClient(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000))
       : timeout_(timeout) {}
-  AgentHealth health(const std::string& vsockPath) override;
+  AgentHealth health(const std::string& vsockPath, bool askSystemd) override;
   std::vector<AgentPort> ports(const std::string& vsockPath) override;
 
  private:

@@ -384,7 +384,7 @@ void Lifecycle::waitReady(MachineRecord& record, const Config& config, JobContex
                                           record.name +
                                           "`: " + tailOf(where.console().string(), 3));
     try {
-      record.guestBootId = peers_.agent->health(where.vsockSocket().string()).bootId;
+      record.guestBootId = peers_.agent->health(where.vsockSocket().string(), false).bootId;
       break;
     } catch (const Error&) {
       if (Clock::now() > deadline) banger::fail(ErrorCode::Timeout, timeoutMessage);

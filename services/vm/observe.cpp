@@ -77,7 +77,7 @@ std::tuple<bool, std::string> machineHealth(const MachineRecord& record, const M
   if (record.state != MachineState::Running && record.state != MachineState::Starting)
     return {false, "machine " + record.name + " is " + std::string(machineStateName(record.state))};
   try {
-    const AgentHealth health = agent.health(paths.vsockSocket().string());
+    const AgentHealth health = agent.health(paths.vsockSocket().string(), true);
     const bool ok = health.status == "ok" && health.systemd != "degraded";
     return {ok, "agent " + health.status + ", systemd " + health.systemd + ", up " +
                     std::to_string(static_cast<long>(health.uptimeSec)) + " s"};

@@ -12,8 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent_client.h"
 #include "agent_handler.h"
 #include "agent_server.h"
+#include "banger/errors.h"
 #include "harness.h"
 #include "http_request.h"
 #include "proc_sockets.h"
@@ -135,6 +137,41 @@ TEST_F(FakeProc, HealthzReportsTheBootIdUptimeAndSystemdState) {
   EXPECT_EQ(body["systemd"], "degraded");
 }
 
+// The host's wait for a boot asks without systemd's state, which costs a systemctl each
+// time: the agent then leaves it out and starts nothing.
+TEST_F(FakeProc, HealthzWithSystemdNoLeavesTheStateOutWithoutAskingForIt) {
+  int asked = 0;
+  const AgentHandler handler(proc(), [&] {
+    ++asked;
+    return std::string("running");
+  });
+  for (const char* query : {"systemd=no", "x=1&systemd=no", "systemd=no&x=1"}) {
+    const Json body =
+        Json::parse(handler.answer({.method = "GET", .path = "/healthz", .query = query}).body);
+    EXPECT_EQ(body["boot_id"], "5e2b0c33-6f1e-4f7e-9d0a-0c1b2a3d4e5f") << query;
+    EXPECT_FALSE(body.contains("systemd")) << query;
+  }
+  EXPECT_EQ(asked, 0);
+  for (const char* query : {"", "systemd=nope", "xsystemd=no", "systemd=yes"}) {
+    const Json body =
+        Json::parse(handler.answer({.method = "GET", .path = "/healthz", .query = query}).body);
+    EXPECT_EQ(body["systemd"], "running") << query;
+  }
+  EXPECT_EQ(asked, 4);
+}
+
+// The host reads both answers: with the state (any agent, asked or not) and without it.
+TEST(AgentHealthOnTheHost, TheStateIsReadWhenPresentAndEmptyWhenLeftOut) {
+  const std::string head = R"({"status":"ok","boot_id":"b1","uptime_sec":1.5)";
+  EXPECT_EQ(vm::parseAgentHealth(head + R"(,"systemd":"starting"})").systemd, "starting");
+  const vm::AgentHealth without = vm::parseAgentHealth(head + "}");
+  EXPECT_EQ(without.bootId, "b1");
+  EXPECT_EQ(without.systemd, "");
+  EXPECT_THROW(vm::parseAgentHealth(head + R"(,"systemd":7})"), Error);
+  EXPECT_THROW(vm::parseAgentHealth(head + R"(,"systemd":")" + std::string(40, 'x') + R"("})"),
+               Error);
+}
+
 TEST_F(FakeProc, PortsIsAJsonListOfTheListeningSockets) {
   const AgentHandler handler(proc(), [] { return std::string("running"); });
   const Json body = Json::parse(handler.answer({.method = "GET", .path = "/ports"}).body);
@@ -161,6 +198,7 @@ TEST(AgentRequest, ParsesARequestAndItsQueryAndConnection) {
   ASSERT_EQ(parse.state, RequestParse::State::Complete);
   EXPECT_EQ(parse.request.method, "GET");
   EXPECT_EQ(parse.request.path, "/ports");
+  EXPECT_EQ(parse.request.query, "x=1");
   EXPECT_FALSE(parse.request.keepAlive);
   EXPECT_EQ(parse.consumed, std::string("GET /ports?x=1 HTTP/1.1\r\nHost: agent\r\n"
                                         "Connection: close\r\n\r\n")
@@ -168,6 +206,7 @@ TEST(AgentRequest, ParsesARequestAndItsQueryAndConnection) {
   EXPECT_EQ(parseRequest("GET /healthz HTTP/1.1\r\nHost: a").state,
             RequestParse::State::Incomplete);
   EXPECT_FALSE(parseRequest("GET / HTTP/1.0\r\n\r\n").request.keepAlive);
+  EXPECT_EQ(parseRequest("GET / HTTP/1.0\r\n\r\n").request.query, "");
   const RequestParse exec = parseRequest(
       "POST /exec HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-continue\r\n\r\n5\r\n");
   ASSERT_EQ(exec.state, RequestParse::State::Complete);
