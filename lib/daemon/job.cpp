@@ -1,6 +1,5 @@
 #include "banger/job.h"
 
-
 #include "banger/errors.h"
 #include "banger/log.h"
 

@@ -65,6 +65,14 @@ void WorkerPool::run() {
       ++waiting_;
       wake_.wait_for(lock, idleExit_, [this] { return stopping_ || !queue_.empty(); });
       --waiting_;
+      if (queue_.empty() && threads_.size() == 1 && !stopping_ && onIdle_) {
+        // The pool has gone quiet: its last thread runs the hook, still counted as alive,
+        // so no submit and no destructor joins it meanwhile; work that came meanwhile is
+        // taken below.
+        lock.unlock();
+        onIdle_();
+        lock.lock();
+      }
       if (queue_.empty()) {
         // Idle for idleExit_, or the pool is ending: this thread goes.
         const auto self = std::find_if(threads_.begin(), threads_.end(), [](const std::thread& t) {
@@ -72,10 +80,7 @@ void WorkerPool::run() {
         });
         exited_.push_back(std::move(*self));
         threads_.erase(self);
-        const bool quiet = threads_.empty() && !stopping_;
         wake_.notify_all();  // the destructor may be waiting for this
-        lock.unlock();
-        if (quiet && onIdle_) onIdle_();
         return;
       }
       task = std::move(queue_.front());

@@ -18,10 +18,10 @@ namespace banger {
 
 class WorkerPool {
  public:
-  // `onIdle` runs once the pool has gone quiet: on its last thread as that ends after
-  // `idleExit` without work, outside the pool's lock. Not after every task: the daemons
-  // give their heap back there, and a heap given back between two calls a second apart
-  // (a lease and its release) is faulted in again page by page.
+  // `onIdle` runs once the pool has gone quiet: on its last thread, after `idleExit`
+  // without work and before that thread ends, outside the pool's lock. Not after every
+  // task: the daemons give their heap back there, and a heap given back between two calls
+  // a second apart (a lease and its release) is faulted in again page by page.
   WorkerPool(size_t maxThreads, size_t queueCapacity, std::function<void()> onIdle = {},
              std::chrono::milliseconds idleExit = std::chrono::seconds(10));
   ~WorkerPool();  // finishes queued work, then joins
