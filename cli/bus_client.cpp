@@ -12,6 +12,14 @@ sdbus::IConnection& Buses::system() {
   return *system_;
 }
 
+void startWithoutWaiting(sdbus::IConnection& bus, const std::string& busName) {
+  auto dbus = sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  dbus->callMethod("StartServiceByName")
+      .onInterface("org.freedesktop.DBus")
+      .withArguments(busName, uint32_t{0})
+      .dontExpectReply();
+}
+
 void ping(Buses& buses, const ServiceAddress& service) {
   auto& bus = service.systemBus ? buses.system() : buses.user();
   auto proxy = sdbus::createProxy(bus, service.busName, service.path);

@@ -103,6 +103,11 @@ class Buses {
   std::unique_ptr<sdbus::IConnection> system_;
 };
 
+// Asks the bus to start `busName` unless it runs, without waiting for it: for a service a
+// command reaches through another (Image, which Vm asks during a create), so that on a
+// first run the two start side by side rather than one after the other.
+void startWithoutWaiting(sdbus::IConnection& bus, const std::string& busName);
+
 // banger's four services, for the commands that check each (doctor, system status).
 struct ServiceAddress {
   const char* label;  // "vm service"

@@ -65,6 +65,7 @@ Created createMachine(Context& ctx, VmSpec overrides) {
 
 Created createMachine(Context& ctx, VmSpec overrides, JobWatcher& watcher,
                       const std::function<void(const sdbus::ObjectPath&)>& whileCreating) {
+  startWithoutWaiting(ctx.buses.user(), names::kImageBus);
   auto vm = ctx.buses.vm();
   auto [resolved, provenance] = vm.ResolveSpec(overrides.toVariants());
   const VmSpec spec = VmSpec::fromVariants(resolved, "the Vm service's spec");

@@ -254,6 +254,25 @@ TEST(Completion, OffersLiveNamesAndNeverStartsAService) {
   for (const char* name : {"alpha", "beta"}) banger({"vm", "delete", name});
 }
 
+// A create needs the Image service through the Vm service: on a first run the CLI asks
+// the bus to start Image before it calls Vm, so the two start side by side. The bus says
+// who asked for each start.
+TEST(ServiceStart, ACreateStartsTheImageServiceAlongsideTheVmService) {
+  BusHarness harness({60, false, false});
+  Command create{{BANGER_CLI_BIN, "vm", "create", "--no-start", "--name", "early", "--image",
+                  "no-such-image"}};
+  create.extraEnv = harness.clientEnvironment();
+  create.timeout = std::chrono::seconds(30);
+  const auto r = SystemProcessRunner().run(create);
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("no-such-image"), std::string::npos) << r.err;
+  const std::string busLog = readFile(harness.root() / "session-bus.log");
+  const std::size_t image = busLog.find("Activating service name='org.banger.Image'");
+  ASSERT_NE(image, std::string::npos) << busLog;
+  const std::string line = busLog.substr(image, busLog.find('\n', image) - image);
+  EXPECT_NE(line.find(std::string("comm=\"") + BANGER_CLI_BIN), std::string::npos) << line;
+}
+
 TEST_F(Cli, WithoutAUserBusTheErrorSaysSo) {
   Command command{{BANGER_CLI_BIN, "vm", "list"}};
   command.extraEnv = {{"DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"}};
