@@ -121,7 +121,7 @@ TEST(WorkerPool, RunsTheIdleHookOnceWhenTheBurstHasGoneQuiet) {
           threadsWhenIdle = self->threads();
           ++idleCalls;
         },
-        std::chrono::milliseconds(300));
+        std::chrono::milliseconds(1000));  // well beyond the 50 ms gap, even on a busy machine
     self = &pool;
     for (int i = 0; i < 6; ++i)
       pool.submit([&] {
