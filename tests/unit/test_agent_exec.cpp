@@ -212,8 +212,10 @@ TEST_F(ExecOverSocket, StdinAheadOfAScriptWaitsInItsPipeNotInTheAgent) {
   std::thread host([&] { run = shell.run("sleep 1; wc -c", fds[0], "", nullptr); });
   std::this_thread::sleep_for(500ms);  // the stream has stalled at the sleeping script
   std::size_t grown = 0;
-  for (int i = 0; i < 10; ++i, std::this_thread::sleep_for(20ms))
-    grown = std::max(grown, inUse() - std::min(before, inUse()));
+  for (int i = 0; i < 10; ++i, std::this_thread::sleep_for(20ms)) {
+    const std::size_t now = inUse();
+    grown = std::max(grown, now > before ? now - before : 0);
+  }
   host.join();
   feeder.join();
   ::close(fds[0]);
