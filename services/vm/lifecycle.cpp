@@ -191,6 +191,18 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     const MachinePaths where = pathsOf(record);
     fs::create_directories(where.dir);
 
+    // A lease (a TAP and an address) is held only while the machine runs. Asking Net for
+    // it is mostly waiting (the system bus, polkit, netlink), and Firecracker needs neither
+    // the image, the lease nor the disks until it is configured: both come up while the
+    // image is found (Image may be starting itself) and the disks are made.
+    if (start) {
+      job.stage("network", record.nat ? "lease with NAT" : "lease");
+      lease = std::async(std::launch::async, [this, id = record.id, nat = record.nat] {
+        return peers_.net->acquire(id, nat);
+      });
+      firecracker = launchFirecracker(record, config);
+    }
+
     job.stage("image", record.image);
     const BootSet set = peers_.image->resolve(
         record.image, record.kernel,
@@ -204,16 +216,6 @@ void Lifecycle::create(MachineRecord record, bool start, JobContext& job) {
     commit(record);
     job.throwIfCanceled();
 
-    // A lease (a TAP and an address) is held only while the machine runs. Asking Net for
-    // it is mostly waiting (the system bus, polkit, netlink), and Firecracker needs neither
-    // it nor the disks until it is configured: both come up while the disks are made.
-    if (start) {
-      job.stage("network", record.nat ? "lease with NAT" : "lease");
-      lease = std::async(std::launch::async, [this, id = record.id, nat = record.nat] {
-        return peers_.net->acquire(id, nat);
-      });
-      firecracker = launchFirecracker(record, config);
-    }
     makeDisks(record, config, set, job);
     if (lease.valid()) {
       record.lease = lease.get();

@@ -771,6 +771,12 @@ TEST_F(VmLifecycle, AnImageThatExistsNowhereIsNotFoundNamingTheCatalog) {
   EXPECT_EQ(machineProperty<std::string>(machine, "State"), "error");
   EXPECT_NE(machineProperty<std::string>(machine, "LastError").find("no-such-image"),
             std::string::npos);
+  // The lease and Firecracker, asked for while the image was being found, are given back.
+  const std::string id = machineProperty<std::string>(machine, "Id");
+  const auto leases = leasedIds();
+  EXPECT_EQ(std::count(leases.begin(), leases.end(), id), 0) << "the lease outlived the failure";
+  EXPECT_EQ(machineProperty<uint32_t>(machine, "Pid"), 0u);
+  EXPECT_EQ(shell("pgrep -f '[f]irecracker-sim.*" + id + "'").status, 1) << "an orphan runs";
   // A workspace needs a running machine, and says how to get one; a bad option is named
   // before that.
   const auto workspaceError = [&](const VariantMap& options) {
