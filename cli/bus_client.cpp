@@ -12,10 +12,14 @@ sdbus::IConnection& Buses::system() {
   return *system_;
 }
 
+std::unique_ptr<sdbus::IProxy> busDaemon(sdbus::IConnection& bus) {
+  return sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+}
+
 void startWithoutWaiting(sdbus::IConnection& bus, const std::string& busName) {
-  auto dbus = sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-  dbus->callMethod("StartServiceByName")
-      .onInterface("org.freedesktop.DBus")
+  busDaemon(bus)
+      ->callMethod("StartServiceByName")
+      .onInterface(kBusDaemonInterface)
       .withArguments(busName, uint32_t{0})
       .dontExpectReply();
 }

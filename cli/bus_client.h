@@ -103,6 +103,11 @@ class Buses {
   std::unique_ptr<sdbus::IConnection> system_;
 };
 
+// The bus daemon itself, for its own methods (kBusDaemonInterface: NameHasOwner,
+// StartServiceByName, ...).
+inline constexpr const char* kBusDaemonInterface = "org.freedesktop.DBus";
+std::unique_ptr<sdbus::IProxy> busDaemon(sdbus::IConnection& bus);
+
 // Asks the bus to start `busName` unless it runs, without waiting for it: for a service a
 // command reaches through another (Image, which Vm asks during a create), so that on a
 // first run the two start side by side rather than one after the other.

@@ -120,10 +120,10 @@ void printLiveNames(sdbus::IConnection& bus, const std::string& kind, std::ostre
   const bool machines = kind == "vm";
   std::vector<std::string> names;
   try {
-    auto dbus = sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
     std::string owner;  // a unique name: a call to it never activates anything
-    dbus->callMethod("GetNameOwner")
-        .onInterface("org.freedesktop.DBus")
+    busDaemon(bus)
+        ->callMethod("GetNameOwner")
+        .onInterface(kBusDaemonInterface)
         .withArguments(std::string(machines ? names::kVmBus : names::kImageBus))
         .storeResultsTo(owner);
     if (machines) {

@@ -96,9 +96,9 @@ Check checkResolver(Buses& buses) {
   }
   bool resolved = false;
   try {
-    auto dbus = sdbus::createProxy(buses.system(), "org.freedesktop.DBus", "/org/freedesktop/DBus");
-    dbus->callMethod("NameHasOwner")
-        .onInterface("org.freedesktop.DBus")
+    busDaemon(buses.system())
+        ->callMethod("NameHasOwner")
+        .onInterface(kBusDaemonInterface)
         .withArguments(std::string("org.freedesktop.resolve1"))
         .storeResultsTo(resolved);
   } catch (const sdbus::Error&) {
